@@ -1,0 +1,67 @@
+"""ASM: stay notification (thông báo lưu trú) for establishments, hospitals and ward police."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: type | None = None, **overrides: Any) -> Flask:
+    """Build the application. No I/O here: migrations and data loading are CLI commands."""
+    from asm import config as config_module
+
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app.config.from_object(config or config_module.from_env())
+    app.config.from_prefixed_env("ASM")
+    app.config.update(overrides)
+    config_module.check(app.config)
+
+    configure_extensions(app)
+    configure_templates(app)
+    configure_blueprints(app)
+    configure_cli(app)
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    from asm.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from asm.web.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
+
+
+def configure_templates(app: Flask) -> None:
+    from asm.web import templating
+
+    templating.init_app(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from asm.accounts.views import bp as accounts_bp
+    from asm.api.views import bp as api_bp
+    from asm.establishments.views import bp as establishments_bp
+    from asm.stays.views import bp as stays_bp
+    from asm.web import access, errors
+    from asm.web.views import bp as web_bp
+
+    for bp in (web_bp, accounts_bp, establishments_bp, stays_bp, api_bp):
+        app.register_blueprint(bp)
+    access.init_app(app)
+    errors.init_app(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from asm.accounts.cli import tokens_cli, users_cli
+    from asm.demo.cli import demo_cli
+    from asm.establishments.cli import establishments_cli
+    from asm.geo.cli import units_cli
+
+    for group in (units_cli, establishments_cli, users_cli, tokens_cli, demo_cli):
+        app.cli.add_command(group)

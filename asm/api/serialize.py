@@ -1,0 +1,103 @@
+"""JSON shapes of the API, and reading its input."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from asm.clock import VN_TZ, utcnow
+from asm.common import ValidationError
+from asm.people.services import PersonInput
+from asm.stays.models import Stay
+
+
+def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
+    person = stay.person
+    return {
+        "id": stay.id,
+        "status": stay.status,
+        "notice_state": stay.state(now or utcnow()),
+        "receipt_no": stay.receipt_no,
+        "head_id": stay.head_id,
+        "room": stay.room.name if stay.room else None,
+        "reason": stay.reason,
+        "arrived_at": stay.arrived_at.isoformat(),
+        "expected_departure": stay.expected_departure.isoformat() if stay.expected_departure else None,
+        "departed_at": stay.departed_at.isoformat() if stay.departed_at else None,
+        "deadline_at": stay.deadline_at.isoformat(),
+        "filed_at": stay.filed_at.isoformat() if stay.filed_at else None,
+        "person": {
+            "full_name": person.full_name,
+            "doc_type": person.doc_type,
+            "doc_number_masked": person.masked_doc_number,
+            "nationality": person.nationality,
+            "birth_date": person.birth_date.isoformat(),
+        },
+    }
+
+
+def read_datetime(value: Any, field: str, errors: ValidationError) -> datetime | None:
+    """ISO 8601; without an offset it is Vietnam time."""
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        errors.add(field, "ISO 8601 date-time expected, e.g. 2026-11-23T21:05:00+07:00", "datetime_invalid")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def read_date(value: Any, field: str, errors: ValidationError) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors.add(field, "ISO 8601 date expected, e.g. 2026-11-25", "date_invalid")
+        return None
+
+
+def read_string(body: dict[str, Any], name: str, errors: ValidationError, prefix: str = "") -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.add(prefix + name, "string expected", "type_invalid")
+        return ""
+    return value
+
+
+def read_person(raw: Any, i: int, errors: ValidationError) -> PersonInput | None:
+    from asm.idcard import CardError, parse_qr_text
+
+    prefix = f"guests.{i}."
+    if not isinstance(raw, dict):
+        errors.add(f"guests.{i}", "object expected", "type_invalid")
+        return None
+    if raw.get("qr"):
+        try:
+            card = parse_qr_text(str(raw["qr"]))
+        except CardError as exc:
+            errors.add(prefix + "qr", exc.message("en"), exc.code)
+            return None
+        return PersonInput(
+            doc_type="cccd",
+            doc_number=card.id_number,
+            full_name=card.full_name,
+            birth_date=card.birth_date,
+            sex=card.sex,
+            address=card.address,
+            old_id_number=card.old_id_number,
+            id_issue_date=card.issue_date,
+            card_extra=list(card.extra_fields) or None,
+        )
+    return PersonInput(
+        doc_type=read_string(raw, "doc_type", errors, prefix) or "cccd",
+        doc_number=read_string(raw, "doc_number", errors, prefix),
+        nationality=read_string(raw, "nationality", errors, prefix) or "VNM",
+        full_name=read_string(raw, "full_name", errors, prefix),
+        birth_date=read_date(raw.get("birth_date"), prefix + "birth_date", errors),
+        sex=read_string(raw, "sex", errors, prefix) or None,
+        address=read_string(raw, "address", errors, prefix) or None,
+    )

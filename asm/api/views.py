@@ -1,0 +1,261 @@
+"""JSON API v1 for hotel and hospital software. Bearer token per establishment; Idempotency-Key on writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from asm.api import openapi
+from asm.api.auth import current_token, rate_key, token_actor
+from asm.api.idempotency import idempotent
+from asm.api.serialize import read_date, read_datetime, read_person, read_string, stay_json
+from asm.clock import utcnow
+from asm.common import ValidationError
+from asm.establishments.models import Room
+from asm.extensions import csrf, db, limiter
+from asm.idcard import CardError, parse_qr_text
+from asm.idcard.decode import DecodeError, decode_qr_texts, get_decoder
+from asm.stays import queries, services
+from asm.stays.models import Source, Stay
+from asm.web.access import api_token, public
+from asm.web.i18n import current_locale
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
+
+
+def _api_limit() -> str:
+    return current_app.config["RATELIMIT_API"]
+
+
+def _scan_limit() -> str:
+    return current_app.config["RATELIMIT_SCAN"]
+
+
+limiter.limit(_api_limit, key_func=rate_key)(bp)
+
+
+def scope() -> str:
+    return f"est:{current_token().establishment_id}"
+
+
+def validation_payload(exc: ValidationError) -> tuple[dict[str, Any], int]:
+    return {
+        "error": {
+            "code": "validation_error",
+            "message": "The request has invalid fields",
+            "fields": exc.errors,
+            "codes": exc.codes,
+        }
+    }, 422
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="A JSON object body is expected")
+    return body
+
+
+@bp.route("/openapi.json")
+@public
+def openapi_document() -> Response:
+    return jsonify(openapi.document())
+
+
+@bp.route("/id-cards/parse", methods=["POST"])
+@api_token
+@limiter.limit(_scan_limit, key_func=rate_key)
+def parse_card() -> tuple[Response, int]:
+    text = json_body().get("text")
+    if not isinstance(text, str):
+        return jsonify(error={"code": "text_missing", "message": "'text' (string) is required"}), 422
+    try:
+        card = parse_qr_text(text)
+    except CardError as exc:
+        return jsonify(error=card_error(exc)), 422
+    return jsonify(card=card.as_dict()), 200
+
+
+@bp.route("/id-cards/decode", methods=["POST"])
+@api_token
+@limiter.limit(_scan_limit, key_func=rate_key)
+def decode_card() -> tuple[Response, int]:
+    upload = request.files.get("image")
+    data = upload.read() if upload is not None else request.get_data()
+    try:
+        texts = decode_qr_texts(
+            data,
+            decoder=get_decoder(current_app.config["QR_DECODER"]),
+            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+        )
+    except DecodeError as exc:
+        return jsonify(error=card_error(exc)), exc.http_status
+    try:
+        card = parse_qr_text(texts[0])
+    except CardError as exc:
+        return jsonify(error=card_error(exc)), 422
+    return jsonify(card=card.as_dict()), 200
+
+
+def card_error(exc: CardError | DecodeError) -> dict[str, Any]:
+    return {
+        "code": exc.code,
+        "field": getattr(exc, "field", None),
+        "message": exc.message(current_locale()),
+        "message_vi": exc.message_vi,
+        "message_en": exc.message_en,
+    }
+
+
+@bp.route("/stays", methods=["POST"])
+@api_token
+@idempotent(scope)
+def create_stay() -> tuple[dict[str, Any], int]:
+    est = current_token().establishment
+    body = json_body()
+    now = utcnow()
+    errors = ValidationError()
+    raw_guests = body.get("guests")
+    if not isinstance(raw_guests, list) or not raw_guests:
+        errors.add("guests", "a non-empty list of guests is expected", "guests_missing")
+        raw_guests = []
+    guests = [read_person(raw, i, errors) for i, raw in enumerate(raw_guests)]
+    arrived_at = read_datetime(body.get("arrived_at"), "arrived_at", errors) or now
+    departure = read_date(body.get("expected_departure"), "expected_departure", errors)
+    room_id = room_id_by_name(est.id, read_string(body, "room", errors), errors)
+    reason = read_string(body, "reason", errors)
+    if errors:
+        return validation_payload(errors)
+    data = services.CheckInInput(
+        guests=[g for g in guests if g is not None],
+        arrived_at=arrived_at,
+        reason=reason,
+        room_id=room_id,
+        expected_departure=departure,
+        file_now=body.get("file", True) is not False,
+    )
+    try:
+        result = services.check_in(est, data, actor=token_actor(), now=now, source=Source.API)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    except IntegrityError:
+        db.session.rollback()
+        return conflict("already_in_house", "A guest already has an open stay here")
+    return {"stays": [stay_json(s, now) for s in result.stays], "warnings": result.warnings}, 201
+
+
+def room_id_by_name(establishment_id: int, name: str, errors: ValidationError) -> int | None:
+    if not name:
+        return None
+    room_id = db.session.scalar(select(Room.id).where(Room.establishment_id == establishment_id, Room.name == name))
+    if room_id is None:
+        errors.add("room", "no such room at this establishment", "room_invalid")
+    return room_id
+
+
+def conflict(code: str, message: str) -> tuple[dict[str, Any], int]:
+    return {"error": {"code": code, "message": message}}, 409
+
+
+@bp.route("/stays", methods=["GET"])
+@api_token
+def list_stays() -> Response:
+    est = current_token().establishment
+    now = utcnow()
+    stays = queries.in_house(est, request.args.get("q", ""))
+    return jsonify(stays=[stay_json(s, now) for s in stays], count=len(stays))
+
+
+def token_stay(stay_id: int) -> Stay:
+    stay = queries.stay_of(current_token().establishment, stay_id)
+    if stay is None:
+        abort(404, description="No such stay at this establishment")
+    return stay
+
+
+@bp.route("/stays/<int:stay_id>", methods=["GET"])
+@api_token
+def get_stay(stay_id: int) -> Response:
+    return jsonify(stay=stay_json(token_stay(stay_id)))
+
+
+@bp.route("/stays/<int:stay_id>/check-out", methods=["POST"])
+@api_token
+@idempotent(scope)
+def check_out(stay_id: int) -> tuple[dict[str, Any], int]:
+    stay = token_stay(stay_id)
+    body = request.get_json(silent=True) or {}
+    now = utcnow()
+    errors = ValidationError()
+    at = read_datetime(body.get("departed_at"), "departed_at", errors) or now
+    try:
+        if errors:
+            raise errors
+        event = services.check_out(stay, at=at, actor=token_actor(), now=now)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    return {"stay": stay_json(stay, now), "receipt_no": event.receipt_no}, 200
+
+
+@bp.route("/stays/<int:stay_id>/extend", methods=["POST"])
+@api_token
+@idempotent(scope)
+def extend(stay_id: int) -> tuple[dict[str, Any], int]:
+    stay = token_stay(stay_id)
+    body = json_body()
+    now = utcnow()
+    errors = ValidationError()
+    until = read_date(body.get("expected_departure"), "expected_departure", errors)
+    if until is None and not errors:
+        errors.add("expected_departure", "required", "required")
+    try:
+        if errors or until is None:
+            raise errors
+        event = services.extend(stay, until=until, actor=token_actor(), now=now)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    return {"stay": stay_json(stay, now), "receipt_no": event.receipt_no}, 200
+
+
+@bp.route("/stays/<int:stay_id>/move", methods=["POST"])
+@api_token
+@idempotent(scope)
+def move(stay_id: int) -> tuple[dict[str, Any], int]:
+    stay = token_stay(stay_id)
+    body = json_body()
+    now = utcnow()
+    errors = ValidationError()
+    room_id = room_id_by_name(stay.establishment_id, read_string(body, "room", errors), errors)
+    if room_id is None and not errors:
+        errors.add("room", "required", "required")
+    try:
+        if errors or room_id is None:
+            raise errors
+        event = services.move(stay, room_id=room_id, actor=token_actor(), now=now)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    return {"stay": stay_json(stay, now), "receipt_no": event.receipt_no}, 200
+
+
+@bp.route("/stays/<int:stay_id>/cancel", methods=["POST"])
+@api_token
+@idempotent(scope)
+def cancel(stay_id: int) -> tuple[dict[str, Any], int]:
+    stay = token_stay(stay_id)
+    body = json_body()
+    now = utcnow()
+    errors = ValidationError()
+    reason = read_string(body, "reason", errors)
+    try:
+        if errors:
+            raise errors
+        event = services.cancel(stay, reason=reason, actor=token_actor(), now=now)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    return {"stay": stay_json(stay, now), "receipt_no": event.receipt_no}, 200

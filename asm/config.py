@@ -1,0 +1,104 @@
+"""Configuration classes. Secrets come from the environment (prefix ASM_, e.g. ASM_SECRET_KEY)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-not-secret"
+
+
+class Base:
+    SECRET_KEY = DEV_SECRET
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'asm.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    MIGRATIONS_DIR = str(ROOT / "migrations")
+    STATIC_VENDOR_DIR = str(ROOT / "node_modules")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_SSL_STRICT = True
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_SCAN = "120 per minute"
+    RATELIMIT_API = "6000 per minute"
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    LANGUAGES = ("vi", "en")
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+
+    # The notification rule (Luật Cư trú 2020 Art. 30; TT 55/2021 Art. 15): before 23:00 on the day of arrival,
+    # before 08:00 next day for arrivals after 23:00. Settings, not constants, so a change of rule is config.
+    NOTIFY_EVENING_CUTOFF = "23:00"
+    NOTIFY_MORNING_DEADLINE = "08:00"
+    LONG_STAY_DAYS = 30
+
+    MAX_IMAGE_BYTES = 8_000_000
+    MAX_IMAGE_PIXELS = 12_000_000
+    MAX_CONTENT_LENGTH = 10_000_000
+    QR_DECODER = "zxing"
+
+    TEMPLATES_STRICT = False
+
+
+class Dev(Base):
+    SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_SSL_STRICT = False
+    TEMPLATES_STRICT = True
+
+
+class Test(Dev):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class Prod(Base):
+    SQLALCHEMY_DATABASE_URI = ""  # must come from ASM_SQLALCHEMY_DATABASE_URI or DATABASE_URL
+    SECRET_KEY = ""
+
+
+CONFIGS: dict[str, type[Base]] = {"dev": Dev, "test": Test, "prod": Prod}
+
+
+def from_env() -> type[Base]:
+    """Pick the config class named by ASM_ENV (dev by default); DATABASE_URL and SECRET_KEY are read here."""
+    cls = CONFIGS[os.environ.get("ASM_ENV", "dev")]
+    overrides: dict[str, Any] = {}
+    if url := os.environ.get("DATABASE_URL"):
+        overrides["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
+    if secret := os.environ.get("SECRET_KEY"):
+        overrides["SECRET_KEY"] = secret
+    if redis_url := os.environ.get("REDIS_URL"):
+        overrides["RATELIMIT_STORAGE_URI"] = redis_url
+    return type(cls.__name__, (cls,), overrides) if overrides else cls
+
+
+def normalize_database_url(url: str) -> str:
+    """postgres:// and postgresql:// both mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def check(config: Any) -> None:
+    """Production refuses to start without a real secret and database."""
+    if config.get("TESTING") or config.get("DEBUG") or os.environ.get("ASM_ENV", "dev") != "prod":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32:
+        raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        raise RuntimeError("DATABASE_URL must be set in production")

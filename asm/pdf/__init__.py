@@ -1,0 +1,1 @@
+"""Shared PDF building blocks (fonts, page setup, styles). Pure reportlab: no Flask import."""

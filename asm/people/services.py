@@ -1,0 +1,96 @@
+"""Find or record a person by document; validate what a desk, the API or a kiosk sends about them."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from asm.common import ValidationError
+from asm.extensions import db
+from asm.idcard import CardError, check_id_number, normalize_document
+from asm.people.models import DocType, Person
+
+
+@dataclass
+class PersonInput:
+    doc_type: str
+    doc_number: str
+    full_name: str
+    birth_date: date | None
+    sex: str | None = None
+    nationality: str = "VNM"
+    address: str | None = None
+    old_id_number: str | None = None
+    id_issue_date: date | None = None
+    card_extra: list[str] | None = None
+
+
+def clean_name(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name or "").split())
+
+
+def validate_person(data: PersonInput, errors: ValidationError, prefix: str, today: date) -> None:
+    """Check one person's fields, adding messages to `errors` under `prefix` (e.g. `guests.0.`)."""
+    data.full_name = clean_name(data.full_name)
+    data.nationality = (data.nationality or "VNM").strip().upper()
+    if data.address:
+        data.address = clean_name(data.address)
+    if data.doc_type not in tuple(DocType):
+        errors.add(prefix + "doc_type", _l("Loại giấy tờ không hợp lệ."), "doc_type_invalid")
+        return
+    try:
+        data.doc_number = normalize_document(data.doc_type, data.doc_number or "", data.nationality)
+    except CardError as exc:
+        errors.add(prefix + "doc_number", exc.message(_locale()), exc.code)
+    if not data.full_name:
+        errors.add(prefix + "full_name", _l("Cần nhập họ và tên."), "name_missing")
+    if data.birth_date is None:
+        errors.add(prefix + "birth_date", _l("Cần nhập ngày sinh."), "birth_date_missing")
+    elif data.birth_date > today:
+        errors.add(prefix + "birth_date", _l("Ngày sinh không thể ở tương lai."), "birth_date_future")
+    if data.sex not in (None, "", "M", "F"):
+        errors.add(prefix + "sex", _l("Giới tính phải là Nam hoặc Nữ."), "sex_invalid")
+    data.sex = data.sex or None
+    if data.doc_type == DocType.CCCD and data.birth_date and not errors.errors.get(prefix + "doc_number"):
+        try:
+            check_id_number(data.doc_number, birth_date=data.birth_date, sex=data.sex)
+        except CardError as exc:
+            errors.add(prefix + (exc.field or "doc_number"), exc.message(_locale()), exc.code)
+
+
+def _locale() -> str:
+    from asm.web.i18n import current_locale
+
+    return current_locale()
+
+
+def find_person(doc_type: str, doc_number: str, nationality: str = "VNM") -> Person | None:
+    return db.session.scalar(
+        select(Person).where(
+            Person.doc_type == doc_type, Person.doc_number == doc_number, Person.nationality == nationality
+        )
+    )
+
+
+def record_person(data: PersonInput) -> Person:
+    """The person with this document, created or brought up to date with what was just confirmed."""
+    person = find_person(data.doc_type, data.doc_number, data.nationality)
+    if person is None:
+        person = Person(doc_type=data.doc_type, doc_number=data.doc_number, nationality=data.nationality)
+        db.session.add(person)
+    person.full_name = data.full_name
+    person.birth_date = data.birth_date  # type: ignore[assignment]
+    person.sex = data.sex
+    if data.address:
+        person.address = data.address
+    if data.old_id_number:
+        person.old_id_number = data.old_id_number
+    if data.id_issue_date:
+        person.id_issue_date = data.id_issue_date
+    if data.card_extra:
+        person.card_extra = data.card_extra
+    return person

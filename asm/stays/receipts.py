@@ -1,0 +1,54 @@
+"""Turn a notification event into the data of its printable receipt."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import url_for
+
+from asm.people.models import DOC_LABELS, DocType, Person
+from asm.stays.models import EventKind, StayEvent
+from asm.stays.pdf import ReceiptData, ReceiptGuest, build_receipt_pdf
+from asm.web.i18n import label
+
+
+def receipt_guest(person: Person) -> ReceiptGuest:
+    return ReceiptGuest(
+        full_name=person.full_name,
+        document_label=label(DOC_LABELS[DocType(person.doc_type)]),
+        document_number_masked=person.masked_doc_number,
+        birth_date=person.birth_date,
+        nationality=person.nationality,
+    )
+
+
+def receipt_data(event: StayEvent) -> ReceiptData:
+    stay = event.stay
+    est = stay.establishment
+    people = [stay.person]
+    if event.kind in (EventKind.CHECK_IN, EventKind.FILE) and stay.head_id is None:
+        people += [m.person for m in stay.members]
+    with_deadline = event.kind in (EventKind.CHECK_IN, EventKind.FILE)
+    return ReceiptData(
+        receipt_no=event.receipt_no or "",
+        kind=event.kind,
+        filed_at=event.at,
+        deadline_at=stay.deadline_at if with_deadline else None,
+        on_time=(event.at <= stay.deadline_at) if with_deadline else None,
+        establishment_name=est.name,
+        establishment_code=est.code,
+        establishment_address=est.address,
+        commune_name=est.commune.full_name,
+        guests=[receipt_guest(p) for p in people],
+        room=stay.room.name if stay.room else None,
+        arrived_at=stay.arrived_at,
+        expected_departure=stay.expected_departure,
+        departed_at=stay.departed_at,
+        reason=stay.reason,
+        filed_by=event.actor,
+        verify_url=url_for("stays.receipt", code=est.code, receipt_no=event.receipt_no, _external=True),
+    )
+
+
+def receipt_pdf(event: StayEvent, *, locale: str) -> BytesIO:
+    return BytesIO(build_receipt_pdf(receipt_data(event), locale=locale))

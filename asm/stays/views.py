@@ -1,0 +1,297 @@
+"""Establishment pages: in-house list, check-in with a scan field, stay actions, history, receipts.
+
+Staff of the establishment read and write; police of its commune (or province) and admins only read,
+and every police read of people's data leaves an access-log line.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from asm.clock import fmt_datetime, local_today, to_local, utcnow
+from asm.common import Actor, ValidationError
+from asm.establishments.models import Establishment
+from asm.extensions import db, limiter
+from asm.idcard import CardError, parse_qr_text
+from asm.idcard.decode import DecodeError, decode_qr_texts, get_decoder
+from asm.stays import queries, services
+from asm.stays.forms import GuestForm, guests_from_form, parse_arrival, parse_date
+from asm.stays.models import Source, Stay
+from asm.stays.receipts import receipt_pdf
+from asm.web.access import (
+    ALL_ROLES,
+    STAFF,
+    can_view_establishment,
+    can_write_establishment,
+    log_police_view,
+    roles,
+)
+from asm.web.htmx import redirect_to, render
+from asm.web.i18n import current_locale
+
+bp = Blueprint("stays", __name__, url_prefix="/co-so/<code>")
+
+REASONS = ("Du lịch", "Công tác", "Thăm thân", "Học tập", "Khám chữa bệnh", "Khác")
+
+
+def _scan_limit() -> str:
+    return current_app.config["RATELIMIT_SCAN"]
+
+
+def establishment_for(code: str, *, write: bool = False) -> Establishment:
+    est = db.session.scalar(select(Establishment).where(Establishment.code == code))
+    if est is None:
+        abort(404)
+    allowed = can_write_establishment if write else can_view_establishment
+    if not allowed(current_user, est):
+        abort(403)
+    return est
+
+
+def stay_for(est: Establishment, stay_id: int) -> Stay:
+    stay = queries.stay_of(est, stay_id)
+    if stay is None:
+        abort(404)
+    return stay
+
+
+def actor() -> Actor:
+    return Actor(label=current_user.full_name, user_id=current_user.id)
+
+
+@bp.route("/")
+@roles(*ALL_ROLES)
+def in_house(code: str) -> str:
+    est = establishment_for(code)
+    now = utcnow()
+    search = request.args.get("q", "")
+    stays = queries.in_house(est, search)
+    log_police_view(current_user, "in_house", est.code, reason=search or None)
+    db.session.commit()
+    return render(
+        "stays/in_house.html",
+        "stays/_rows.html",
+        est=est,
+        stays=stays,
+        search=search,
+        now=now,
+        problems=queries.problems(est, now),
+        arrivals=queries.arrivals_today(est, now),
+        departures=queries.departures_today(est, now),
+        can_write=can_write_establishment(current_user, est),
+        long_stay_days=current_app.config["LONG_STAY_DAYS"],
+    )
+
+
+@bp.route("/nhan-phong", methods=["GET", "POST"])
+@roles(*STAFF)
+def check_in(code: str) -> str | Response | tuple[str, int]:
+    est = establishment_for(code, write=True)
+    now = utcnow()
+    if request.method == "GET":
+        return _checkin_page(est, [], {}, now)
+    guests = guests_from_form(request.form)
+    arrived_at = parse_arrival(request.form.get("arrived_at", ""), now)
+    data = services.CheckInInput(
+        guests=[g.to_input() for g in guests],
+        arrived_at=arrived_at or now,
+        reason=request.form.get("reason", ""),
+        room_id=request.form.get("room_id", type=int),
+        expected_departure=parse_date(request.form.get("expected_departure", "")),
+        file_now=request.form.get("action", "file") != "draft",
+    )
+    try:
+        if arrived_at is None:
+            raise ValidationError({"arrived_at": [_("Giờ đến không hợp lệ.")]})
+        result = services.check_in(est, data, actor=actor(), now=now, source=Source.DESK)
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        for i, guest in enumerate(guests):
+            prefix = f"guests.{i}."
+            guest.errors = {k[len(prefix) :]: v for k, v in exc.errors.items() if k.startswith(prefix)}
+        general = {k: v for k, v in exc.errors.items() if not k.startswith("guests.")}
+        return _checkin_page(est, guests, general, now, form=request.form), 422
+    head = result.stays[0]
+    for warning in result.warnings:
+        flash(warning, "warning")
+    if head.filed_at:
+        flash(_("Đã khai báo lưu trú. Số biên nhận: %(no)s", no=head.receipt_no), "success")
+    else:
+        flash(_("Đã lưu nháp. Nhớ khai báo trước %(t)s.", t=fmt_datetime(head.deadline_at)), "warning")
+    return redirect_to(url_for("stays.detail", code=est.code, stay_id=head.id))
+
+
+def _checkin_page(est, guests, errors, now, form=None):  # type: ignore[no-untyped-def]
+    return render_template(
+        "stays/check_in.html",
+        est=est,
+        guests=guests,
+        errors=errors,
+        form=form or {},
+        reasons=REASONS,
+        default_arrival=to_local(now).strftime("%Y-%m-%dT%H:%M"),
+        default_departure=(local_today(now) + timedelta(days=1)).isoformat(),
+        deadline=services.deadline_for(now),
+    )
+
+
+@bp.route("/quet", methods=["POST"])
+@roles(*STAFF)
+@limiter.limit(_scan_limit)
+def scan(code: str) -> str | tuple[str, int]:
+    """The scan field: text from a USB scanner or pasted, parsed into a filled guest block."""
+    est = establishment_for(code, write=True)
+    try:
+        card = parse_qr_text(request.form.get("text", ""))
+    except CardError as exc:
+        return render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code), 422
+    return _guest_block(est, GuestForm.from_card(card))
+
+
+@bp.route("/quet-anh", methods=["POST"])
+@roles(*STAFF)
+@limiter.limit(_scan_limit)
+def scan_image(code: str) -> str | tuple[str, int]:
+    """A photo of the card (tablet camera or upload), decoded and parsed."""
+    est = establishment_for(code, write=True)
+    upload = request.files.get("image")
+    try:
+        if upload is None:
+            raise DecodeError("no_code_found")
+        texts = decode_qr_texts(
+            upload.read(),
+            decoder=get_decoder(current_app.config["QR_DECODER"]),
+            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+        )
+        card = parse_qr_text(texts[0])
+    except (DecodeError, CardError) as exc:
+        return render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code), 422
+    return _guest_block(est, GuestForm.from_card(card))
+
+
+def _guest_block(est: Establishment, guest: GuestForm) -> str:
+    past = queries.past_guest(est, guest.get("doc_type"), guest.get("doc_number"))
+    guest.returning = past is not None
+    return render_template("stays/_guest.html", est=est, guest=guest)
+
+
+@bp.route("/khach-moi", methods=["GET"])
+@roles(*STAFF)
+def blank_guest(code: str) -> str:
+    est = establishment_for(code, write=True)
+    return render_template("stays/_guest.html", est=est, guest=GuestForm(values={"doc_type": "cccd"}))
+
+
+@bp.route("/khach-cu", methods=["POST"])
+@roles(*STAFF)
+def lookup_guest(code: str) -> str | Response:
+    """Typed a document number by hand: prefill from this establishment's own past guests only."""
+    est = establishment_for(code, write=True)
+    key = request.form.get("key", "")
+    guest = next(iter(guests_from_form(request.form)), None)
+    if guest is None:
+        return Response(status=204)
+    person = queries.past_guest(est, guest.get("doc_type", "cccd"), guest.get("doc_number"))
+    if person is None:
+        return Response(status=204)
+    return render_template("stays/_guest.html", est=est, guest=GuestForm.from_person(person, key=key))
+
+
+@bp.route("/luu-tru/<int:stay_id>")
+@roles(*ALL_ROLES)
+def detail(code: str, stay_id: int) -> str:
+    est = establishment_for(code)
+    stay = stay_for(est, stay_id)
+    log_police_view(current_user, "stay", f"{est.code}/{stay.id}")
+    db.session.commit()
+    return render_template(
+        "stays/detail.html",
+        est=est,
+        stay=stay,
+        now=utcnow(),
+        can_write=can_write_establishment(current_user, est),
+        long_stay_days=current_app.config["LONG_STAY_DAYS"],
+        today=local_today(),
+    )
+
+
+ACTIONS = {"tra-phong", "gia-han", "chuyen-phong", "huy", "khai-bao"}
+
+
+@bp.route("/luu-tru/<int:stay_id>/<action>", methods=["POST"])
+@roles(*STAFF)
+def act(code: str, stay_id: int, action: str) -> str | Response | tuple[str, int]:
+    """One tap from the in-house list or the stay page: check out, extend, move, cancel, file a draft."""
+    if action not in ACTIONS:
+        abort(404)
+    est = establishment_for(code, write=True)
+    stay = stay_for(est, stay_id)
+    now = utcnow()
+    try:
+        if action == "tra-phong":
+            group = request.form.get("group") == "1"
+            targets = [stay] + ([m for m in stay.members if m.is_open] if group else [])
+            for target in targets:
+                services.check_out(target, at=now, actor=actor(), now=now)
+            message = _("Đã trả phòng: %(name)s.", name=", ".join(t.person.full_name for t in targets))
+        elif action == "gia-han":
+            until = parse_date(request.form.get("until", ""))
+            if until is None:
+                raise ValidationError({"expected_departure": [_("Ngày gia hạn không hợp lệ.")]})
+            services.extend(stay, until=until, actor=actor(), now=now)
+            message = _("Đã gia hạn đến %(d)s.", d=until.strftime("%d/%m/%Y"))
+        elif action == "chuyen-phong":
+            services.move(stay, room_id=request.form.get("room_id", type=int) or 0, actor=actor(), now=now)
+            message = _("Đã chuyển sang phòng %(room)s.", room=stay.room.name)
+        elif action == "huy":
+            services.cancel(stay, reason=request.form.get("reason", ""), actor=actor(), now=now)
+            message = _("Đã hủy lưu trú.")
+        else:
+            services.file_draft(stay, actor=actor(), now=now)
+            message = _("Đã khai báo. Số biên nhận: %(no)s", no=stay.receipt_no)
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        messages = [m for msgs in exc.errors.values() for m in msgs]
+        if request.headers.get("HX-Request"):
+            return render_template("stays/_action_error.html", messages=messages), 422
+        for m in messages:
+            flash(m, "error")
+        return redirect_to(url_for("stays.detail", code=est.code, stay_id=stay.id))
+    flash(message, "success")
+    back = request.form.get("back") == "list"
+    return redirect_to(
+        url_for("stays.in_house", code=est.code) if back else url_for("stays.detail", code=est.code, stay_id=stay.id)
+    )
+
+
+@bp.route("/lich-su")
+@roles(*ALL_ROLES)
+def history(code: str) -> str:
+    est = establishment_for(code)
+    page = max(request.args.get("page", 1, type=int), 1)
+    events = queries.history(est, page=page)
+    log_police_view(current_user, "history", est.code)
+    db.session.commit()
+    return render_template("stays/history.html", est=est, events=events, page=page)
+
+
+@bp.route("/bien-nhan/<receipt_no>.pdf")
+@roles(*ALL_ROLES)
+def receipt(code: str, receipt_no: str) -> Response:
+    est = establishment_for(code)
+    event = queries.event_by_receipt(est, receipt_no)
+    if event is None:
+        abort(404)
+    log_police_view(current_user, "receipt", receipt_no)
+    db.session.commit()
+    pdf = receipt_pdf(event, locale=current_locale())
+    return send_file(pdf, mimetype="application/pdf", download_name=f"{receipt_no}.pdf")

@@ -1,0 +1,115 @@
+"""Access rules. Every endpoint declares one; an endpoint without a rule answers 403 (fail closed).
+
+Rules:
+- `public`: anyone (login page, static files, OpenAPI document).
+- `login_required_roles(*roles)`: a logged-in user of one of the roles (checks of the object in the view).
+- `api_token`: a bearer token of an establishment (the JSON API).
+Object-level checks (this establishment, this commune) are `can_view_establishment` / `can_write_establishment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from asm.accounts.models import AccessLog, Role, User
+from asm.establishments.models import Establishment
+from asm.extensions import db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+STAFF = (Role.OWNER, Role.CLERK)
+POLICE = (Role.OFFICER, Role.SUPERVISOR)
+ALL_ROLES = tuple(Role)
+
+
+def public(func: F) -> F:
+    func.access_rule = ("public",)  # type: ignore[attr-defined]
+    return func
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        func.access_rule = ("roles", frozenset(allowed))  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def api_token(func: F) -> F:
+    func.access_rule = ("api_token",)  # type: ignore[attr-defined]
+    return func
+
+
+def rule_of(endpoint: str | None) -> tuple[Any, ...] | None:
+    if endpoint is None:
+        return None
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return ("public",)
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def enforce() -> Any:
+    if request.endpoint is None:  # 404/405: let Flask answer
+        return None
+    rule = rule_of(request.endpoint)
+    if rule is None:
+        abort(403)
+    if rule[0] == "public":
+        return None
+    if rule[0] == "api_token":
+        from asm.api.auth import authenticate_request
+
+        if not authenticate_request():
+            response = jsonify(error={"code": "unauthorized", "message": "Bearer token missing or invalid"})
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = 'Bearer realm="asm"'
+            return response
+        return None
+    if not current_user.is_authenticated:
+        if request.headers.get("HX-Request"):
+            response = current_app.response_class(status=401)
+            response.headers["HX-Redirect"] = url_for("accounts.login", next=request.full_path)
+            return response
+        return redirect(url_for("accounts.login", next=request.full_path))
+    if Role(current_user.role) not in rule[1]:
+        abort(403)
+    return None
+
+
+def can_view_establishment(user: User, establishment: Establishment) -> bool:
+    role = Role(user.role)
+    if role == Role.ADMIN:
+        return True
+    if role in STAFF:
+        return any(e.id == establishment.id for e in user.establishments)
+    if role == Role.OFFICER:
+        return user.commune_code == establishment.commune_code
+    if role == Role.SUPERVISOR:
+        return establishment.commune.province_code == user.province_code
+    return False
+
+
+def can_write_establishment(user: User, establishment: Establishment) -> bool:
+    """Only the establishment's own staff file notifications for it."""
+    return Role(user.role) in STAFF and can_view_establishment(user, establishment)
+
+
+def log_police_view(user: User, action: str, target: str, reason: str | None = None) -> None:
+    """Police looking at people's data leaves a line; the caller's commit keeps it."""
+    if Role(user.role) in POLICE:
+        db.session.add(AccessLog(user_id=user.id, action=action, target=target, reason=reason, ip=request.remote_addr))
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce)
+    login_manager.login_view = "accounts.login"

@@ -1,0 +1,42 @@
+"""Jinja set-up: filters for Vietnamese dates, labels, StrictUndefined in development and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, session
+from flask_wtf.csrf import generate_csrf
+from jinja2 import StrictUndefined
+
+from asm.accounts.models import ROLE_LABELS, Role
+from asm.clock import fmt_date, fmt_datetime, to_local, utcnow
+from asm.establishments.models import TYPE_LABELS, EstablishmentType
+from asm.people.models import DOC_LABELS, DocType
+from asm.web.htmx import add_vary
+from asm.web.i18n import current_locale, label
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("TEMPLATES_STRICT"):
+        app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters.update(
+        date=fmt_date,
+        datetime=fmt_datetime,
+        time=lambda v: to_local(v).strftime("%H:%M") if v else "",
+        role_label=lambda r: label(ROLE_LABELS[Role(r)]),
+        type_label=lambda t: label(TYPE_LABELS[EstablishmentType(t)]),
+        doc_label=lambda d: label(DOC_LABELS[DocType(d)]),
+        sex_label=lambda s: {"M": ("Nam", "Male"), "F": ("Nữ", "Female")}.get(s, ("", ""))[
+            1 if current_locale() == "en" else 0
+        ],
+    )
+    app.after_request(add_vary)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "csrf_token": generate_csrf,
+            "locale": current_locale(),
+            "now_utc": utcnow,
+            "lang_in_session": session.get("lang"),
+        }

@@ -1,0 +1,51 @@
+"""Home (by role), language switch, front-end libraries from node_modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from asm.accounts.models import Role
+from asm.accounts.views import safe_next
+from asm.web.access import ALL_ROLES, public, roles
+
+bp = Blueprint("web", __name__)
+
+# Front-end files served from node_modules (installed by `npm ci` from package-lock.json).
+VENDOR_FILES = {"htmx.min.js": "htmx.org/dist/htmx.min.js"}
+
+
+@bp.route("/")
+@roles(*ALL_ROLES)
+def home() -> Response:
+    role = Role(current_user.role)
+    if role in (Role.OWNER, Role.CLERK) and len(current_user.establishments) == 1:
+        return redirect(url_for("stays.in_house", code=current_user.establishments[0].code))
+    return redirect(url_for("establishments.index"))
+
+
+@bp.route("/ngon-ngu/<lang>", methods=["POST"])
+@public
+def set_language(lang: str) -> Response:
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = lang
+    return redirect(safe_next(request.form.get("next")) or url_for("web.home"), code=303)
+
+
+@bp.route("/vendor/<name>")
+@public
+def vendor(name: str) -> Response:
+    if name not in VENDOR_FILES:
+        abort(404)
+    path = Path(current_app.config["STATIC_VENDOR_DIR"]) / VENDOR_FILES[name]
+    return send_from_directory(path.parent, path.name, max_age=86400)
+
+
+@bp.route("/healthz")
+@public
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}

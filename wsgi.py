@@ -1,0 +1,3 @@
+from asm import create_app
+
+app = create_app()
