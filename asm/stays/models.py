@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
 from asm.extensions import db
-from asm.stays.rules import NoticeState, notice_state
+from asm.stays.rules import NoticeState, is_long_stay, notice_state
 from asm.types import UTCDateTime
 
 
@@ -89,6 +89,12 @@ class Stay(db.Model):
 
     def state(self, now: datetime) -> NoticeState:
         return notice_state(self.deadline_at, self.filed_at, now)
+
+    def is_long_stay(self, now: datetime, limit_days: int = 30) -> bool:
+        """Open and reaching `limit_days`: due for temporary-residence registration."""
+        return self.is_open and is_long_stay(
+            self.arrived_at, until=now, expected_departure=self.expected_departure, limit_days=limit_days
+        )
 
     def __repr__(self) -> str:
         return f"<Stay {self.id} {self.status}>"

@@ -145,20 +145,30 @@ def _checkin_page(est, guests, errors, now, form=None):  # type: ignore[no-untyp
 @bp.route("/quet", methods=["POST"])
 @roles(*STAFF)
 @limiter.limit(_scan_limit)
-def scan(code: str) -> str | tuple[str, int]:
+def scan(code: str) -> str | Response:
     """The scan field: text from a USB scanner or pasted, parsed into a filled guest block."""
     est = establishment_for(code, write=True)
     try:
         card = parse_qr_text(request.form.get("text", ""))
     except CardError as exc:
-        return render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code), 422
+        return scan_error(exc)
     return _guest_block(est, GuestForm.from_card(card))
+
+
+def scan_error(exc: CardError | DecodeError) -> Response:
+    """An unreadable code: the message goes to the scan area, not into the guest list."""
+    response = Response(
+        render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code), status=422
+    )
+    response.headers["HX-Retarget"] = "#scan-result"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 @bp.route("/quet-anh", methods=["POST"])
 @roles(*STAFF)
 @limiter.limit(_scan_limit)
-def scan_image(code: str) -> str | tuple[str, int]:
+def scan_image(code: str) -> str | Response:
     """A photo of the card (tablet camera or upload), decoded and parsed."""
     est = establishment_for(code, write=True)
     upload = request.files.get("image")
@@ -173,7 +183,7 @@ def scan_image(code: str) -> str | tuple[str, int]:
         )
         card = parse_qr_text(texts[0])
     except (DecodeError, CardError) as exc:
-        return render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code), 422
+        return scan_error(exc)
     return _guest_block(est, GuestForm.from_card(card))
 
 

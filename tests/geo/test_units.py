@@ -137,8 +137,7 @@ def test_iterators_start_afresh() -> None:
 def _fake_dataset(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(
-            "CREATE TABLE admin_units"
-            " (provinceCode TEXT, province TEXT, wardCode TEXT, ward TEXT, wardType TEXT)"
+            "CREATE TABLE admin_units (provinceCode TEXT, province TEXT, wardCode TEXT, ward TEXT, wardType TEXT)"
         )
         conn.executemany("INSERT INTO admin_units VALUES (?, ?, ?, ?, ?)", rows)
         conn.commit()
@@ -218,9 +217,7 @@ def test_generate_rejects_malformed_source(
         generate.read_dataset(db)
 
 
-def test_generate_cli_without_the_package(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_generate_cli_without_the_package(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(generate, "SOURCE_PACKAGE", "asm_no_such_source_package")
     assert generate.main(["--from-package", "--check"]) == 2
     assert "not installed" in capsys.readouterr().err

@@ -82,9 +82,7 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
         pytest.skip("pdftotext (Debian package poppler-utils) is not installed")
     source = tmp_path / "receipt.pdf"
     source.write_bytes(pdf)
-    result = subprocess.run(
-        [PDFTOTEXT, "-enc", "UTF-8", str(source), "-"], capture_output=True, check=True, timeout=60
-    )
+    result = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(source), "-"], capture_output=True, check=True, timeout=60)
     return nfc(result.stdout.decode("utf-8"))
 
 
@@ -302,9 +300,7 @@ def test_qr_code_holds_the_verify_url(tmp_path: Path) -> None:
 
     source = tmp_path / "receipt.pdf"
     source.write_bytes(build_receipt_pdf(receipt()))
-    subprocess.run(
-        [PDFTOPPM, "-png", "-r", "150", str(source), str(tmp_path / "page")], check=True, timeout=60
-    )
+    subprocess.run([PDFTOPPM, "-png", "-r", "150", str(source), str(tmp_path / "page")], check=True, timeout=60)
     with Image.open(tmp_path / "page-1.png") as image:
         found = [result.text for result in zxingcpp.read_barcodes(image)]
     assert found == [VERIFY_URL]

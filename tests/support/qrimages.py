@@ -22,9 +22,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOp
 ImageFormat = Literal["PNG", "JPEG", "WEBP"]
 
 # The example string from DOMAIN.md (a real card layout: ID, empty old CMND, name, DOB, sex, address, issue).
-EXAMPLE_CARD_TEXT = (
-    "034303011829||Nguyễn Thị Hoa|21032003|Nữ|Thôn Lai Ổn, An Quý, Quỳnh Phụ, Thái Bình|14082021"
-)
+EXAMPLE_CARD_TEXT = "034303011829||Nguyễn Thị Hoa|21032003|Nữ|Thôn Lai Ổn, An Quý, Quỳnh Phụ, Thái Bình|14082021"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -89,9 +87,7 @@ def _solve(matrix: list[list[float]], rhs: list[float]) -> list[float]:
     return x
 
 
-def _perspective_coeffs(
-    dst: Sequence[tuple[float, float]], src: Sequence[tuple[float, float]]
-) -> tuple[float, ...]:
+def _perspective_coeffs(dst: Sequence[tuple[float, float]], src: Sequence[tuple[float, float]]) -> tuple[float, ...]:
     """Pillow PERSPECTIVE data mapping each output point ``dst[i]`` back to the input point ``src[i]``."""
     matrix: list[list[float]] = []
     rhs: list[float] = []
@@ -187,7 +183,7 @@ def photo_like(
 
     - ``angle``: rotation in degrees (random: -30..30);
     - ``blur``: Gaussian blur radius in pixels at 480 px frame height (random: 0..1.4), scaled with the frame;
-    - ``noise``: sensor noise standard deviation in grey levels (random: 2..14);
+    - ``noise``: sensor noise standard deviation in grey levels (random: 1..8);
     - ``contrast``: 1.0 keeps full contrast, lower is washed out (random: 0.35..0.9), plus uneven lighting;
     - ``skew``: perspective: how far each card corner moves, as a fraction of the QR side (random: 0..0.15);
     - ``qr_fraction``: the QR's side as a fraction of the frame's shorter side (random: 0.25..0.5);
@@ -198,7 +194,7 @@ def photo_like(
     short = min(w, h)
     angle = rng.uniform(-30, 30) if angle is None else angle
     blur = rng.uniform(0, 1.4) if blur is None else blur
-    noise = rng.uniform(2, 14) if noise is None else noise
+    noise = rng.uniform(1, 8) if noise is None else noise
     contrast = rng.uniform(0.35, 0.9) if contrast is None else contrast
     skew = rng.uniform(0, 0.15) if skew is None else skew
     qr_fraction = rng.uniform(0.25, 0.5) if qr_fraction is None else qr_fraction

@@ -1,0 +1,32 @@
+// Small glue for the establishment pages. htmx itself comes from node_modules (see package.json).
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.htmx) {
+    // Show 422 answers (field errors, unreadable codes) instead of dropping them.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "422", swap: true, error: false },
+      { code: "[45]..", swap: false, error: true },
+    ];
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-remove]");
+  if (button) document.querySelector(button.dataset.remove)?.remove();
+});
+
+// After a scan: empty the field and put the cursor back, ready for the next card.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt.closest && event.detail.elt.closest("#scan-form");
+  if (form && event.detail.successful) {
+    form.reset();
+    document.getElementById("scan-result").innerHTML = "";
+    document.getElementById("scan-text").focus();
+  }
+});
