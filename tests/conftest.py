@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -103,9 +103,17 @@ def database_url(_template_db: str, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def _fresh_g(sender: Flask, **extra: Any) -> None:
+    """Each request starts with an empty `g`, as in production."""
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, SERVER_NAME="asm.test")
+    # The app context below stays open for the whole test and Flask reuses it for every request, so `g` would
+    # carry Flask-Login's user, the CSRF token and the locale from one request (and one client) to the next.
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
         db.session.remove()

@@ -31,7 +31,10 @@ def login() -> str | Response:
         if user is None:
             flash(_("Sai tên đăng nhập hoặc mật khẩu."), "error")
             return render_template("accounts/login.html"), 401  # type: ignore[return-value]
-        session.clear()
+        lang = session.get("lang")
+        session.clear()  # a fresh session at login; only the language choice carries over
+        if lang:
+            session["lang"] = lang
         login_user(user)
         session.permanent = True
         return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
@@ -42,7 +45,10 @@ def login() -> str | Response:
 @roles(*ALL_ROLES)
 def logout() -> Response:
     logout_user()
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("accounts.login"))
 
 

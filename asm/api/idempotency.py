@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any
 
 from flask import jsonify, request
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -47,17 +47,24 @@ def idempotent(scope: Callable[[], str]) -> Callable[[Callable[..., Any]], Calla
             if not key or len(key) > MAX_KEY:
                 return error(400, "idempotency_key_invalid", f"{HEADER} must be 1-{MAX_KEY} characters")
             fingerprint = request_fingerprint()
-            record = IdempotencyRecord(scope=scope(), key=key, request_hash=fingerprint)
-            db.session.add(record)
+            # Plain INSERT and UPDATE statements, not ORM objects: two fewer unit-of-work flushes per request.
             try:
-                db.session.flush()
+                record_id = db.session.scalar(
+                    insert(IdempotencyRecord)
+                    .values(scope=scope(), key=key, request_hash=fingerprint)
+                    .returning(IdempotencyRecord.id)
+                )
             except IntegrityError:
                 db.session.rollback()
                 return replay(scope(), key, fingerprint)
             payload, status = view(*args, **kwargs)
             if 200 <= status < 300:
-                record.status_code = status
-                record.response = json.dumps(payload, ensure_ascii=False)
+                db.session.execute(
+                    update(IdempotencyRecord)
+                    .where(IdempotencyRecord.id == record_id)
+                    .values(status_code=status, response=json.dumps(payload, ensure_ascii=False))
+                    .execution_options(synchronize_session=False)
+                )
             return finish(payload, status)
 
         return wrapper

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from asm.clock import VN_TZ, utcnow
@@ -21,11 +21,11 @@ def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
         "head_id": stay.head_id,
         "room": stay.room.name if stay.room else None,
         "reason": stay.reason,
-        "arrived_at": stay.arrived_at.isoformat(),
+        "arrived_at": utc_iso(stay.arrived_at),
         "expected_departure": stay.expected_departure.isoformat() if stay.expected_departure else None,
-        "departed_at": stay.departed_at.isoformat() if stay.departed_at else None,
-        "deadline_at": stay.deadline_at.isoformat(),
-        "filed_at": stay.filed_at.isoformat() if stay.filed_at else None,
+        "departed_at": utc_iso(stay.departed_at),
+        "deadline_at": utc_iso(stay.deadline_at),
+        "filed_at": utc_iso(stay.filed_at),
         "person": {
             "full_name": person.full_name,
             "doc_type": person.doc_type,
@@ -34,6 +34,11 @@ def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
             "birth_date": person.birth_date.isoformat(),
         },
     }
+
+
+def utc_iso(value: datetime | None) -> str | None:
+    """Always in UTC: a stay just written still holds the client's offset, one read back from the database not."""
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def read_datetime(value: Any, field: str, errors: ValidationError) -> datetime | None:

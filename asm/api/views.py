@@ -128,7 +128,7 @@ def create_stay() -> tuple[dict[str, Any], int]:
     guests = [read_person(raw, i, errors) for i, raw in enumerate(raw_guests)]
     arrived_at = read_datetime(body.get("arrived_at"), "arrived_at", errors) or now
     departure = read_date(body.get("expected_departure"), "expected_departure", errors)
-    room_id = room_id_by_name(est.id, read_string(body, "room", errors), errors)
+    room = room_by_name(est.id, read_string(body, "room", errors), errors)
     reason = read_string(body, "reason", errors)
     if errors:
         return validation_payload(errors)
@@ -136,7 +136,7 @@ def create_stay() -> tuple[dict[str, Any], int]:
         guests=[g for g in guests if g is not None],
         arrived_at=arrived_at,
         reason=reason,
-        room_id=room_id,
+        room_id=room.id if room else None,
         expected_departure=departure,
         file_now=body.get("file", True) is not False,
     )
@@ -150,13 +150,14 @@ def create_stay() -> tuple[dict[str, Any], int]:
     return {"stays": [stay_json(s, now) for s in result.stays], "warnings": result.warnings}, 201
 
 
-def room_id_by_name(establishment_id: int, name: str, errors: ValidationError) -> int | None:
+def room_by_name(establishment_id: int, name: str, errors: ValidationError) -> Room | None:
+    """The room itself, not its id: while the caller holds it, the service's check finds it without a query."""
     if not name:
         return None
-    room_id = db.session.scalar(select(Room.id).where(Room.establishment_id == establishment_id, Room.name == name))
-    if room_id is None:
+    room = db.session.scalar(select(Room).where(Room.establishment_id == establishment_id, Room.name == name))
+    if room is None:
         errors.add("room", "no such room at this establishment", "room_invalid")
-    return room_id
+    return room
 
 
 def conflict(code: str, message: str) -> tuple[dict[str, Any], int]:
@@ -231,13 +232,13 @@ def move(stay_id: int) -> tuple[dict[str, Any], int]:
     body = json_body()
     now = utcnow()
     errors = ValidationError()
-    room_id = room_id_by_name(stay.establishment_id, read_string(body, "room", errors), errors)
-    if room_id is None and not errors:
+    room = room_by_name(stay.establishment_id, read_string(body, "room", errors), errors)
+    if room is None and not errors:
         errors.add("room", "required", "required")
     try:
-        if errors or room_id is None:
+        if errors or room is None:
             raise errors
-        event = services.move(stay, room_id=room_id, actor=token_actor(), now=now)
+        event = services.move(stay, room_id=room.id, actor=token_actor(), now=now)
     except ValidationError as exc:
         return validation_payload(exc)
     return {"stay": stay_json(stay, now), "receipt_no": event.receipt_no}, 200

@@ -36,7 +36,8 @@ def clean_name(name: str) -> str:
 def validate_person(data: PersonInput, errors: ValidationError, prefix: str, today: date) -> None:
     """Check one person's fields, adding messages to `errors` under `prefix` (e.g. `guests.0.`)."""
     data.full_name = clean_name(data.full_name)
-    data.nationality = (data.nationality or "VNM").strip().upper()
+    # CCCD and CMND are Vietnamese documents; a passport must say whose it is (normalize_document requires it).
+    data.nationality = (data.nationality or "").strip().upper() or ("" if data.doc_type == DocType.PASSPORT else "VNM")
     if data.address:
         data.address = clean_name(data.address)
     if data.doc_type not in tuple(DocType):
@@ -45,7 +46,7 @@ def validate_person(data: PersonInput, errors: ValidationError, prefix: str, tod
     try:
         data.doc_number = normalize_document(data.doc_type, data.doc_number or "", data.nationality)
     except CardError as exc:
-        errors.add(prefix + "doc_number", exc.message(_locale()), exc.code)
+        errors.add(prefix + input_field(exc), exc.message(_locale()), exc.code)
     if not data.full_name:
         errors.add(prefix + "full_name", _l("Cần nhập họ và tên."), "name_missing")
     if data.birth_date is None:
@@ -59,7 +60,12 @@ def validate_person(data: PersonInput, errors: ValidationError, prefix: str, tod
         try:
             check_id_number(data.doc_number, birth_date=data.birth_date, sex=data.sex)
         except CardError as exc:
-            errors.add(prefix + (exc.field or "doc_number"), exc.message(_locale()), exc.code)
+            errors.add(prefix + input_field(exc), exc.message(_locale()), exc.code)
+
+
+def input_field(exc: CardError) -> str:
+    """The PersonInput field a CardError is about: its own name (`id_number`, `document_number`) is the QR's."""
+    return exc.field if exc.field in ("nationality", "birth_date", "sex") else "doc_number"
 
 
 def _locale() -> str:

@@ -24,7 +24,8 @@ document.addEventListener("click", (event) => {
 // After a scan: empty the field and put the cursor back, ready for the next card.
 document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt.closest && event.detail.elt.closest("#scan-form");
-  if (form && event.detail.successful) {
+  // Not after a 422 (unreadable code): it is swapped as "successful", and its message must stay on screen.
+  if (form && event.detail.successful && event.detail.xhr.status < 300) {
     form.reset();
     document.getElementById("scan-result").innerHTML = "";
     document.getElementById("scan-text").focus();

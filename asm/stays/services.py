@@ -88,10 +88,11 @@ def check_in(
     if errors:
         raise errors
 
-    people = [record_person(guest) for guest in data.guests]
-    db.session.flush()
+    with db.session.no_autoflush:  # new people are inserted with their stays, in one flush
+        people = [record_person(guest) for guest in data.guests]
+    open_here, warnings = open_stays_of(establishment, people)
     for i, person in enumerate(people):
-        if open_stay(establishment, person) is not None:
+        if person.id in open_here:
             errors.add(
                 f"guests.{i}.doc_number",
                 _l("%(name)s đang lưu trú tại cơ sở này.", name=person.full_name),
@@ -122,7 +123,7 @@ def check_in(
         event = record_event(stay, kind, actor=actor, now=now, data=_period(stay), receipt=data.file_now)
         stay.receipt_no = event.receipt_no
     db.session.flush()
-    return CheckInResult(stays=stays, warnings=in_house_elsewhere(establishment, people))
+    return CheckInResult(stays=stays, warnings=warnings)
 
 
 def file_draft(stay: Stay, *, actor: Actor, now: datetime) -> StayEvent:
@@ -250,26 +251,27 @@ def require_filed_open(stay: Stay) -> None:
         raise ValidationError({"stay": [str(_l("Khách không còn lưu trú."))]}, {"stay": "not_open"})
 
 
-def open_stay(establishment: Establishment, person: Person) -> Stay | None:
-    return db.session.scalar(
-        select(Stay).where(
-            Stay.establishment_id == establishment.id,
-            Stay.person_id == person.id,
-            Stay.status.in_(OPEN_STATUSES),
-        )
-    )
+def open_stays_of(establishment: Establishment, people: list[Person]) -> tuple[set[int], list[str]]:
+    """Who of `people` has an open stay here (refused), and warnings, not errors, for open stays elsewhere.
 
-
-def in_house_elsewhere(establishment: Establishment, people: list[Person]) -> list[str]:
-    """Warnings, not errors: the same document is open at another establishment right now."""
-    ids = [p.id for p in people]
+    One query for the whole group; none when everyone is new (a person created in this transaction has no stays).
+    """
+    ids = [p.id for p in people if p.id is not None]
+    if not ids:
+        return set(), []
     rows = db.session.execute(
-        select(Person.full_name, Establishment.name)
-        .join(Stay, Stay.person_id == Person.id)
+        select(Stay.person_id, Stay.establishment_id, Person.full_name, Establishment.name)
+        .join(Person, Person.id == Stay.person_id)
         .join(Establishment, Establishment.id == Stay.establishment_id)
-        .where(Person.id.in_(ids), Stay.status.in_(OPEN_STATUSES), Stay.establishment_id != establishment.id)
+        .where(Stay.person_id.in_(ids), Stay.status.in_(OPEN_STATUSES))
     ).all()
-    return [str(_l("%(name)s cũng đang lưu trú tại %(place)s.", name=name, place=place)) for name, place in rows]
+    here = {row.person_id for row in rows if row.establishment_id == establishment.id}
+    warnings = [
+        str(_l("%(name)s cũng đang lưu trú tại %(place)s.", name=row.full_name, place=row.name))
+        for row in rows
+        if row.establishment_id != establishment.id
+    ]
+    return here, warnings
 
 
 def _period(stay: Stay) -> dict[str, Any]:

@@ -163,7 +163,7 @@ def _card(rng: random.Random, text: str, module_px: int) -> tuple[Image.Image, t
 
 
 def photo_like(
-    img_or_text: Image.Image | str,
+    img: Image.Image | str,
     *,
     size: tuple[int, int] = (1280, 720),
     angle: float | None = None,
@@ -177,7 +177,7 @@ def photo_like(
 ) -> Image.Image:
     """A camera frame (RGB, ``size``) of a card held up to the camera, with its QR code fully in view.
 
-    ``img_or_text`` is the card's QR text (preferred: the code is then drawn at a resolution that suits the
+    ``img`` is the card's QR text (preferred: the code is then drawn at a resolution that suits the
     frame) or a ready QR image (from :func:`qr_image`), which is placed as it is scaled.
     Every parameter left as ``None`` is drawn from ``seed``:
 
@@ -201,12 +201,12 @@ def photo_like(
     jpeg_quality = rng.randint(55, 90) if jpeg_quality is None else jpeg_quality
 
     target_qr = qr_fraction * short
-    if isinstance(img_or_text, str):
-        modules = segno.make_qr(img_or_text, mode="byte", encoding="utf-8", eci=False).symbol_size(border=2)[0]
+    if isinstance(img, str):
+        modules = segno.make_qr(img, mode="byte", encoding="utf-8", eci=False).symbol_size(border=2)[0]
         module_px = max(2, math.ceil(2 * target_qr / modules))  # render at ~2x, then warp down
-        card, (qcx, qcy, qs) = _card(rng, img_or_text, module_px)
+        card, (qcx, qcy, qs) = _card(rng, img, module_px)
     else:
-        qr = img_or_text.convert("RGBA")
+        qr = img.convert("RGBA")
         card, qs = qr, float(qr.width)
         qcx, qcy = qr.width / 2, qr.height / 2
     scale = target_qr / qs
@@ -286,7 +286,7 @@ GIVEN_FEMALE = (
 )  # fmt: skip
 VILLAGE_WORDS = (
     "Lai Ổn", "Đông", "Thượng", "Hạ", "Trung", "Vĩnh Phú", "Tân Lập", "Phú Mỹ", "An Thới", "Đồng Nhân",
-    "Mỹ Lộc", "Ấp 3", "Khánh", "Hữu Bằng", "Yên Sở", "Cự Đà", "Nhữ Khê", "Ngũ Phúc",
+    "Mỹ Lộc", "Ông Ích", "Khánh", "Hữu Bằng", "Yên Sở", "Cự Đà", "Nhữ Khê", "Ngũ Phúc",
 )  # fmt: skip
 COMMUNE_WORDS = (
     "An Quý", "Quỳnh Hưng", "Tân Phú", "Phú Lợi", "Vũ Thư", "Đông Sơn", "Xuân Thủy", "Mỹ Đức", "Hòa Lạc",
@@ -323,7 +323,8 @@ def _address(rng: random.Random, code: str) -> str:
         return f"{street}, Phường {rng.choice(COMMUNE_WORDS)}, Quận {rng.choice(DISTRICT_WORDS)}, {province}"
     village = rng.choice(("Thôn", "Xóm", "Ấp", "Tổ dân phố", "Bản"))
     if rng.random() < 0.3:  # the short style of the DOMAIN.md example: no "xã/huyện/tỉnh" words
-        return f"{village} {rng.choice(VILLAGE_WORDS)}, {rng.choice(COMMUNE_WORDS)}, {rng.choice(DISTRICT_WORDS)}, {province}"
+        commune, district = rng.choice(COMMUNE_WORDS), rng.choice(DISTRICT_WORDS)
+        return f"{village} {rng.choice(VILLAGE_WORDS)}, {commune}, {district}, {province}"
     return (
         f"{village} {rng.choice(VILLAGE_WORDS)}, Xã {rng.choice(COMMUNE_WORDS)}, "
         f"Huyện {rng.choice(DISTRICT_WORDS)}, Tỉnh {province}"

@@ -1,0 +1,49 @@
+"""Run the benchmarks: `python -m bench` runs them all; `python -m bench NAME [ARGS]` runs one.
+
+    python -m bench                      # decoders, then api
+    python -m bench api [--help]         # stay filings/s through the JSON API vs raw INSERTs (PostgreSQL)
+    python -m bench decoders [--help]    # card-QR decoders: detection, exact text, time per frame
+
+Figures and method: docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+
+def _api(argv: list[str]) -> int:
+    from bench import api_filings
+
+    api_filings.main(argv)
+    return 0
+
+
+def _decoders(argv: list[str]) -> int:
+    from bench import decoders
+
+    return decoders.main(argv)
+
+
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decoders": _decoders, "api": _api}
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if argv and argv[0] in BENCHMARKS:
+        return BENCHMARKS[argv[0]](argv[1:])
+    if argv:
+        print(f"unknown benchmark {argv[0]!r}; choose from: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name, run in BENCHMARKS.items():
+        print(f"\n##### bench {name}", flush=True)
+        status = run([]) or status
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
