@@ -10,7 +10,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FLASK_APP := wsgi
 
 APT_RUN  := libzbar0 fonts-dejavu-core
-APT_TEST := chromium chromium-driver poppler-utils
+APT_TEST := chromium chromium-driver chromium-l10n fonts-noto-color-emoji poppler-utils
 APT_BENCH := postgresql-contrib
 
 .PHONY: run setup test test-sqlite test-postgres lint format bench translations clean
