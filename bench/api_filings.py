@@ -345,6 +345,11 @@ class Gunicorn:
         self.stop()
 
 
+def others(cpu: dict[str, float], *ours: str) -> float:
+    """CPU used by everything else on the machine meanwhile (% of one core): the noise of a shared machine."""
+    return round(max(cpu.get("machine_busy_pct", 0) - sum(cpu.get(name, 0) for name in ours), 0), 1)
+
+
 def run_api(
     setup: ServerSetup,
     url: str,
@@ -367,7 +372,9 @@ def run_api(
             mark=meter.mark,
         )
     summary = result.summary()
-    summary.update(setup=setup.label, cpu={**meter.result, "loadgen_cpu_pct": summary["client_cpu_pct_of_one_core"]})
+    cpu = {**meter.result, "loadgen_cpu_pct": summary["client_cpu_pct_of_one_core"]}
+    cpu["others_cpu_pct"] = others(cpu, "gunicorn_cpu_pct", "postgres_cpu_pct", "loadgen_cpu_pct")
+    summary.update(setup=setup.label, cpu=cpu)
     summary["ok_including_warmup"] = result.ok_total
     summary["requests_available"] = len(requests)
     summary["ran_out"] = result.sent >= len(requests)
@@ -398,12 +405,13 @@ def run_pgbench(database: str, args: argparse.Namespace, workdir: Path) -> dict[
     cmd = [pgbench, "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared", "-f", str(script)]
     cmd += ["-c", str(args.concurrency), "-j", str(jobs), "-T", str(round(args.duration))]
     cmd += ["-l", f"--log-prefix={prefix}", database]
-    meter = CpuMeter({"postgres": lambda: postgres_pids(database)})
+    meter = CpuMeter({"postgres": lambda: postgres_pids(database), "pgbench": lambda: [proc.pid]})
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)  # connections up; the CPU window covers the middle of the run
     meter.mark("start")
     time.sleep(max(args.duration - 2.0, 0.5))
     meter.mark("end")
+    meter.result["others_cpu_pct"] = others(meter.result, "postgres_cpu_pct", "pgbench_cpu_pct")
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"pgbench failed:\n{out}\n{err}")
@@ -512,7 +520,7 @@ def print_run(r: dict[str, Any]) -> None:
         f"{r['setup']:>12}  {r['per_s']:8.1f} filings/s  p50 {lat['p50']:6.1f}  p90 {lat['p90']:6.1f}  "
         f"p99 {lat['p99']:6.1f} ms  errors {r['errors']}  CPU% gunicorn {cpu.get('gunicorn_cpu_pct', 0):.0f} "
         f"postgres {cpu.get('postgres_cpu_pct', 0):.0f} loadgen {cpu['loadgen_cpu_pct']:.0f} "
-        f"machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)}"
+        f"others {cpu['others_cpu_pct']:.0f} (machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)})"
         + ("  (ran out of requests)" if r["ran_out"] else ""),
         flush=True,
     )
@@ -527,7 +535,8 @@ def print_summary(results: dict[str, Any]) -> None:
     print(
         f"{'pgbench':>12}  {raw['per_s']:8.1f} INSERTs/s  p50 {raw['latency_ms']['p50']:6.1f}  "
         f"p90 {raw['latency_ms']['p90']:6.1f}  p99 {raw['latency_ms']['p99']:6.1f} ms  failed {raw['failed']}  "
-        f"CPU% postgres {cpu.get('postgres_cpu_pct', 0):.0f} machine {cpu.get('machine_busy_pct', 0):.0f}"
+        f"CPU% postgres {cpu.get('postgres_cpu_pct', 0):.0f} pgbench {cpu.get('pgbench_cpu_pct', 0):.0f} "
+        f"others {cpu['others_cpu_pct']:.0f} (machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)})"
     )
     print(
         f"best: {best['setup']}  {best['per_s']:.0f} filings/s = {results['ratio']:.2f} x raw INSERTs/s; "

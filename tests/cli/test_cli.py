@@ -115,74 +115,44 @@ def test_establishments_create_refuses_a_duplicate_code(flask: Any) -> None:
 
 
 def test_establishments_create_refuses_an_unknown_type(flask: Any) -> None:
-    result = flask(
-        "establishments",
-        "create",
-        "--code",
-        "X-1",
-        "--name",
-        "A",
-        "--type",
-        "castle",
-        "--address",
-        "B",
-        "--commune",
-        "00004",
-    )
+    place = (*NEW_PLACE[:2], "--type", "castle", *NEW_PLACE[4:])
+    result = flask("establishments", "create", "--code", "X-1", *place, "--commune", "00004")
     assert result.exit_code == 2  # a usage error: click lists the allowed types
-    assert "hospital" in result.output
+    assert "'castle' is not one of" in result.output and "hospital" in result.output
     assert count(Establishment) == 0
 
 
 # --- users ----------------------------------------------------------------------------------------------
 
 
+def staff_of(*codes: str) -> Any:
+    return lambda u: [e.code for e in u.establishments] == list(codes) and u.commune_code is None
+
+
+def police_of(commune: str | None, province: str | None) -> Any:
+    return lambda u: u.establishments == [] and (u.commune_code, u.province_code) == (commune, province)
+
+
 @pytest.mark.parametrize(
     ("role", "binding", "check"),
     [
-        pytest.param("admin", (), lambda u: u.establishments == [] and u.commune_code is None, id="admin"),
-        pytest.param(
-            "owner", ("--establishment", "EST-1"), lambda u: [e.code for e in u.establishments] == ["EST-1"], id="owner"
-        ),
-        pytest.param(
-            "clerk", ("--establishment", "EST-1"), lambda u: [e.code for e in u.establishments] == ["EST-1"], id="clerk"
-        ),
-        pytest.param(
-            "officer",
-            ("--commune", "00004"),
-            lambda u: u.commune_code == "00004" and u.province_code is None,
-            id="officer",
-        ),
-        pytest.param(
-            "supervisor",
-            ("--province", "01"),
-            lambda u: u.province_code == "01" and u.commune_code is None,
-            id="supervisor",
-        ),
+        pytest.param("admin", (), police_of(None, None), id="admin"),
+        pytest.param("owner", ("--establishment", "EST-1"), staff_of("EST-1"), id="owner"),
+        pytest.param("clerk", ("--establishment", "EST-1"), staff_of("EST-1"), id="clerk"),
+        pytest.param("officer", ("--commune", "00004"), police_of("00004", None), id="officer"),
+        pytest.param("supervisor", ("--province", "01"), police_of(None, "01"), id="supervisor"),
     ],
 )
 def test_users_create_for_each_role(
     app: Flask, flask: Any, factory: Factory, role: str, binding: tuple[str, ...], check: Any
 ) -> None:
     factory.establishment(code="EST-1")
-    result = flask(
-        "users",
-        "create",
-        "--username",
-        "Nguoi.Moi",
-        "--role",
-        role,
-        "--password",
-        PASSWORD,
-        "--full-name",
-        "Người Mới",
-        *binding,
-    )
+    result = flask(*f"users create --username Nguoi.Moi --role {role} --password {PASSWORD}".split(), *binding)
     assert result.exit_code == 0, result.output
     assert f"created user nguoi.moi ({role})" in result.output
     assert PASSWORD not in result.output
     user = db.session.scalars(select(User).where(User.username == "nguoi.moi")).one()
-    assert user.role == role and user.full_name == "Người Mới"
+    assert user.role == role and user.full_name == "nguoi.moi"  # no --full-name: the username stands in
     assert check(user)
     assert can_log_in(app, "nguoi.moi", PASSWORD)
 

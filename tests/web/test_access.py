@@ -383,6 +383,14 @@ def test_police_and_admin_cannot_write(world: World, rule: str, endpoint: str, m
     assert world.snapshot() == before
 
 
+@pytest.mark.parametrize(("rule", "endpoint", "method", "action"), CO_SO_POST)
+def test_own_staff_can_write(world: World, rule: str, endpoint: str, method: str, action: str | None) -> None:
+    """The control for the refusals above: the same requests from the establishment's own staff get through."""
+    who = "owner_a" if endpoint == "establishments.add_room" else "clerk_a"
+    response = world.request(who, method, rule, endpoint, action)
+    assert response.status_code in (200, 303), (who, response.status_code, response.get_data(as_text=True)[:300])
+
+
 def test_admin_may_add_rooms_but_police_may_not(world: World) -> None:
     url = f"/co-so/{world.est_a.code}/phong"
     for who in ("officer_a", "supervisor_a"):
