@@ -46,12 +46,16 @@ def configure_templates(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from asm.accounts.views import bp as accounts_bp
     from asm.api.views import bp as api_bp
+    from asm.devices.views import bp as devices_bp
     from asm.establishments.views import bp as establishments_bp
+    from asm.hospital.views import bp as hospital_bp
+    from asm.police.views import bp as police_bp
     from asm.stays.views import bp as stays_bp
     from asm.web import access, errors
     from asm.web.views import bp as web_bp
+    from kiosk.views import bp as kiosk_bp
 
-    for bp in (web_bp, accounts_bp, establishments_bp, stays_bp, api_bp):
+    for bp in (web_bp, accounts_bp, establishments_bp, stays_bp, api_bp, devices_bp, kiosk_bp, hospital_bp, police_bp):
         app.register_blueprint(bp)
     access.init_app(app)
     errors.init_app(app)
