@@ -67,7 +67,7 @@ $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/translations: $(STAMPS)/python $(wildcard asm/translations/*/LC_MESSAGES/messages.po)
-	@if [ -d asm/translations ]; then $(BIN)/pybabel compile -q -d asm/translations; fi
+	@if [ -d asm/translations ]; then $(BIN)/pybabel compile -d asm/translations >/dev/null; fi
 	@mkdir -p $(STAMPS) && touch $@
 
 clean:
