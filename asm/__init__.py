@@ -69,3 +69,9 @@ def configure_cli(app: Flask) -> None:
 
     for group in (units_cli, establishments_cli, users_cli, tokens_cli, demo_cli):
         app.cli.add_command(group)
+    from asm.hospital.cli import hospital_cli
+
+    app.cli.add_command(hospital_cli)
+    from asm.police.cli import police_cli
+
+    app.cli.add_command(police_cli)

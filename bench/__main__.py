@@ -1,8 +1,10 @@
 """Run the benchmarks: `python -m bench` runs them all; `python -m bench NAME [ARGS]` runs one.
 
-    python -m bench                      # decoders, then api
+    python -m bench                      # all of them, in this order
     python -m bench api [--help]         # stay filings/s through the JSON API vs raw INSERTs (PostgreSQL)
     python -m bench decoders [--help]    # card-QR decoders: detection, exact text, time per frame
+    python -m bench hospital [--help]    # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
+    python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
 
 Figures and method: docs/PERFORMANCE.md.
 """
@@ -26,7 +28,24 @@ def _decoders(argv: list[str]) -> int:
     return decoders.main(argv)
 
 
+def _hospital(argv: list[str]) -> int:
+    from bench import hospital_events
+
+    return hospital_events.main(argv)
+
+
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decoders": _decoders, "api": _api}
+BENCHMARKS["hospital"] = _hospital  # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
+
+
+def _police(argv: list[str]) -> int:
+    from bench import police_scale
+
+    police_scale.main(argv)
+    return 0
+
+
+BENCHMARKS["police"] = _police  # police dashboards and reports over 10 million stays (PostgreSQL)
 
 
 def main(argv: list[str]) -> int:

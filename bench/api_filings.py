@@ -307,7 +307,7 @@ class Gunicorn:
         env = {**os.environ, "ASM_ENV": "dev", "DATABASE_URL": url}
         env.pop("FLASK_DEBUG", None)
         cmd = [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", *setup.args()]
-        cmd += ["--log-level", "warning", "--error-logfile", str(self.log), "wsgi:app"]
+        cmd += ["--log-level", "warning", "--error-logfile", str(self.log), "--capture-output", "wsgi:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -350,6 +350,11 @@ def others(cpu: dict[str, float], *ours: str) -> float:
     return round(max(cpu.get("machine_busy_pct", 0) - sum(cpu.get(name, 0) for name in ours), 0), 1)
 
 
+def per_unit(cpu_pct: float, per_s: float) -> float:
+    """CPU milliseconds per unit of work, from % of one core and units per second."""
+    return round(10 * cpu_pct / per_s, 3) if per_s else 0.0
+
+
 def run_api(
     setup: ServerSetup,
     url: str,
@@ -374,7 +379,11 @@ def run_api(
     summary = result.summary()
     cpu = {**meter.result, "loadgen_cpu_pct": summary["client_cpu_pct_of_one_core"]}
     cpu["others_cpu_pct"] = others(cpu, "gunicorn_cpu_pct", "postgres_cpu_pct", "loadgen_cpu_pct")
+    cpu["gunicorn_ms_per_filing"] = per_unit(cpu.get("gunicorn_cpu_pct", 0), summary["per_s"])
+    cpu["postgres_ms_per_filing"] = per_unit(cpu.get("postgres_cpu_pct", 0), summary["per_s"])
     summary.update(setup=setup.label, cpu=cpu)
+    if any(status >= 500 for status in result.statuses) or result.socket_errors:
+        summary["server_log_tail"] = server.log.read_text(errors="replace")[-3000:] if server.log.exists() else ""
     summary["ok_including_warmup"] = result.ok_total
     summary["requests_available"] = len(requests)
     summary["ran_out"] = result.sent >= len(requests)
@@ -430,7 +439,7 @@ def run_pgbench(database: str, args: argparse.Namespace, workdir: Path) -> dict[
         "latency_ms": {
             p: round(loadgen.percentile(latencies, q), 2) for p, q in (("p50", 50), ("p90", 90), ("p99", 99))
         },
-        "cpu": meter.result,
+        "cpu": {**meter.result, "postgres_ms_per_insert": per_unit(meter.result.get("postgres_cpu_pct", 0), tps)},
         "command": " ".join(cmd),
     }
 
@@ -492,9 +501,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     best = max(runs, key=lambda r: (r["errors"] == 0, r["per_s"]))
     results = {
         "benchmark": "api_filings",
+        "command": " ".join(["python -m bench api", *(argv if argv is not None else sys.argv[1:])]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "machine": {"cores": os.cpu_count(), "load_before": os.getloadavg()},
-        "settings": {k: (v if not isinstance(v, list | Path) else str(v)) for k, v in vars(args).items()},
+        "settings": {**vars(args), "setups": [s.label for s in args.setups], "json": str(args.json)},
         "runs": runs,
         "pgbench": raw,
         "best": best["setup"],
@@ -518,14 +528,17 @@ def print_run(r: dict[str, Any]) -> None:
     lat, cpu = r["latency_ms"], r["cpu"]
     print(
         f"{r['setup']:>12}  {r['per_s']:8.1f} filings/s  p50 {lat['p50']:6.1f}  p90 {lat['p90']:6.1f}  "
-        f"p99 {lat['p99']:6.1f} ms  errors {r['errors']}  CPU% gunicorn {cpu.get('gunicorn_cpu_pct', 0):.0f} "
+        f"p99 {lat['p99']:6.1f} ms  errors {r['errors']}  CPU ms/filing {cpu['gunicorn_ms_per_filing']:.2f} + "
+        f"{cpu['postgres_ms_per_filing']:.2f} pg  CPU% gunicorn {cpu.get('gunicorn_cpu_pct', 0):.0f} "
         f"postgres {cpu.get('postgres_cpu_pct', 0):.0f} loadgen {cpu['loadgen_cpu_pct']:.0f} "
         f"others {cpu['others_cpu_pct']:.0f} (machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)})"
         + ("  (ran out of requests)" if r["ran_out"] else ""),
         flush=True,
     )
     for sample in r["error_samples"]:
-        print(f"             error: {sample}")
+        print(f"             error: {sample.strip()}")
+    if r.get("server_log_tail"):
+        print("             gunicorn log (end):\n" + r["server_log_tail"])
 
 
 def print_summary(results: dict[str, Any]) -> None:
@@ -539,7 +552,7 @@ def print_summary(results: dict[str, Any]) -> None:
         f"others {cpu['others_cpu_pct']:.0f} (machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)})"
     )
     print(
-        f"best: {best['setup']}  {best['per_s']:.0f} filings/s = {results['ratio']:.2f} x raw INSERTs/s; "
+        f"best: {best['setup']}  {best['per_s']:.0f} filings/s = {results['ratio']:.3f} x raw INSERTs/s; "
         f"p99 {best['latency_ms']['p99']:.1f} ms; target ≥{TARGET_RATE:.0f}/s and p99 ≤{TARGET_P99_MS:.0f} ms: "
         + ("met" if target["met"] else "NOT met")
     )

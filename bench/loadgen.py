@@ -10,6 +10,7 @@ successes matches the client's.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -89,7 +90,7 @@ def percentile(ordered: Sequence[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted sequence."""
     if not ordered:
         return 0.0
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
     return ordered[rank - 1]
 
 

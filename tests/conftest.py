@@ -58,9 +58,9 @@ def _no_outbound_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-            if not (host.startswith("127.") or host in ("::1", "localhost")):
-                raise OSError(f"outbound network blocked in tests: {address!r}")
+        loopback = isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost"))
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not loopback:
+            raise OSError(f"outbound network blocked in tests: {address!r}")
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)

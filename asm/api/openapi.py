@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asm.hospital.apidoc import HOSPITAL_EVENTS
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -306,5 +308,6 @@ def document() -> dict[str, Any]:
                 "Cancel a stay filed by mistake",
                 {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
             ),
+            "/hospital/events": HOSPITAL_EVENTS,
         },
     }

@@ -163,6 +163,11 @@ def load_demo(*, now: datetime, seed: int = 2025, days: int = 14) -> dict[str, i
     db.session.flush()
     stays = 0
     for est, clerk in clerks:
+        if est.type == "hospital":  # wards, beds, inpatients and carers (issue 4)
+            from asm.hospital.demo import fill_demo_hospital
+
+            stays += fill_demo_hospital(est, Actor(label=clerk.full_name, user_id=clerk.id), rng, now=now)
+            continue
         stays += _fill_stays(est, Actor(label=clerk.full_name, user_id=clerk.id), rng, now=now, days=days)
     return {"establishments": len(clerks), "stays": stays}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.accounts.models import memberships
@@ -48,6 +48,9 @@ class Establishment(db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hospitals (asm/hospital): carers allowed per patient, and whether carers' stays are filed with the police.
+    max_carers: Mapped[int] = mapped_column(default=2, server_default="2")
+    notify_carers: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     commune = relationship("Commune")
     rooms: Mapped[list[Room]] = relationship(back_populates="establishment", order_by="Room.name")

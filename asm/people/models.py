@@ -17,12 +17,14 @@ class DocType(enum.StrEnum):
     CCCD = "cccd"  # 12-digit personal ID number (CCCD / căn cước / số định danh cá nhân)
     CMND = "cmnd"  # old 9-digit identity card
     PASSPORT = "passport"
+    NONE = "none"  # hospitals: a provisional identity (no document yet), kept as a draft until completed
 
 
 DOC_LABELS = {
     DocType.CCCD: ("CCCD/Căn cước", "ID card"),
     DocType.CMND: ("CMND", "Old ID card"),
     DocType.PASSPORT: ("Hộ chiếu", "Passport"),
+    DocType.NONE: ("Chưa có giấy tờ", "No document yet"),
 }
 
 

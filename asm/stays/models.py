@@ -75,6 +75,8 @@ class Stay(db.Model):
     receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hospitals (asm/hospital): "patient" (inpatient) or "carer"; every other stay is a "guest".
+    role: Mapped[str] = mapped_column(String(10), default="guest", server_default="guest")
 
     establishment = relationship("Establishment")
     person = relationship("Person")

@@ -15,8 +15,9 @@ from asm.clock import local_today, to_local
 from asm.common import Actor, ValidationError
 from asm.establishments.models import Establishment, Room
 from asm.extensions import db
-from asm.people.models import Person
+from asm.people.models import DocType, Person
 from asm.people.services import PersonInput, record_person, validate_person
+from asm.police.watch import alert_on_filing
 from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay, StayEvent, StayStatus
 from asm.stays.rules import notification_deadline, parse_hhmm
 
@@ -123,6 +124,8 @@ def check_in(
         event = record_event(stay, kind, actor=actor, now=now, data=_period(stay), receipt=data.file_now)
         stay.receipt_no = event.receipt_no
     db.session.flush()
+    if data.file_now:
+        alert_on_filing(establishment, stays, now=now)  # the police watch list, in the same transaction
     return CheckInResult(stays=stays, warnings=warnings)
 
 
@@ -130,11 +133,17 @@ def file_draft(stay: Stay, *, actor: Actor, now: datetime) -> StayEvent:
     """File the notification of a stay recorded as a draft. Late if past its deadline."""
     if stay.status != StayStatus.DRAFT:
         raise ValidationError({"stay": [str(_l("Lưu trú này đã được khai báo."))]}, {"stay": "already_filed"})
+    if stay.person.doc_type == DocType.NONE:  # a hospital's provisional identity: completed first (asm/hospital)
+        raise ValidationError(
+            {"stay": [str(_l("Người này chưa có giấy tờ: bổ sung giấy tờ trước khi khai báo."))]},
+            {"stay": "identity_incomplete"},
+        )
     stay.status = StayStatus.IN_HOUSE
     stay.filed_at = now
     event = record_event(stay, EventKind.FILE, actor=actor, now=now, data=_period(stay), receipt=True)
     stay.receipt_no = event.receipt_no
     db.session.flush()
+    alert_on_filing(stay.establishment, [stay], now=now)  # the police watch list, in the same transaction
     return event
 
 

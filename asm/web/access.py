@@ -4,6 +4,9 @@ Rules:
 - `public`: anyone (login page, static files, OpenAPI document).
 - `login_required_roles(*roles)`: a logged-in user of one of the roles (checks of the object in the view).
 - `api_token`: a bearer token of an establishment (the JSON API).
+- `kiosk_device` / `kiosk_device_api`: the request carries the cookie of a paired, unrevoked kiosk device (its
+  page redirects to pairing, its JSON answers 401). A kiosk cookie grants nothing else: staff and police pages
+  need a logged-in user, and kiosk endpoints ignore the login session.
 Object-level checks (this establishment, this commune) are `can_view_establishment` / `can_write_establishment`.
 """
 
@@ -43,6 +46,16 @@ def api_token(func: F) -> F:
     return func
 
 
+def kiosk_device(func: F) -> F:
+    func.access_rule = ("kiosk_device", "page")  # type: ignore[attr-defined]
+    return func
+
+
+def kiosk_device_api(func: F) -> F:
+    func.access_rule = ("kiosk_device", "json")  # type: ignore[attr-defined]
+    return func
+
+
 def rule_of(endpoint: str | None) -> tuple[Any, ...] | None:
     if endpoint is None:
         return None
@@ -69,6 +82,16 @@ def enforce() -> Any:
             response.headers["WWW-Authenticate"] = 'Bearer realm="asm"'
             return response
         return None
+    if rule[0] == "kiosk_device":
+        from asm.devices.auth import authenticate_kiosk
+
+        if authenticate_kiosk():
+            return None
+        if rule[1] == "page":
+            return redirect(url_for("kiosk.pair"))
+        response = jsonify(error={"code": "kiosk_not_paired", "message": "This kiosk is not paired or was revoked"})
+        response.status_code = 401
+        return response
     if not current_user.is_authenticated:
         if request.headers.get("HX-Request"):
             response = current_app.response_class(status=401)

@@ -24,6 +24,8 @@ def home() -> Response:
     role = Role(current_user.role)
     if role in (Role.OWNER, Role.CLERK) and len(current_user.establishments) == 1:
         return redirect(url_for("stays.in_house", code=current_user.establishments[0].code))
+    if role.is_police:
+        return redirect(url_for("police.dashboard"))
     return redirect(url_for("establishments.index"))
 
 

@@ -17,12 +17,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from asm import create_app
 from asm.accounts.models import AccessLog, ApiToken, Role, User
 from asm.accounts.services import revoke_token
 from asm.clock import local_today, to_local, utcnow
 from asm.config import Test
+from asm.devices import services as device_services
+from asm.devices.services import register_device
 from asm.establishments.models import Establishment, Room
 from asm.extensions import db
 from asm.people.models import Person
@@ -43,6 +46,11 @@ from tests.support.desk import (
 )
 from tests.support.qrimages import qr_image, to_bytes
 
+
+def fast_hash(secret: str) -> str:
+    return generate_password_hash(secret, method="pbkdf2:sha256:1000")
+
+
 # The endpoints anyone may open. Adding a public endpoint is a decision: add it here on purpose.
 PUBLIC_ENDPOINTS = {
     "static",
@@ -51,11 +59,16 @@ PUBLIC_ENDPOINTS = {
     "web.vendor",
     "web.healthz",
     "api.openapi_document",
+    "kiosk.static",
+    "kiosk.pair",  # a kiosk pairs with a one-time code from the owner (rate-limited): it has no login
 }
 
 # Every /co-so/<code>/... route, by what it does with people's data. A new route must be placed here.
 READ_PAGES = {"stays.in_house", "stays.detail", "stays.history", "stays.receipt"}  # GET, people's data
 STAFF_PAGES = {"stays.check_in", "stays.blank_guest"}  # GET, forms for the desk only
+# Kiosk devices (issue 3): the establishment's owner only, not its clerks, the police or the platform admin.
+OWNER_PAGES = {"devices.index"}  # GET
+OWNER_WRITES = {"devices.register", "devices.new_code", "devices.revoke"}  # POST
 WRITES = {  # POST
     "stays.check_in",
     "stays.scan",
@@ -63,6 +76,7 @@ WRITES = {  # POST
     "stays.lookup_guest",
     "stays.act",
     "establishments.add_room",
+    *OWNER_WRITES,
 }
 # Rooms are set-up of an establishment, not a notification: the platform admin may add them (a decision of
 # asm/establishments/views.py, kept visible here). Police may not.
@@ -144,6 +158,11 @@ class World:
         )
         assert response.status_code == 201, response.get_json()
         self.stay_b_id = response.get_json()["stays"][0]["id"]
+        # A's kiosk (issue 3), registered through the service its owner's page calls.
+        self.device, _code = register_device(
+            self.est_a, name="Sảnh", flows=["hotel_check_in"], pin="4826", created_by_id=None, now=utcnow()
+        )
+        db.session.commit()
 
     def user(self, name: str) -> User:
         if name not in self.users:
@@ -175,6 +194,17 @@ class World:
             "lang": "en",
             "name": "htmx.min.js",
             "filename": "app.css",
+            # /benh-vien/<code>/... (issue 4); EST-A is a hotel: past the access rules, those pages answer 404.
+            "ward_id": "1",
+            "bed_id": "1",
+            "token": "no-such-card",
+            "device_id": str(self.device.id),  # /co-so/<code>/kiosk/<device_id>/... (issue 3)
+            # /cong-an/... (issue 5): A's guest, and ids of police objects (tests/police/ covers them with real ones).
+            "figure": "in_house",
+            "person_id": str(self.stay_a.person_id),
+            "entry_id": "1",
+            "alert_id": "1",
+            "job_id": "1",
         }
 
     def url(self, rule: str, action: str | None = None) -> str:
@@ -212,6 +242,10 @@ class World:
             return {"key": "k1", "guests-k1-doc_type": "cccd", "guests-k1-doc_number": "034303011829"}
         if endpoint == "establishments.add_room":
             return {"names": "999"}
+        if endpoint == "devices.register":
+            return {"name": "Sảnh 2", "flows": "hotel_check_in", "pin": "4826"}
+        if endpoint in OWNER_WRITES:
+            return {}
         if endpoint == "stays.act":
             return {
                 "tra-phong": {},
@@ -242,6 +276,7 @@ class World:
 @pytest.fixture(autouse=True)
 def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     use_fast_password_hashes(monkeypatch)
+    monkeypatch.setattr(device_services, "generate_password_hash", fast_hash)  # kiosk PINs
 
 
 @pytest.fixture
@@ -298,7 +333,8 @@ def test_every_establishment_route_is_classified() -> None:
         if not rule.startswith("/co-so/<code>/"):
             continue
         if "GET" in methods:
-            assert endpoint in READ_PAGES | STAFF_PAGES, f"GET {rule}: put {endpoint} in READ_PAGES or STAFF_PAGES"
+            known = READ_PAGES | STAFF_PAGES | OWNER_PAGES
+            assert endpoint in known, f"GET {rule}: put {endpoint} in READ_PAGES, STAFF_PAGES or OWNER_PAGES"
         if "POST" in methods:
             assert endpoint in WRITES, f"POST {rule}: put {endpoint} in WRITES"
 
@@ -316,7 +352,13 @@ def test_anonymous_gets_no_data(world: World, rule: str, endpoint: str, method: 
     response = client.open(url, method=method, **kwargs)
     body = response.get_data(as_text=True)
     assert NAME_1 not in body and NAME_2 not in body
-    if rule_of_endpoint(world.app, endpoint) == ("api_token",):
+    if rule_of_endpoint(world.app, endpoint) == ("kiosk_device", "page"):  # a kiosk that has not paired
+        assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/kiosk/ghep-noi"
+    elif rule_of_endpoint(world.app, endpoint) == ("kiosk_device", "json"):
+        assert response.status_code == 401
+        if method != "HEAD":
+            assert response.get_json()["error"]["code"] == "kiosk_not_paired"
+    elif rule_of_endpoint(world.app, endpoint) == ("api_token",):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         if method != "HEAD":
@@ -360,8 +402,13 @@ def test_outsiders_are_refused(world: World, rule: str, endpoint: str, method: s
 def test_own_staff_local_police_and_admin_read(
     world: World, rule: str, endpoint: str, method: str, action: str | None
 ) -> None:
+    if endpoint in OWNER_PAGES:
+        assert world.request("owner_a", method, rule, endpoint, action).status_code == 200
     for who in READERS:
         response = world.request(who, method, rule, endpoint, action)
+        if endpoint in OWNER_PAGES:
+            assert response.status_code == 403, who  # kiosks are managed by the owner only
+            continue
         if endpoint in STAFF_PAGES and who != "clerk_a":
             assert response.status_code == 403, who  # the check-in forms are for the desk only
             continue
@@ -386,7 +433,7 @@ def test_police_and_admin_cannot_write(world: World, rule: str, endpoint: str, m
 @pytest.mark.parametrize(("rule", "endpoint", "method", "action"), CO_SO_POST)
 def test_own_staff_can_write(world: World, rule: str, endpoint: str, method: str, action: str | None) -> None:
     """The control for the refusals above: the same requests from the establishment's own staff get through."""
-    who = "owner_a" if endpoint == "establishments.add_room" else "clerk_a"
+    who = "owner_a" if endpoint in {"establishments.add_room", *OWNER_WRITES} else "clerk_a"
     response = world.request(who, method, rule, endpoint, action)
     assert response.status_code in (200, 303), (who, response.status_code, response.get_data(as_text=True)[:300])
 

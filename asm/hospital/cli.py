@@ -1,0 +1,64 @@
+"""`flask hospital ...`: set up wards and beds, and the carer settings of a hospital."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from asm.accounts.cli import establishment_by_code
+from asm.common import ValidationError
+from asm.extensions import db
+from asm.hospital.models import BedKind
+from asm.hospital.services import create_ward, require_hospital
+
+hospital_cli = AppGroup("hospital", help="Bệnh viện: khoa, giường, người chăm sóc / hospital wards and beds.")
+
+
+def parse_beds(ward_code: str, spec: str) -> list[tuple[str, str]]:
+    """ "P101:3,P102:2" -> beds K1-P101-1..3 in room P101, K1-P102-1..2 in room P102."""
+    beds: list[tuple[str, str]] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        room, _, count = part.partition(":")
+        if not room or not count.isdigit() or not 1 <= int(count) <= 50:
+            raise click.BadParameter(f"{part!r}: expected ROOM:COUNT, e.g. P101:3")
+        beds += [(room, f"{ward_code.upper()}-{room}-{n}") for n in range(1, int(count) + 1)]
+    return beds
+
+
+@hospital_cli.command("add-ward")
+@click.argument("code")
+@click.option("--ward", "ward_code", required=True, help="Ward code, e.g. K1.")
+@click.option("--name", required=True, help="Ward name, e.g. 'Khoa Nội'.")
+@click.option("--beds", required=True, help="Rooms and their bed counts, e.g. P101:3,P102:2.")
+@click.option("--kind", default=BedKind.STANDARD.value, type=click.Choice([k.value for k in BedKind]))
+@click.option("--capacity", type=int, default=None, help="Planned beds (default: the beds created).")
+def add_ward_command(code: str, ward_code: str, name: str, beds: str, kind: str, capacity: int | None) -> None:
+    """Add a ward with its rooms and beds to hospital CODE."""
+    est = establishment_by_code(code)
+    try:
+        ward = create_ward(
+            est, code=ward_code, name=name, beds=parse_beds(ward_code, beds), kind=kind, capacity=capacity
+        )
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created ward {ward.code} with {len(ward.beds)} beds")
+
+
+@hospital_cli.command("settings")
+@click.argument("code")
+@click.option("--max-carers", type=click.IntRange(0, 10), default=None, help="Carers allowed per patient.")
+@click.option("--notify-carers/--no-notify-carers", default=None, help="File carers' stays with the police.")
+def settings_command(code: str, max_carers: int | None, notify_carers: bool | None) -> None:
+    """Show or change the carer settings of hospital CODE."""
+    est = establishment_by_code(code)
+    try:
+        require_hospital(est)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if max_carers is not None:
+        est.max_carers = max_carers
+    if notify_carers is not None:
+        est.notify_carers = notify_carers
+    db.session.commit()
+    click.echo(f"{est.code}: max_carers={est.max_carers} notify_carers={'on' if est.notify_carers else 'off'}")

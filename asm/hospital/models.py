@@ -1,0 +1,145 @@
+"""Hospital structure and history: wards (khoa), beds, who lay in which bed when, and events from hospital software.
+
+The people staying are ordinary `Stay` rows (role `patient` or `carer`, see asm/stays/models.py): the police see
+them like any other stay. These tables only add where they are and what the hospital software sent.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from asm.clock import utcnow
+from asm.extensions import db
+from asm.types import UTCDateTime
+
+
+class BedStatus(enum.StrEnum):
+    FREE = "free"
+    OCCUPIED = "occupied"  # set by admission and transfer only: a patient's stay holds the bed
+    RESERVED = "reserved"
+    CLEANING = "cleaning"  # set when a patient leaves the bed; staff free it when it is ready
+
+
+class BedKind(enum.StrEnum):
+    STANDARD = "standard"
+    ICU = "icu"
+    PEDIATRIC = "pediatric"
+    SERVICE = "service"  # giường dịch vụ (paid single room)
+
+
+BED_STATUS_LABELS = {
+    BedStatus.FREE: ("Trống", "Free"),
+    BedStatus.OCCUPIED: ("Có người bệnh", "Occupied"),
+    BedStatus.RESERVED: ("Đã đặt trước", "Reserved"),
+    BedStatus.CLEANING: ("Đang vệ sinh", "Cleaning"),
+}
+BED_KIND_LABELS = {
+    BedKind.STANDARD: ("Thường", "Standard"),
+    BedKind.ICU: ("Hồi sức", "Intensive care"),
+    BedKind.PEDIATRIC: ("Nhi", "Paediatric"),
+    BedKind.SERVICE: ("Dịch vụ", "Private"),
+}
+
+
+class Ward(db.Model):
+    """A department (khoa) with its rooms and beds; `capacity` is the number of beds it is planned for."""
+
+    __tablename__ = "wards"
+    __table_args__ = (UniqueConstraint("establishment_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    capacity: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    establishment = relationship("Establishment")
+    beds: Mapped[list[Bed]] = relationship(back_populates="ward", order_by="Bed.label")
+
+
+class Bed(db.Model):
+    """A bed in a room of a ward. Its label is unique in the hospital (what hospital software sends)."""
+
+    __tablename__ = "beds"
+    __table_args__ = (UniqueConstraint("establishment_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id", ondelete="CASCADE"), index=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20), default=BedKind.STANDARD)
+    status: Mapped[str] = mapped_column(String(20), default=BedStatus.FREE)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    ward: Mapped[Ward] = relationship(back_populates="beds")
+    room = relationship("Room")
+
+
+class BedAssignment(db.Model):
+    """Who lay in which bed from when to when: the census of a past day reads these; a transfer closes one."""
+
+    __tablename__ = "bed_assignments"
+    __table_args__ = (Index("ix_bed_assignments_ward_period", "ward_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"), index=True)
+    bed_id: Mapped[int] = mapped_column(ForeignKey("beds.id"), index=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    stay = relationship("Stay")
+    bed: Mapped[Bed] = relationship()
+
+
+class EventOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    RECORDED_LATE = "recorded_late"  # older than the admission's current state: history only
+
+
+class HospitalEvent(db.Model):
+    """One admission/transfer/discharge event accepted from hospital software, kept by its own `event_id`.
+
+    A replay of the same `event_id` finds this row and files nothing. Refused events are not kept, so the
+    sender may fix and resend them under the same id.
+    """
+
+    __tablename__ = "hospital_events"
+    __table_args__ = (
+        UniqueConstraint("establishment_id", "event_id"),
+        Index("ix_hospital_events_admission", "establishment_id", "admission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(20))
+    admission_id: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stay_id: Mapped[int | None] = mapped_column(ForeignKey("stays.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    stay = relationship("Stay")
+
+
+class Carer(db.Model):
+    """A carer's stay (role "carer") tied to the patient's stay, with the relation and the token of the card's QR."""
+
+    __tablename__ = "carers"
+
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"), primary_key=True)
+    patient_stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(40))
+    card_token: Mapped[str] = mapped_column(String(43), unique=True)
+
+    stay = relationship("Stay", foreign_keys=[stay_id])
+    patient_stay = relationship("Stay", foreign_keys=[patient_stay_id])

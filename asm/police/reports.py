@@ -1,0 +1,641 @@
+"""Compliance reports from the database: the data of the PDF builders, the CSV and XLSX exports of the same tables,
+and the job runner that writes them to a file in a background thread while the page polls its progress.
+
+Rows are read `CHUNK` at a time, ordered by arrival then id: on PostgreSQL from one server-side cursor, on SQLite
+in keyset chunks, each its own short query (there a long read would block the job's progress writes). Either way
+a report of any size holds one chunk in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Flask, current_app
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from asm.accounts.models import Role, User
+from asm.clock import local_today, utcnow
+from asm.establishments.models import TYPE_LABELS, Establishment, EstablishmentType, Room
+from asm.extensions import db
+from asm.geo.models import Commune, Province
+from asm.people.models import Person
+from asm.police import pdf
+from asm.police.fines import Bracket, brackets_from_setting, exposure
+from asm.police.jurisdiction import (
+    Jurisdiction,
+    commune_in,
+    establishment_in,
+    jurisdiction_of,
+    scope_establishments,
+)
+from asm.police.models import JobState, ReportJob
+from asm.police.queries import PERIOD_DAYS, late_condition, local_date, local_midnight
+from asm.stays.models import Stay, StayStatus
+
+CHUNK = 2000
+MAX_PERIOD_DAYS = 366
+PROGRESS_EVERY = 500
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ReportError(Exception):
+    """The report cannot be made (out of the jurisdiction, bad period): the job fails with this message."""
+
+
+# --- scope and period ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: one establishment, or every establishment of one commune, within a jurisdiction."""
+
+    jurisdiction: Jurisdiction
+    establishment: Establishment | None = None
+    commune: Commune | None = None
+
+    def establishment_ids(self) -> Any:
+        if self.establishment is not None:
+            return select(Establishment.id).where(Establishment.id == self.establishment.id)
+        assert self.commune is not None
+        query = select(Establishment.id).where(Establishment.commune_code == self.commune.code)
+        return scope_establishments(query, self.jurisdiction)  # the jurisdiction filter, once more
+
+    @property
+    def name(self) -> str:
+        if self.establishment is not None:
+            return f"{self.establishment.name} ({self.establishment.code})"
+        assert self.commune is not None
+        return self.commune.full_name
+
+    @property
+    def slug(self) -> str:
+        return self.establishment.code if self.establishment is not None else self.commune.code  # type: ignore[union-attr]
+
+
+def resolve_scope(j: Jurisdiction, params: dict[str, Any]) -> Scope:
+    if params.get("establishment"):
+        est = establishment_in(j, str(params["establishment"]))
+        if est is None:
+            raise ReportError("establishment outside the jurisdiction")
+        return Scope(j, establishment=est)
+    commune = commune_in(j, str(params.get("commune") or j.commune_code or ""))
+    if commune is None:
+        raise ReportError("commune outside the jurisdiction")
+    return Scope(j, commune=commune)
+
+
+def period_of(params: dict[str, Any]) -> tuple[date, date]:
+    try:
+        start, end = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportError("invalid period") from exc
+    if end < start or (end - start).days >= MAX_PERIOD_DAYS:
+        raise ReportError("invalid period")
+    return start, end
+
+
+def bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return local_midnight(start), local_midnight(end + timedelta(days=1))
+
+
+def in_period(scope: Scope, start: date, end: date) -> Any:
+    lo, hi = bounds(start, end)
+    return and_(
+        Stay.establishment_id.in_(scope.establishment_ids()),
+        Stay.arrived_at >= lo,
+        Stay.arrived_at < hi,
+        Stay.status != StayStatus.CANCELLED,
+    )
+
+
+# --- compliance ---------------------------------------------------------------------------------------------
+
+
+def missing_condition(now: datetime) -> Any:
+    return and_(Stay.filed_at.is_(None), Stay.deadline_at < now)
+
+
+def compliance_by_establishment(
+    scope: Scope, start: date, end: date, *, now: datetime, brackets: tuple[Bracket, ...], factor: int
+) -> dict[int, pdf.Compliance]:
+    """The compliance figures of every establishment of the scope (those without stays get zeros)."""
+    where = in_period(scope, start, end)
+    counts = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                Stay.establishment_id,
+                func.count().filter(Stay.filed_at <= Stay.deadline_at),
+                func.count().filter(late_condition()),
+                func.count().filter(missing_condition(now)),
+                func.count().filter(Stay.filed_at.is_(None), Stay.deadline_at >= now),
+            )
+            .where(where)
+            .group_by(Stay.establishment_id)
+        )
+    }
+    _, hi = bounds(start, end)
+    today = local_today(now)
+    checkouts = dict(
+        db.session.execute(
+            select(Stay.establishment_id, func.count())
+            .where(
+                Stay.establishment_id.in_(scope.establishment_ids()),
+                Stay.status == StayStatus.IN_HOUSE,
+                Stay.expected_departure < today,
+                Stay.arrived_at < hi,
+            )
+            .group_by(Stay.establishment_id)
+        ).all()
+    )
+    # One violation per notification (group) with its late or missing guests.
+    group = func.coalesce(Stay.head_id, Stay.id)
+    sizes: dict[int, list[int]] = defaultdict(list)
+    for est_id, size in db.session.execute(
+        select(Stay.establishment_id, func.count())
+        .where(where, or_(late_condition(), missing_condition(now)))
+        .group_by(Stay.establishment_id, group)
+    ):
+        sizes[est_id].append(size)
+    result = {}
+    for est_id in db.session.scalars(scope.establishment_ids()):
+        on_time, late, missing, pending = counts.get(est_id, (0, 0, 0, 0))
+        result[est_id] = pdf.Compliance(
+            due=on_time + late + missing,
+            on_time=on_time,
+            late=late,
+            missing=missing,
+            pending=pending,
+            missing_checkouts=checkouts.get(est_id, 0),
+            exposure=exposure(sizes.get(est_id, []), brackets, factor=factor),
+        )
+    return result
+
+
+def fine_settings() -> tuple[tuple[Bracket, ...], int]:
+    config = current_app.config
+    return brackets_from_setting(config.get("POLICE_FINE_BRACKETS")), int(
+        config.get("POLICE_FINE_ORGANISATION_FACTOR", 2)
+    )
+
+
+def header_for(user: User, j: Jurisdiction, start: date, end: date, *, now: datetime, doc_no: str) -> pdf.ReportHeader:
+    if j.commune_code is not None:
+        commune = db.session.get(Commune, j.commune_code)
+        assert commune is not None
+        province = commune.province
+        lines = ["Công an " + province.name, "Công an " + commune.name]
+    else:
+        province = db.session.get(Province, j.province_code)
+        assert province is not None
+        lines = ["Bộ Công an", "Công an " + province.name]
+    place = province.name.removeprefix("Thành phố ").removeprefix("Tỉnh ")
+    return pdf.ReportHeader(
+        unit_lines=lines,
+        place=place,
+        generated_at=now,
+        period_from=start,
+        period_to=end,
+        author=user.full_name,
+        doc_no=doc_no,
+    )
+
+
+def type_label(value: str, locale: str) -> str:
+    pair = TYPE_LABELS.get(EstablishmentType(value), (value, value))
+    return pair[1] if locale == "en" else pair[0]
+
+
+def establishment_report_data(
+    scope: Scope, start: date, end: date, header: pdf.ReportHeader, *, now: datetime, locale: str
+) -> pdf.EstablishmentReportData:
+    est = scope.establishment
+    assert est is not None
+    brackets, factor = fine_settings()
+    compliance = compliance_by_establishment(scope, start, end, now=now, brackets=brackets, factor=factor)[est.id]
+    late_rows = [
+        pdf.LateRow(r.full_name, r.doc_number, r.arrived_at, r.deadline_at, r.filed_at)
+        for r in db.session.execute(
+            select(Person.full_name, Person.doc_number, Stay.arrived_at, Stay.deadline_at, Stay.filed_at)
+            .join(Person, Person.id == Stay.person_id)
+            .where(in_period(scope, start, end), or_(late_condition(), missing_condition(now)))
+            .order_by(Stay.arrived_at, Stay.id)
+        )
+    ]
+    _, hi = bounds(start, end)
+    checkouts = [
+        pdf.CheckoutRow(r.full_name, r.doc_number, r.arrived_at, r.expected_departure, r.room)
+        for r in db.session.execute(
+            select(
+                Person.full_name, Person.doc_number, Stay.arrived_at, Stay.expected_departure, Room.name.label("room")
+            )
+            .join(Person, Person.id == Stay.person_id)
+            .outerjoin(Room, Room.id == Stay.room_id)
+            .where(
+                Stay.establishment_id == est.id,
+                Stay.status == StayStatus.IN_HOUSE,
+                Stay.expected_departure < local_today(now),
+                Stay.arrived_at < hi,
+            )
+            .order_by(Stay.arrived_at, Stay.id)
+        )
+    ]
+    return pdf.EstablishmentReportData(
+        header=header,
+        establishment_name=est.name,
+        establishment_code=est.code,
+        establishment_type=type_label(est.type, locale),
+        establishment_address=est.address,
+        commune_name=est.commune.full_name,
+        compliance=compliance,
+        late=late_rows,
+        checkouts=checkouts,
+        brackets=brackets,
+    )
+
+
+def commune_report_data(
+    scope: Scope, start: date, end: date, header: pdf.ReportHeader, *, now: datetime, locale: str
+) -> pdf.CommuneReportData:
+    brackets, factor = fine_settings()
+    by_est = compliance_by_establishment(scope, start, end, now=now, brackets=brackets, factor=factor)
+    ests = list(
+        db.session.scalars(
+            select(Establishment).where(Establishment.id.in_(scope.establishment_ids())).order_by(Establishment.name)
+        )
+    )
+    lines = [pdf.EstablishmentLine(e.code, e.name, type_label(e.type, locale), by_est[e.id]) for e in ests]
+    day = local_date(Stay.arrived_at)
+    per_day = {
+        (d if isinstance(d, date) else date.fromisoformat(str(d))): n
+        for d, n in db.session.execute(select(day, func.count()).where(in_period(scope, start, end)).group_by(day))
+    }
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    silent = [line.name for line in lines if line.compliance.due + line.compliance.pending == 0]
+    return pdf.CommuneReportData(
+        header=header,
+        area_name=scope.name,
+        establishments=lines,
+        daily_arrivals=[(d, per_day.get(d, 0)) for d in days],
+        brackets=brackets,
+        silent=silent,
+    )
+
+
+# --- rows read in chunks --------------------------------------------------------------------------------------
+
+
+def count_stays(scope: Scope, start: date, end: date) -> int:
+    return db.session.scalar(select(func.count()).select_from(Stay).where(in_period(scope, start, end))) or 0
+
+
+def stay_rows(scope: Scope, start: date, end: date, *, chunk: int | None = None) -> Iterator[Any]:
+    """Every stay of the period with its person, establishment and room, by arrival, read `chunk` at a time."""
+    chunk = chunk or CHUNK
+    room = aliased(Room)
+    columns = (
+        Stay.id,
+        Stay.arrived_at,
+        Stay.departed_at,
+        Stay.filed_at,
+        Stay.deadline_at,
+        Stay.status,
+        Stay.expected_departure,
+        Stay.reason,
+        Person.full_name,
+        Person.birth_date,
+        Person.sex,
+        Person.nationality,
+        Person.doc_number,
+        Establishment.name.label("establishment"),
+        room.name.label("room"),
+    )
+    base = (
+        select(*columns)
+        .join(Person, Person.id == Stay.person_id)
+        .join(Establishment, Establishment.id == Stay.establishment_id)
+        .outerjoin(room, room.id == Stay.room_id)
+        .where(in_period(scope, start, end))
+        .order_by(Stay.arrived_at, Stay.id)
+        .limit(chunk)
+    )
+    if db.engine.dialect.name == "postgresql":
+        # One pass on a server-side cursor of its own connection (the job's progress commits go through the
+        # session's): PostgreSQL sends `chunk` rows at a time.
+        with db.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(base.limit(None))
+            yield from result
+        return
+    # SQLite: keyset chunks, each its own short read, so the job's progress writes never wait on a reader.
+    last: tuple[datetime, int] | None = None
+    while True:
+        query = base
+        if last is not None:
+            query = query.where(or_(Stay.arrived_at > last[0], and_(Stay.arrived_at == last[0], Stay.id > last[1])))
+        rows = db.session.execute(query).all()
+        db.session.rollback()  # end the read transaction between chunks
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = (rows[-1].arrived_at, rows[-1].id)
+
+
+def register_row(r: Any) -> pdf.RegisterRow:
+    return pdf.RegisterRow(
+        full_name=r.full_name,
+        birth_date=r.birth_date,
+        sex=r.sex or "",
+        nationality=r.nationality,
+        doc_number=r.doc_number,
+        establishment=r.establishment,
+        room=r.room,
+        arrived_at=r.arrived_at,
+        departed_at=r.departed_at,
+        filed_at=r.filed_at,
+        reason=r.reason,
+    )
+
+
+# --- CSV and XLSX ---------------------------------------------------------------------------------------------
+
+TABLE_HEADS = {
+    "vi": {
+        "register": ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Quốc tịch", "Số giấy tờ", "Cơ sở", "Phòng",
+                     "Thời gian đến", "Thời gian đi", "Thời gian thông báo", "Lý do"],
+        "notifications": ["STT", "Họ và tên", "Số giấy tờ", "Thời gian đến", "Hạn thông báo", "Thời gian thông báo",
+                          "Tình trạng", "Trễ (phút)", "Thời gian đi", "Chưa báo trả phòng"],
+        "establishments": ["STT", "Mã cơ sở", "Cơ sở", "Loại hình", "Phải thông báo", "Đúng hạn", "Trễ hạn",
+                           "Không thông báo", "Chưa đến hạn", "Tỷ lệ đúng hạn (%)", "Chưa báo trả phòng", "Số vi phạm",
+                           "Phạt tối thiểu (cá nhân, đồng)", "Phạt tối đa (cá nhân, đồng)"],
+    },
+    "en": {
+        "register": ["No.", "Full name", "Date of birth", "Sex", "Nationality", "Document no.", "Establishment",
+                     "Room", "Arrival", "Departure", "Notified at", "Reason"],
+        "notifications": ["No.", "Full name", "Document no.", "Arrival", "Deadline", "Notified at", "State",
+                          "Delay (minutes)", "Departure", "No check-out reported"],
+        "establishments": ["No.", "Code", "Establishment", "Type", "Due", "On time", "Late", "Missing",
+                           "Not yet due", "Share on time (%)", "No check-out", "Violations",
+                           "Minimum fine (individual, VND)", "Maximum fine (individual, VND)"],
+    },
+}  # fmt: skip
+STATES = {
+    "vi": {"on_time": "Đúng hạn", "late": "Trễ hạn", "missing": "Không thông báo", "pending": "Chưa đến hạn"},
+    "en": {"on_time": "On time", "late": "Late", "missing": "Not notified", "pending": "Not yet due"},
+}
+YES_NO = {"vi": ("Có", "Không"), "en": ("Yes", "No")}
+
+
+def _dt(value: datetime | None) -> str:
+    return pdf.format_datetime(value) if value else ""
+
+
+def register_table(rows: Iterator[Any], locale: str) -> Iterator[list[Any]]:
+    sexes = {"M": pdf.LABELS[locale]["sex_M"], "F": pdf.LABELS[locale]["sex_F"]}
+    for i, r in enumerate(rows, start=1):
+        yield [
+            i,
+            r.full_name,
+            pdf.format_date(r.birth_date) if r.birth_date else "",
+            sexes.get(r.sex or "", ""),
+            r.nationality,
+            r.doc_number,
+            r.establishment,
+            r.room or "",
+            _dt(r.arrived_at),
+            _dt(r.departed_at),
+            _dt(r.filed_at),
+            r.reason,
+        ]
+
+
+def notifications_table(rows: Iterator[Any], locale: str, now: datetime) -> Iterator[list[Any]]:
+    states, (yes, no) = STATES[locale], YES_NO[locale]
+    today = local_today(now)
+    for i, r in enumerate(rows, start=1):
+        if r.filed_at is None:
+            state, delay = ("missing" if r.deadline_at < now else "pending"), ""
+        else:
+            late = r.filed_at > r.deadline_at
+            state = "late" if late else "on_time"
+            delay = pdf.delay_minutes(r.deadline_at, r.filed_at) if late else 0
+        no_checkout = (
+            r.status == StayStatus.IN_HOUSE and r.expected_departure is not None and r.expected_departure < today
+        )
+        yield [
+            i,
+            r.full_name,
+            r.doc_number,
+            _dt(r.arrived_at),
+            _dt(r.deadline_at),
+            _dt(r.filed_at),
+            states[state],
+            delay,
+            _dt(r.departed_at),
+            yes if no_checkout else no,
+        ]
+
+
+def establishments_table(data: pdf.CommuneReportData) -> Iterator[list[Any]]:
+    for i, line in enumerate(data.establishments, start=1):
+        c = line.compliance
+        share = c.on_time_share
+        yield [
+            i,
+            line.code,
+            line.name,
+            line.type_label,
+            c.due,
+            c.on_time,
+            c.late,
+            c.missing,
+            c.pending,
+            round(share * 100, 1) if share is not None else "",
+            c.missing_checkouts,
+            c.exposure.violations,
+            c.exposure.min_vnd,
+            c.exposure.max_vnd,
+        ]
+
+
+def write_csv(output: IO[str], head: list[str], rows: Iterator[list[Any]], on_row: Callable[[int], None]) -> int:
+    writer = csv.writer(output)
+    writer.writerow(head)
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if n % PROGRESS_EVERY == 0:
+            on_row(n)
+    return n
+
+
+def write_xlsx(
+    path: Path, sheets: list[tuple[str, list[str], Iterator[list[Any]]]], on_row: Callable[[int], None]
+) -> int:
+    """openpyxl's write-only mode streams rows to the file: memory stays flat whatever the row count."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    n = 0
+    for title, head, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(head)
+        for row in rows:
+            sheet.append(row)
+            n += 1
+            if n % PROGRESS_EVERY == 0:
+                on_row(n)
+    workbook.save(path)
+    return n
+
+
+# --- jobs -----------------------------------------------------------------------------------------------------
+
+
+def report_dir(app: Flask) -> Path:
+    directory = Path(app.config.get("POLICE_REPORT_DIR") or Path(app.instance_path) / "police-reports")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def purge_old_files(app: Flask, *, hours: int = 24) -> None:
+    """Generated files hold personal data: they are deleted a day after they were made."""
+    limit = utcnow().timestamp() - hours * 3600
+    for path in report_dir(app).glob("*-*.*"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+
+
+def download_name(job: ReportJob) -> str:
+    p = job.params
+    slug = p.get("establishment") or p.get("commune") or "bao-cao"
+    prefix = {"establishment": "bao-cao-co-so", "commune": "bao-cao-dia-ban", "register": "so-luu-tru"}[job.kind]
+    return f"{prefix}-{slug}-{p.get('from')}_{p.get('to')}.{job.fmt}"
+
+
+def start_job(app: Flask, job_id: int) -> None:
+    """Run the job in a background thread (the request that asked for it returns at once)."""
+    if app.config.get("POLICE_REPORTS_INLINE"):
+        run_job(app, job_id)
+        return
+    threading.Thread(target=run_job, args=(app, job_id), name=f"police-report-{job_id}", daemon=True).start()
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        job = db.session.get(ReportJob, job_id)
+        if job is None or job.state != JobState.QUEUED:
+            return
+        job.state = JobState.RUNNING
+        db.session.commit()
+        try:
+            name = generate(app, job)
+        except Exception as exc:
+            db.session.rollback()
+            job = db.session.get(ReportJob, job_id)
+            assert job is not None
+            job.state = JobState.FAILED
+            job.error = (str(exc) if isinstance(exc, ReportError) else type(exc).__name__)[:255]
+            job.finished_at = utcnow()
+            db.session.commit()
+            if not isinstance(exc, ReportError):
+                app.logger.exception("police report %s failed", job_id)
+            return
+        job = db.session.get(ReportJob, job_id)
+        assert job is not None
+        job.state, job.file_name, job.finished_at = JobState.DONE, name, utcnow()
+        job.done = max(job.done, job.total)
+        db.session.commit()
+
+
+def generate(app: Flask, job: ReportJob) -> str:
+    """Write the job's file and return its name. Re-checks the jurisdiction of the user who asked."""
+    user = db.session.get(User, job.user_id)
+    j = jurisdiction_of(user) if user is not None and Role(user.role).is_police else None
+    if user is None or j is None:
+        raise ReportError("not a police user")
+    params, locale, kind, fmt = dict(job.params), job.params.get("locale", "vi"), job.kind, job.fmt
+    scope = resolve_scope(j, params)
+    if kind == "establishment" and scope.establishment is None:
+        raise ReportError("an establishment report needs an establishment")
+    start, end = period_of(params)
+    now = utcnow()
+    job_id = job.id
+    name = f"{job_id}-{secrets.token_hex(8)}.{fmt}"
+    path = report_dir(app) / name
+    total = count_stays(scope, start, end)
+    job.total = max(total, 1)
+    db.session.commit()
+
+    def progress(n: int) -> None:
+        db.session.execute(ReportJob.__table__.update().where(ReportJob.id == job_id).values(done=n))
+        db.session.commit()
+
+    header = header_for(user, j, start, end, now=now, doc_no=f"{job_id}/BC-LT")
+    heads = TABLE_HEADS[locale]
+    if kind == "register" and fmt == "pdf":
+        with path.open("wb") as out:
+            pdf.write_register_pdf(
+                out,
+                header,
+                scope.name,
+                (register_row(r) for r in stay_rows(scope, start, end)),
+                total=total,
+                locale=locale,
+                on_progress=progress,
+                progress_every=PROGRESS_EVERY,
+            )
+    elif kind == "register":
+        rows = register_table(stay_rows(scope, start, end), locale)
+        _write_table(path, fmt, [("Sổ lưu trú" if locale == "vi" else "Register", heads["register"], rows)], progress)
+    elif kind == "establishment" and fmt == "pdf":
+        data = establishment_report_data(scope, start, end, header, now=now, locale=locale)
+        path.write_bytes(pdf.build_establishment_report_pdf(data, locale=locale))
+    elif kind == "establishment":
+        rows = notifications_table(stay_rows(scope, start, end), locale, now)
+        _write_table(
+            path, fmt, [("Thông báo" if locale == "vi" else "Notifications", heads["notifications"], rows)], progress
+        )
+    elif kind == "commune":
+        data = commune_report_data(scope, start, end, header, now=now, locale=locale)
+        if fmt == "pdf":
+            path.write_bytes(pdf.build_commune_report_pdf(data, locale=locale))
+        else:
+            table = establishments_table(data)
+            _write_table(
+                path,
+                fmt,
+                [("Theo cơ sở" if locale == "vi" else "Establishments", heads["establishments"], table)],
+                progress,
+            )
+    else:
+        raise ReportError("unknown report")
+    return name
+
+
+def _write_table(
+    path: Path, fmt: str, sheets: list[tuple[str, list[str], Iterator[list[Any]]]], progress: Callable[[int], None]
+) -> None:
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read UTF-8
+            for _title, head, rows in sheets:
+                write_csv(out, head, rows, progress)
+    else:
+        write_xlsx(path, sheets, progress)
+
+
+def default_period(now: datetime) -> tuple[date, date]:
+    today = local_today(now)
+    return today - timedelta(days=PERIOD_DAYS - 1), today

@@ -1,0 +1,596 @@
+// The kiosk screen: scan (camera, keyboard-wedge or serial scanner, photo, manual entry) -> confirm -> details
+// -> file -> receipt. Filings wait in localStorage until the server acknowledges them (see docs/KIOSK.md).
+// No third-party code. Every text shown comes translated from the server (#kiosk-texts).
+"use strict";
+
+(() => {
+  const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+  const T = JSON.parse(document.getElementById("kiosk-texts").textContent);
+  const $ = (id) => document.getElementById(id);
+  const QUEUE_KEY = "asm-kiosk-queue-v1:" + config.device;
+  const OFFSET_KEY = "asm-kiosk-clock-v1";
+  const FRAME_EVERY_MS = 250; // about 4 frames a second
+  const FRAME_MAX_WIDTH = 960; // downscaled before upload
+  const WEDGE_GAP_MS = 1500; // a pause longer than this starts a new scan
+  const RETRY_MAX_MS = 60000;
+  const REJECTED_KEEP_MS = 7 * 24 * 3600 * 1000;
+
+  const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+  const newKey = () =>
+    window.crypto && crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+  window.kioskMetrics = []; // scan-to-filled-form times, read by the browser test
+
+  // ---------------------------------------------------------------- state of the guest at the screen
+  let state;
+  function freshState() {
+    return {
+      step: "start",
+      flow: null,
+      people: [], // {qr} or {manual}, plus the display fields
+      scannedAt: null, // the kiosk's clock when the first code was read
+      key: newKey(), // the idempotency key of this visit's filing
+      approval: null,
+      afterPin: null,
+    };
+  }
+
+  // ---------------------------------------------------------------- clock
+  let clockOffset = 0;
+  try {
+    clockOffset = JSON.parse(localStorage.getItem(OFFSET_KEY) || "{}").offset || 0;
+  } catch (e) {
+    clockOffset = 0;
+  }
+  async function syncClock() {
+    const t0 = Date.now();
+    try {
+      const response = await fetch(config.urls.clock, { headers: { Accept: "application/json" }, cache: "no-store" });
+      const t1 = Date.now();
+      if (!response.ok) return;
+      const body = await response.json();
+      clockOffset = Math.round(body.now_ms - (t0 + t1) / 2);
+      localStorage.setItem(OFFSET_KEY, JSON.stringify({ offset: clockOffset, at: t1 }));
+    } catch (e) {
+      /* offline: keep the last measured offset */
+    }
+  }
+
+  // ---------------------------------------------------------------- steps
+  function show(step) {
+    state.step = step;
+    document.querySelectorAll("main > .step").forEach((el) => {
+      el.hidden = el.id !== "step-" + step;
+    });
+    if (step === "scan") startCamera();
+    else stopCamera();
+    if (step === "pin") $("pin").focus();
+    else if (step === "manual") document.querySelector("#manual-form [name=doc_number]").focus();
+    else focusWedge();
+  }
+
+  function reset() {
+    stopCamera();
+    state = freshState();
+    $("people").innerHTML = "";
+    $("receipt-people").innerHTML = "";
+    $("manual-form").reset();
+    $("pin").value = "";
+    $("room").value = "";
+    $("nights").value = "1";
+    $("reason").selectedIndex = 0;
+    if (!config.guestPicksRoom) $("room-label").hidden = true;
+    for (const id of ["scan-error", "manual-error", "confirm-error", "details-error", "pin-error"]) message(id, null);
+    $("receipt-no").textContent = "—";
+    show("start");
+  }
+
+  function message(id, text, staff) {
+    const el = $(id);
+    el.textContent = text || "";
+    el.hidden = !text;
+    el.classList.toggle("staff", Boolean(staff));
+  }
+
+  const groupFlow = () => state.flow === "hotel_check_in";
+
+  function chooseFlow(flow) {
+    state.flow = flow;
+    show("scan");
+  }
+
+  // ---------------------------------------------------------------- a person read
+  function addPerson(entry, capturedAt) {
+    const same = state.people.find((p) => (entry.qr ? p.qr === entry.qr : p.manual && p.manual.doc_number === entry.manual.doc_number));
+    if (same) {
+      show("confirm");
+      message("confirm-error", T.duplicate);
+      return;
+    }
+    if (!state.flow) state.flow = document.querySelector("[data-flow]").dataset.flow;
+    if (!groupFlow()) state.people = [];
+    if (state.scannedAt === null) state.scannedAt = capturedAt || Date.now();
+    state.people.push(entry);
+    renderPeople($("people"), state.people, true);
+    $("add-person").hidden = !groupFlow();
+    message("scan-error", null);
+    message("confirm-error", null);
+    show("confirm");
+    if (capturedAt) window.kioskMetrics.push({ source: entry.source, ms: Math.round(performance.now() - entry.t0) });
+  }
+
+  function renderPeople(list, people, removable) {
+    list.innerHTML = "";
+    people.forEach((p, i) => {
+      const li = document.createElement("li");
+      li.className = "person";
+      const name = document.createElement("strong");
+      name.className = "name";
+      name.textContent = p.full_name;
+      const facts = document.createElement("span");
+      facts.className = "facts";
+      const birth = document.createElement("span");
+      birth.className = "birth";
+      birth.textContent = p.birth_date;
+      const doc = document.createElement("span");
+      doc.className = "doc";
+      doc.textContent = p.doc_masked;
+      facts.append(birth, " · ", p.sex ? T["sex_" + p.sex] + " · " : "", doc);
+      li.append(name, facts);
+      if (p.manual) {
+        const note = document.createElement("span");
+        note.className = "note";
+        note.textContent = T.manual;
+        li.append(note);
+      }
+      if (removable && people.length > 1) {
+        const remove = document.createElement("button");
+        remove.className = "ghost";
+        remove.textContent = "✕";
+        remove.setAttribute("aria-label", "✕ " + p.full_name);
+        remove.addEventListener("click", () => {
+          state.people.splice(i, 1);
+          renderPeople(list, state.people, true);
+        });
+        li.append(remove);
+      }
+      list.append(li);
+    });
+  }
+
+  function fromServer(body, source, t0) {
+    return { qr: body.qr, source, t0, ...body.card };
+  }
+
+  async function postJSON(url, body, headers) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf(), ...(headers || {}) },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      cache: "no-store",
+    });
+  }
+
+  async function readText(text, source) {
+    const t0 = performance.now();
+    const capturedAt = Date.now();
+    let response;
+    try {
+      response = await postJSON(config.urls.text, { text, source });
+    } catch (e) {
+      message("scan-error", T.network);
+      return;
+    }
+    const body = await response.json();
+    if (response.ok) addPerson(fromServer(body, source, t0), capturedAt);
+    else {
+      if (state.step !== "scan") show("scan");
+      message("scan-error", body.error.message, body.error.staff);
+    }
+  }
+
+  async function readImage(blob, frame, t0, capturedAt) {
+    const url = config.urls.image + (frame ? "?khung=1" : "");
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": blob.type || "application/octet-stream", Accept: "application/json", "X-CSRFToken": csrf() },
+      body: blob,
+      cache: "no-store",
+    });
+    const body = await response.json();
+    if (response.ok) {
+      addPerson(fromServer(body, frame ? "camera" : "photo", t0), capturedAt);
+      return true;
+    }
+    if (!(frame && body.error && body.error.code === "no_code_found")) message("scan-error", body.error.message);
+    return false;
+  }
+
+  // ---------------------------------------------------------------- camera
+  let camera = null; // {stream, timer, busy}
+  async function startCamera() {
+    if (camera || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+      if (!camera) $("camera-status").textContent = T.camera_unavailable;
+      return;
+    }
+    const session = { stream: null, timer: null, busy: false, stopped: false };
+    camera = session;
+    try {
+      session.stream = await navigator.mediaDevices.getUserMedia({
+        video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
+        audio: false,
+      });
+    } catch (e) {
+      camera = null;
+      $("camera-status").textContent = T.camera_unavailable;
+      return;
+    }
+    if (session.stopped) {
+      session.stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    const video = $("camera-video");
+    video.srcObject = session.stream;
+    $("camera-status").textContent = T.camera_looking;
+    const canvas = document.createElement("canvas");
+    session.timer = setInterval(() => grabFrame(session, video, canvas), FRAME_EVERY_MS);
+  }
+
+  function grabFrame(session, video, canvas) {
+    if (session.busy || session.stopped || !video.videoWidth) return;
+    session.busy = true;
+    const t0 = performance.now();
+    const capturedAt = Date.now();
+    const scale = Math.min(1, FRAME_MAX_WIDTH / video.videoWidth);
+    canvas.width = Math.round(video.videoWidth * scale);
+    canvas.height = Math.round(video.videoHeight * scale);
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob(
+      async (blob) => {
+        try {
+          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt))) stopCamera();
+        } catch (e) {
+          /* a lost frame: the next one tries again */
+        } finally {
+          session.busy = false;
+        }
+      },
+      "image/jpeg",
+      0.85,
+    );
+  }
+
+  function stopCamera() {
+    if (!camera) return;
+    camera.stopped = true;
+    clearInterval(camera.timer);
+    if (camera.stream) camera.stream.getTracks().forEach((t) => t.stop());
+    $("camera-video").srcObject = null;
+    camera = null;
+  }
+
+  // ---------------------------------------------------------------- keyboard-wedge scanner
+  // The scanner types the code's text and Enter, wherever the page's focus is: keys that reach no text field are
+  // steered into the hidden #wedge field (inputmode=none, so no on-screen keyboard opens).
+  const wedge = $("wedge");
+  let lastKeyAt = 0;
+  const isTextField = (el) =>
+    el && el !== wedge && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || (el.tagName === "INPUT" && el.type !== "file"));
+  const wedgeActive = () => document.querySelector(`#step-${state.step}[data-wedge]`) !== null;
+  function focusWedge() {
+    if (wedgeActive() && !isTextField(document.activeElement)) wedge.focus({ preventScroll: true });
+  }
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (!wedgeActive() || isTextField(event.target)) return;
+      if (event.target !== wedge) wedge.focus({ preventScroll: true });
+      if (event.key === "Enter") {
+        event.preventDefault();
+        const text = wedge.value;
+        wedge.value = "";
+        if (text.replace(/\s/g, "").length >= 10) readText(text, "wedge");
+        return;
+      }
+      const now = Date.now();
+      if (now - lastKeyAt > WEDGE_GAP_MS) wedge.value = "";
+      lastKeyAt = now;
+    },
+    true,
+  );
+  wedge.addEventListener("beforeinput", () => {
+    const now = Date.now();
+    if (now - lastKeyAt > WEDGE_GAP_MS) wedge.value = "";
+    lastKeyAt = now;
+  });
+  document.addEventListener("click", () => setTimeout(focusWedge, 0));
+
+  // ---------------------------------------------------------------- serial scanner (Web Serial, where offered)
+  if ("serial" in navigator) {
+    $("serial-button").hidden = false;
+    $("serial-button").addEventListener("click", async () => {
+      try {
+        const port = await navigator.serial.requestPort();
+        await port.open({ baudRate: 9600 });
+        readSerial(port);
+      } catch (e) {
+        message("scan-error", T.serial_failed);
+      }
+    });
+  }
+  async function readSerial(port) {
+    const reader = port.readable.pipeThrough(new TextDecoderStream("utf-8")).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop();
+      for (const line of lines) if (line.trim().length >= 10 && wedgeActive()) readText(line, "serial");
+    }
+  }
+
+  // ---------------------------------------------------------------- photo and manual entry
+  $("photo").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) return;
+    try {
+      await readImage(file, false, performance.now(), Date.now());
+    } catch (e) {
+      message("scan-error", T.network);
+    }
+  });
+  $("manual-button").addEventListener("click", () => show("manual"));
+  $("manual-ok").addEventListener("click", () => {
+    const form = new FormData($("manual-form"));
+    const manual = Object.fromEntries([...form.entries()].map(([k, v]) => [k, String(v).trim()]));
+    if (!manual.doc_number || !manual.full_name || !manual.birth_date) {
+      message("manual-error", T.manual_incomplete);
+      return;
+    }
+    message("manual-error", null);
+    const [y, m, d] = manual.birth_date.split("-");
+    const masked = "*".repeat(Math.max(manual.doc_number.length - 4, 0)) + manual.doc_number.slice(-4);
+    addPerson({ manual, full_name: manual.full_name, birth_date: `${d}/${m}/${y}`, sex: manual.sex, doc_masked: masked });
+    $("manual-form").reset();
+  });
+
+  // ---------------------------------------------------------------- staff PIN
+  function askPin(why, then) {
+    state.afterPin = then;
+    $("pin-why").textContent = why;
+    $("pin").value = "";
+    message("pin-error", null);
+    show("pin");
+  }
+  $("pin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let response;
+    try {
+      response = await postJSON(config.urls.pin, { pin: $("pin").value, key: state.key });
+    } catch (e) {
+      message("pin-error", T.pin_needs_network);
+      return;
+    }
+    const body = await response.json();
+    $("pin").value = "";
+    if (!response.ok) {
+      message("pin-error", body.error.message);
+      return;
+    }
+    state.approval = body.approval;
+    const then = state.afterPin;
+    state.afterPin = null;
+    then();
+  });
+  $("pin-cancel").addEventListener("click", () => show(state.people.length ? "details" : "start"));
+
+  // ---------------------------------------------------------------- details and filing
+  function toDetails() {
+    const hotel = state.flow === "hotel_check_in";
+    $("hotel-details").hidden = !hotel;
+    $("hospital-details").hidden = state.flow === "check_out" || hotel;
+    show("details");
+  }
+  $("confirm-ok").addEventListener("click", () => {
+    if (!state.people.length) return;
+    if (state.flow === "check_out") askPin(T.why_check_out, submit);
+    else toDetails();
+  });
+  $("add-person").addEventListener("click", () => show("scan"));
+  const staffRoom = $("staff-room");
+  if (staffRoom)
+    staffRoom.addEventListener("click", () =>
+      askPin(T.why_room, () => {
+        $("room-label").hidden = false;
+        staffRoom.hidden = true;
+        show("details");
+        $("room").focus();
+      }),
+    );
+
+  function needsApproval() {
+    return state.flow === "check_out" || state.people.some((p) => p.manual) || (!config.guestPicksRoom && $("room").value !== "");
+  }
+
+  $("submit").addEventListener("click", () => {
+    if (needsApproval() && !state.approval) askPin(state.people.some((p) => p.manual) ? T.why_manual : T.why_room, submit);
+    else submit();
+  });
+
+  function submissionBody() {
+    const hotel = state.flow === "hotel_check_in";
+    return JSON.stringify({
+      flow: state.flow,
+      guests: state.people.map((p) => (p.manual ? { manual: p.manual } : { qr: p.qr })),
+      room_id: hotel && $("room").value ? Number($("room").value) : null,
+      nights: hotel ? Number($("nights").value) : null,
+      reason: hotel ? $("reason").value : "",
+      scanned_at_ms: state.scannedAt || Date.now(),
+      clock_offset_ms: clockOffset,
+      approval: state.approval,
+    });
+  }
+
+  async function submit() {
+    const item = { key: state.key, body: submissionBody(), createdAt: Date.now(), attempts: 0, nextAt: 0, state: "pending" };
+    saveQueue([...loadQueue().filter((q) => q.key !== item.key), item]); // kept before the first try
+    renderQueue();
+    $("submit").disabled = true;
+    const outcome = await send(item);
+    $("submit").disabled = false;
+    if (outcome.ok) showReceipt(outcome.body.result);
+    else if (outcome.retry) showQueued();
+    else {
+      const where = state.flow === "check_out" ? "confirm" : "details";
+      show(where);
+      message(where + "-error", (outcome.body.error && outcome.body.error.message) || T.network);
+    }
+  }
+
+  function showReceipt(result) {
+    $("receipt-title").hidden = false;
+    $("receipt-queued").hidden = true;
+    $("receipt-no").textContent = result.receipt_no || "—";
+    const local = (iso) => (iso ? new Date(iso).toLocaleString(config.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" }) : "");
+    $("receipt-time").textContent = local(result.arrived_at || result.departed_at);
+    $("receipt-deadline").textContent = local(result.deadline_at);
+    $("receipt-deadline").hidden = $("receipt-deadline-label").hidden = !result.deadline_at;
+    $("receipt-room").textContent = result.room || "—";
+    renderPeople($("receipt-people"), result.people, false);
+    show("receipt");
+  }
+
+  function showQueued() {
+    $("receipt-title").hidden = true;
+    $("receipt-queued").hidden = false;
+    $("receipt-no").textContent = "—";
+    $("receipt-time").textContent = new Date(state.scannedAt + clockOffset).toLocaleString(config.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" });
+    $("receipt-deadline").hidden = $("receipt-deadline-label").hidden = true;
+    $("receipt-room").textContent = $("room").selectedOptions[0] && $("room").value ? $("room").selectedOptions[0].textContent : "—";
+    renderPeople($("receipt-people"), state.people, false);
+    show("receipt");
+  }
+
+  $("print").addEventListener("click", () => window.print());
+
+  // ---------------------------------------------------------------- the queue: nothing is lost
+  function loadQueue() {
+    try {
+      const items = JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
+      return Array.isArray(items) ? items : [];
+    } catch (e) {
+      return [];
+    }
+  }
+  function saveQueue(items) {
+    localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
+  }
+  function updateItem(key, change) {
+    saveQueue(loadQueue().map((q) => (q.key === key ? { ...q, ...change } : q)));
+  }
+  function removeItem(key) {
+    saveQueue(loadQueue().filter((q) => q.key !== key));
+  }
+
+  function renderQueue() {
+    const items = loadQueue();
+    const waiting = items.filter((q) => q.state === "pending").length;
+    const rejected = items.filter((q) => q.state === "rejected").length;
+    $("queue-status").hidden = waiting === 0;
+    $("queue-status").textContent = waiting ? fmt(T.waiting, { n: waiting }) : "";
+    $("queue-status").dataset.count = String(waiting);
+    $("queue-rejected").hidden = rejected === 0;
+    $("queue-rejected").textContent = rejected ? fmt(T.rejected, { n: rejected }) : "";
+  }
+
+  const inflight = new Set();
+  // Send one filing. ok: acknowledged (removed). retry: kept for later (no answer, server error, busy, not
+  // paired). Otherwise the server refused it for good (4xx): removed when the guest is at the screen to fix it,
+  // else kept as "rejected" so staff see that a filing needs doing at the desk.
+  async function send(item, background) {
+    if (inflight.has(item.key)) return { retry: true };
+    inflight.add(item.key);
+    try {
+      let response;
+      try {
+        response = await postJSON(config.urls.submit, item.body, { "Idempotency-Key": item.key });
+      } catch (e) {
+        return backoff(item);
+      }
+      let body = {};
+      try {
+        body = await response.json();
+      } catch (e) {
+        body = {};
+      }
+      if (response.ok) {
+        removeItem(item.key);
+        return { ok: true, body };
+      }
+      const busy = [401, 408, 409, 429].includes(response.status) && body.error?.code !== "already_in_house";
+      if (response.status >= 500 || busy) {
+        return backoff(item);
+      }
+      if (background) updateItem(item.key, { state: "rejected", error: body.error?.code || String(response.status) });
+      else removeItem(item.key);
+      return { ok: false, retry: false, body };
+    } finally {
+      inflight.delete(item.key);
+      renderQueue();
+    }
+  }
+
+  function backoff(item) {
+    const attempts = (item.attempts || 0) + 1;
+    const delay = Math.min(RETRY_MAX_MS, 2000 * 2 ** (attempts - 1)) + Math.random() * 500;
+    updateItem(item.key, { attempts, nextAt: Date.now() + delay });
+    schedule();
+    return { ok: false, retry: true };
+  }
+
+  let timer = null;
+  function schedule() {
+    clearTimeout(timer);
+    const pending = loadQueue().filter((q) => q.state === "pending");
+    if (!pending.length) return;
+    const next = Math.min(...pending.map((q) => q.nextAt || 0));
+    timer = setTimeout(flush, Math.max(0, next - Date.now()));
+  }
+
+  async function flush() {
+    const now = Date.now();
+    const items = loadQueue().filter((q) => !(q.state === "rejected" && now - q.createdAt > REJECTED_KEEP_MS));
+    saveQueue(items);
+    for (const item of items) {
+      if (item.state === "pending" && (item.nextAt || 0) <= now) await send(item, true);
+    }
+    renderQueue();
+    schedule();
+  }
+  window.addEventListener("online", () => {
+    saveQueue(loadQueue().map((q) => ({ ...q, nextAt: 0 })));
+    flush();
+  });
+
+  // ---------------------------------------------------------------- idle: the screen clears itself
+  let lastActivity = Date.now();
+  for (const kind of ["pointerdown", "keydown", "input"]) document.addEventListener(kind, () => (lastActivity = Date.now()), true);
+  setInterval(() => {
+    if (state.step !== "start" && Date.now() - lastActivity > config.idleSeconds * 1000) reset();
+  }, 1000);
+
+  // ---------------------------------------------------------------- wiring
+  document.querySelectorAll("[data-flow]").forEach((button) => button.addEventListener("click", () => chooseFlow(button.dataset.flow)));
+  document.querySelectorAll('[data-action="reset"]').forEach((button) => button.addEventListener("click", reset));
+  document.querySelectorAll('[data-action="back-to-scan"]').forEach((button) => button.addEventListener("click", () => show("scan")));
+
+  state = freshState();
+  reset();
+  renderQueue();
+  syncClock().then(flush);
+  setInterval(syncClock, 5 * 60 * 1000);
+  document.body.dataset.ready = "1";
+})();
