@@ -49,6 +49,7 @@ TARGET_P99_MS = 50.0
 ROOMS = [f"{floor}{n:02d}" for floor in range(1, 6) for n in range(1, 11)]
 REASONS = ("Du lịch", "Công tác", "Thăm người thân", "Khám chữa bệnh")
 
+# The columns of `stays`: the cheapest possible write of a stay, the baseline of the API and hospital benches.
 RAW_TABLE = """
 CREATE TABLE raw_inserts (
     id bigserial PRIMARY KEY,
@@ -63,14 +64,15 @@ CREATE TABLE raw_inserts (
     deadline_at timestamptz NOT NULL,
     filed_at timestamptz,
     receipt_no varchar(40),
-    created_at timestamptz NOT NULL
+    created_at timestamptz NOT NULL,
+    role varchar(10) NOT NULL
 )
 """
 RAW_SCRIPT = """\\set person random(1, 1000000000)
 INSERT INTO raw_inserts (establishment_id, person_id, room_id, status, source, reason, arrived_at,
-  expected_departure, deadline_at, filed_at, receipt_no, created_at)
+  expected_departure, deadline_at, filed_at, receipt_no, created_at, role)
   VALUES (1, :person, 1, 'in_house', 'api', 'Du lịch', now(), current_date + 2, now() + interval '6 hours', now(),
-  'LT-' || :person, now());
+  'LT-' || :person, now(), 'guest');
 """
 
 

@@ -24,28 +24,12 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bench.api_filings import RAW_TABLE
+
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 FORBIDDEN_DATABASES = {"test", "postgres", "template0", "template1"}
 TARGET_SECONDS = 1.0
 
-RAW_TABLE = """
-CREATE TABLE raw_inserts (
-    id bigserial PRIMARY KEY,
-    establishment_id integer NOT NULL,
-    person_id integer NOT NULL,
-    room_id integer,
-    status varchar(20) NOT NULL,
-    source varchar(10) NOT NULL,
-    reason varchar(200) NOT NULL,
-    arrived_at timestamptz NOT NULL,
-    expected_departure date,
-    deadline_at timestamptz NOT NULL,
-    filed_at timestamptz,
-    receipt_no varchar(40),
-    created_at timestamptz NOT NULL,
-    role varchar(10) NOT NULL
-)
-"""
 RAW_INSERT = """INSERT INTO raw_inserts (establishment_id, person_id, room_id, status, source, reason, arrived_at,
   expected_departure, deadline_at, filed_at, receipt_no, created_at, role)
   VALUES (%s, %s, %s, 'in_house', 'api', 'Điều trị nội trú', %s, %s, %s, %s, %s, %s, 'patient')"""

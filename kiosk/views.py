@@ -286,17 +286,7 @@ def read_guest(raw: Any, i: int, errors: ValidationError) -> services.KioskGuest
         except CardError as exc:
             errors.add(prefix + "qr", exc.message(current_locale()), exc.code)
             return None
-        person = PersonInput(
-            doc_type="cccd",
-            doc_number=card.id_number,
-            full_name=card.full_name,
-            birth_date=card.birth_date,
-            sex=card.sex,
-            address=card.address,
-            old_id_number=card.old_id_number,
-            id_issue_date=card.issue_date,
-            card_extra=list(card.extra_fields) or None,
-        )
+        person = PersonInput.from_card(card)
         return services.KioskGuest(person=person, manual=False)
     manual = raw.get("manual")
     if not isinstance(manual, dict) or not all(isinstance(v, str) for v in manual.values()):

@@ -86,17 +86,7 @@ def read_person(raw: Any, i: int, errors: ValidationError) -> PersonInput | None
         except CardError as exc:
             errors.add(prefix + "qr", exc.message("en"), exc.code)
             return None
-        return PersonInput(
-            doc_type="cccd",
-            doc_number=card.id_number,
-            full_name=card.full_name,
-            birth_date=card.birth_date,
-            sex=card.sex,
-            address=card.address,
-            old_id_number=card.old_id_number,
-            id_issue_date=card.issue_date,
-            card_extra=list(card.extra_fields) or None,
-        )
+        return PersonInput.from_card(card)
     return PersonInput(
         doc_type=read_string(raw, "doc_type", errors, prefix) or "cccd",
         doc_number=read_string(raw, "doc_number", errors, prefix),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from asm.common import ValidationError
 from asm.extensions import db
-from asm.idcard import CardError, check_id_number, normalize_document
+from asm.idcard import CardData, CardError, check_id_number, normalize_document
 from asm.people.models import DocType, Person
 
 
@@ -27,6 +27,21 @@ class PersonInput:
     old_id_number: str | None = None
     id_issue_date: date | None = None
     card_extra: list[str] | None = None
+
+    @classmethod
+    def from_card(cls, card: CardData) -> PersonInput:
+        """What the QR of a chip ID card says about its holder."""
+        return cls(
+            doc_type="cccd",
+            doc_number=card.id_number,
+            full_name=card.full_name,
+            birth_date=card.birth_date,
+            sex=card.sex,
+            address=card.address,
+            old_id_number=card.old_id_number,
+            id_issue_date=card.issue_date,
+            card_extra=list(card.extra_fields) or None,
+        )
 
 
 def clean_name(name: str) -> str:
