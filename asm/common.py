@@ -33,6 +33,10 @@ class ValidationError(Exception):
     def __bool__(self) -> bool:
         return bool(self.errors)
 
+    def messages(self) -> list[str]:
+        """Every message, field by field, for a page that shows them together."""
+        return [m for msgs in self.errors.values() for m in msgs]
+
     def __str__(self) -> str:
         return "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
 

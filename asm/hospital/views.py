@@ -72,10 +72,6 @@ def patient_for(est: Establishment, stay_id: int) -> Stay:
     return stay
 
 
-def messages_of(exc: ValidationError) -> list[str]:
-    return [m for msgs in exc.errors.values() for m in msgs]
-
-
 @bp.route("/")
 @roles(*ALL_ROLES)
 def index(code: str) -> str:
@@ -411,8 +407,8 @@ def bed_status(code: str, bed_id: int) -> Response | tuple[str, int]:
     except ValidationError as exc:
         db.session.rollback()
         if request.headers.get("HX-Request"):
-            return render_template("stays/_action_error.html", messages=messages_of(exc)), 422
-        for m in messages_of(exc):
+            return render_template("stays/_action_error.html", messages=exc.messages()), 422
+        for m in exc.messages():
             flash(m, "error")
     return redirect_to(url_for("hospital.board", code=est.code, ward_id=bed.ward_id))
 

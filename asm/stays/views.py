@@ -270,7 +270,7 @@ def act(code: str, stay_id: int, action: str) -> str | Response | tuple[str, int
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
-        messages = [m for msgs in exc.errors.values() for m in msgs]
+        messages = exc.messages()
         if request.headers.get("HX-Request"):
             return render_template("stays/_action_error.html", messages=messages), 422
         for m in messages:
