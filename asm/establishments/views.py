@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from werkzeug.wrappers import Response
 
 from asm.accounts.models import Role
 from asm.establishments.models import Establishment
 from asm.establishments.services import add_rooms
 from asm.extensions import db
-from asm.geo.models import Commune
+from asm.police.jurisdiction import jurisdiction_of, scope_establishments
 from asm.stays.models import OPEN_STATUSES, Stay
 from asm.web.access import ALL_ROLES, roles
 from asm.web.htmx import redirect_to
@@ -25,10 +25,9 @@ def visible_establishments():  # type: ignore[no-untyped-def]
     role = Role(current_user.role)
     if role in (Role.OWNER, Role.CLERK):
         query = query.where(Establishment.id.in_([e.id for e in current_user.establishments]))
-    elif role == Role.OFFICER:
-        query = query.where(Establishment.commune_code == current_user.commune_code)
-    elif role == Role.SUPERVISOR:
-        query = query.join(Commune).where(Commune.province_code == current_user.province_code)
+    elif role in (Role.OFFICER, Role.SUPERVISOR):
+        area = jurisdiction_of(current_user)
+        query = scope_establishments(query, area) if area else query.where(false())
     return query
 
 

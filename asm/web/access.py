@@ -2,7 +2,7 @@
 
 Rules:
 - `public`: anyone (login page, static files, OpenAPI document).
-- `login_required_roles(*roles)`: a logged-in user of one of the roles (checks of the object in the view).
+- `roles(*allowed)`: a logged-in user of one of the roles (checks of the object in the view).
 - `api_token`: a bearer token of an establishment (the JSON API).
 - `kiosk_device` / `kiosk_device_api`: the request carries the cookie of a paired, unrevoked kiosk device (its
   page redirects to pairing, its JSON answers 401). A kiosk cookie grants nothing else: staff and police pages
@@ -21,6 +21,7 @@ from flask_login import current_user
 from asm.accounts.models import AccessLog, Role, User
 from asm.establishments.models import Establishment
 from asm.extensions import db, login_manager
+from asm.police.jurisdiction import covers_establishment, jurisdiction_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 STAFF = (Role.OWNER, Role.CLERK)
@@ -109,10 +110,9 @@ def can_view_establishment(user: User, establishment: Establishment) -> bool:
         return True
     if role in STAFF:
         return any(e.id == establishment.id for e in user.establishments)
-    if role == Role.OFFICER:
-        return user.commune_code == establishment.commune_code
-    if role == Role.SUPERVISOR:
-        return establishment.commune.province_code == user.province_code
+    if role in POLICE:
+        area = jurisdiction_of(user)
+        return area is not None and covers_establishment(area, establishment)
     return False
 
 
