@@ -14,7 +14,8 @@ DEV_SECRET = "dev-only-not-secret"
 class Base:
     SECRET_KEY = DEV_SECRET
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'asm.sqlite3'}"
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
+    DB_PING_IDLE_S = 1.0  # a pooled connection idle this long is tested before use (asm/rawdb.py)
     MIGRATIONS_DIR = str(ROOT / "migrations")
     STATIC_VENDOR_DIR = str(ROOT / "node_modules")
 
@@ -49,6 +50,8 @@ class Base:
     QR_DECODER = "zxing"
 
     TEMPLATES_STRICT = False
+    # On PostgreSQL, the API files one guest in one SQL statement (asm/api/filing.py); False: always the ORM.
+    API_SQL_FILING = True
 
 
 class Dev(Base):

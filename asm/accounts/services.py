@@ -8,7 +8,6 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from asm.accounts.models import ApiToken, Role, User
@@ -85,20 +84,6 @@ def create_token(establishment: Establishment, *, name: str) -> tuple[ApiToken, 
     db.session.add(token)
     db.session.flush()
     return token, secret
-
-
-def token_for_secret(secret: str) -> ApiToken | None:
-    if not secret.startswith(TOKEN_PREFIX):
-        return None
-    # One query for the token and its establishment: this runs on every API request.
-    token = db.session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.establishment, innerjoin=True))
-        .where(ApiToken.secret_hash == hash_secret(secret))
-    )
-    if token is None or token.revoked_at is not None or not token.establishment.active:
-        return None
-    return token
 
 
 def revoke_token(token: ApiToken, *, now: datetime) -> None:

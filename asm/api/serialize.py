@@ -7,32 +7,75 @@ from typing import Any
 
 from asm.clock import VN_TZ, utcnow
 from asm.common import ValidationError
+from asm.people.models import mask
 from asm.people.services import PersonInput
 from asm.stays.models import Stay
 
 
 def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
     person = stay.person
+    return stay_payload(
+        id=stay.id,
+        status=stay.status,
+        notice_state=stay.state(now or utcnow()),
+        receipt_no=stay.receipt_no,
+        head_id=stay.head_id,
+        room=stay.room.name if stay.room else None,
+        reason=stay.reason,
+        arrived_at=stay.arrived_at,
+        expected_departure=stay.expected_departure,
+        departed_at=stay.departed_at,
+        deadline_at=stay.deadline_at,
+        filed_at=stay.filed_at,
+        person=person_payload(
+            person.full_name, person.doc_type, person.doc_number, person.nationality, person.birth_date
+        ),
+    )
+
+
+def stay_payload(
+    *,
+    id: Any,  # an int, or the placeholder of an id not known yet (asm/api/filing.py)
+    status: str,
+    notice_state: str,
+    receipt_no: str | None,
+    head_id: int | None,
+    room: str | None,
+    reason: str,
+    arrived_at: datetime,
+    expected_departure: date | None,
+    departed_at: datetime | None,
+    deadline_at: datetime,
+    filed_at: datetime | None,
+    person: dict[str, Any],
+) -> dict[str, Any]:
+    """The JSON of a stay, from plain values: a stay object (`stay_json`) or a filing written in SQL."""
     return {
-        "id": stay.id,
-        "status": stay.status,
-        "notice_state": stay.state(now or utcnow()),
-        "receipt_no": stay.receipt_no,
-        "head_id": stay.head_id,
-        "room": stay.room.name if stay.room else None,
-        "reason": stay.reason,
-        "arrived_at": utc_iso(stay.arrived_at),
-        "expected_departure": stay.expected_departure.isoformat() if stay.expected_departure else None,
-        "departed_at": utc_iso(stay.departed_at),
-        "deadline_at": utc_iso(stay.deadline_at),
-        "filed_at": utc_iso(stay.filed_at),
-        "person": {
-            "full_name": person.full_name,
-            "doc_type": person.doc_type,
-            "doc_number_masked": person.masked_doc_number,
-            "nationality": person.nationality,
-            "birth_date": person.birth_date.isoformat(),
-        },
+        "id": id,
+        "status": status,
+        "notice_state": notice_state,
+        "receipt_no": receipt_no,
+        "head_id": head_id,
+        "room": room,
+        "reason": reason,
+        "arrived_at": utc_iso(arrived_at),
+        "expected_departure": expected_departure.isoformat() if expected_departure else None,
+        "departed_at": utc_iso(departed_at),
+        "deadline_at": utc_iso(deadline_at),
+        "filed_at": utc_iso(filed_at),
+        "person": person,
+    }
+
+
+def person_payload(
+    full_name: str, doc_type: str, doc_number: str, nationality: str, birth_date: date
+) -> dict[str, Any]:
+    return {
+        "full_name": full_name,
+        "doc_type": doc_type,
+        "doc_number_masked": mask(doc_number),
+        "nationality": nationality,
+        "birth_date": birth_date.isoformat(),
     }
 
 

@@ -110,7 +110,7 @@ class ReportJob(db.Model):
 # Indexes on `stays` that the police dashboard needs (created by migration 0004; measured in bench/police_scale.py):
 # departures per day and "filed nothing for N days" read these per establishment; arrivals, late notifications and
 # the most-late ranking read the covering one without touching the table (PostgreSQL INCLUDE; on SQLite it is a
-# plain index). The covering index makes ix_stays_establishment_arrived (asm/stays/models.py) redundant.
+# plain index). It also serves what ix_stays_establishment_arrived did, dropped by migration 0005.
 Index("ix_stays_establishment_departed", Stay.establishment_id, Stay.departed_at)
 Index("ix_stays_establishment_filed", Stay.establishment_id, Stay.filed_at)
 Index(

@@ -56,7 +56,6 @@ class Stay(db.Model):
             postgresql_where=OPEN_WHERE,
         ),
         Index("ix_stays_establishment_status", "establishment_id", "status"),
-        Index("ix_stays_establishment_arrived", "establishment_id", "arrived_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

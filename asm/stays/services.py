@@ -52,7 +52,8 @@ def deadline_for(arrived_at: datetime) -> datetime:
 
 
 def new_receipt_no(now: datetime) -> str:
-    suffix = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    bits = int.from_bytes(secrets.token_bytes(5))  # 40 random bits: 8 characters of 5 bits
+    suffix = "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(0, 40, 5))
     return f"LT-{to_local(now):%y%m%d}-{suffix}"
 
 
@@ -66,25 +67,7 @@ def check_in(
 ) -> CheckInResult:
     """Record the arrival of one person or a group under its first member, and file it unless told not to."""
     errors = ValidationError()
-    today = local_today(now)
-    if not data.guests:
-        errors.add("guests", _l("Cần ít nhất một người."), "guests_missing")
-    if len(data.guests) > MAX_GROUP:
-        errors.add("guests", _l("Một lần khai báo tối đa %(n)s người.", n=MAX_GROUP), "group_too_large")
-    seen: set[tuple[str, str, str]] = set()
-    for i, guest in enumerate(data.guests):
-        validate_person(guest, errors, f"guests.{i}.", today)
-        key = (guest.doc_type, guest.doc_number, guest.nationality)
-        if key in seen:
-            errors.add(f"guests.{i}.doc_number", _l("Người này đã có trong danh sách."), "duplicate_guest")
-        seen.add(key)
-    data.reason = " ".join((data.reason or "").split())
-    if not data.reason:
-        errors.add("reason", _l("Cần nhập lý do lưu trú."), "reason_missing")
-    check_arrival(data.arrived_at, now, errors)
-    arrival_day = to_local(data.arrived_at).date()
-    if data.expected_departure is not None and data.expected_departure < arrival_day:
-        errors.add("expected_departure", _l("Ngày dự kiến đi phải từ ngày đến trở đi."), "departure_before_arrival")
+    validate_check_in(data, now, errors)
     room = room_of(establishment, data.room_id, errors) if data.room_id else None
     if errors:
         raise errors
@@ -121,12 +104,35 @@ def check_in(
         db.session.add(stay)
         stays.append(stay)
         kind = EventKind.CHECK_IN if data.file_now else EventKind.DRAFT
-        event = record_event(stay, kind, actor=actor, now=now, data=_period(stay), receipt=data.file_now)
+        event = record_event(stay, kind, actor=actor, now=now, data=period_of(stay), receipt=data.file_now)
         stay.receipt_no = event.receipt_no
     db.session.flush()
     if data.file_now:
         alert_on_filing(establishment, stays, now=now)  # the police watch list, in the same transaction
     return CheckInResult(stays=stays, warnings=warnings)
+
+
+def validate_check_in(data: CheckInInput, now: datetime, errors: ValidationError) -> None:
+    """The rules of a check-in that need no database: the guests, the reason, the dates. Normalises `data`."""
+    today = local_today(now)
+    if not data.guests:
+        errors.add("guests", _l("Cần ít nhất một người."), "guests_missing")
+    if len(data.guests) > MAX_GROUP:
+        errors.add("guests", _l("Một lần khai báo tối đa %(n)s người.", n=MAX_GROUP), "group_too_large")
+    seen: set[tuple[str, str, str]] = set()
+    for i, guest in enumerate(data.guests):
+        validate_person(guest, errors, f"guests.{i}.", today)
+        key = (guest.doc_type, guest.doc_number, guest.nationality)
+        if key in seen:
+            errors.add(f"guests.{i}.doc_number", _l("Người này đã có trong danh sách."), "duplicate_guest")
+        seen.add(key)
+    data.reason = " ".join((data.reason or "").split())
+    if not data.reason:
+        errors.add("reason", _l("Cần nhập lý do lưu trú."), "reason_missing")
+    check_arrival(data.arrived_at, now, errors)
+    arrival_day = to_local(data.arrived_at).date()
+    if data.expected_departure is not None and data.expected_departure < arrival_day:
+        errors.add("expected_departure", _l("Ngày dự kiến đi phải từ ngày đến trở đi."), "departure_before_arrival")
 
 
 def file_draft(stay: Stay, *, actor: Actor, now: datetime) -> StayEvent:
@@ -140,7 +146,7 @@ def file_draft(stay: Stay, *, actor: Actor, now: datetime) -> StayEvent:
         )
     stay.status = StayStatus.IN_HOUSE
     stay.filed_at = now
-    event = record_event(stay, EventKind.FILE, actor=actor, now=now, data=_period(stay), receipt=True)
+    event = record_event(stay, EventKind.FILE, actor=actor, now=now, data=period_of(stay), receipt=True)
     stay.receipt_no = event.receipt_no
     db.session.flush()
     alert_on_filing(stay.establishment, [stay], now=now)  # the police watch list, in the same transaction
@@ -275,17 +281,22 @@ def open_stays_of(establishment: Establishment, people: list[Person]) -> tuple[s
         .where(Stay.person_id.in_(ids), Stay.status.in_(OPEN_STATUSES))
     ).all()
     here = {row.person_id for row in rows if row.establishment_id == establishment.id}
-    warnings = [
-        str(_l("%(name)s cũng đang lưu trú tại %(place)s.", name=row.full_name, place=row.name))
-        for row in rows
-        if row.establishment_id != establishment.id
-    ]
+    warnings = [elsewhere_warning(row.full_name, row.name) for row in rows if row.establishment_id != establishment.id]
     return here, warnings
 
 
-def _period(stay: Stay) -> dict[str, Any]:
+def elsewhere_warning(name: str, place: str) -> str:
+    return str(_l("%(name)s cũng đang lưu trú tại %(place)s.", name=name, place=place))
+
+
+def period_of(stay: Stay) -> dict[str, Any]:
+    return period_data(stay.arrived_at, stay.expected_departure, stay.room.name if stay.room else None)
+
+
+def period_data(arrived_at: datetime, expected_departure: date | None, room: str | None) -> dict[str, Any]:
+    """What a check-in or filing event records of the stay's period."""
     return {
-        "arrived_at": stay.arrived_at.isoformat(),
-        "expected_departure": stay.expected_departure.isoformat() if stay.expected_departure else None,
-        "room": stay.room.name if stay.room else None,
+        "arrived_at": arrived_at.isoformat(),
+        "expected_departure": expected_departure.isoformat() if expected_departure else None,
+        "room": room,
     }

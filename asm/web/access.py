@@ -75,14 +75,14 @@ def enforce() -> Any:
     if rule[0] == "public":
         return None
     if rule[0] == "api_token":
-        from asm.api.auth import authenticate_request
+        from asm.api.auth import authenticate_request, over_rate_limit
 
         if not authenticate_request():
             response = jsonify(error={"code": "unauthorized", "message": "Bearer token missing or invalid"})
             response.status_code = 401
             response.headers["WWW-Authenticate"] = 'Bearer realm="asm"'
             return response
-        return None
+        return over_rate_limit()
     if rule[0] == "kiosk_device":
         from asm.devices.auth import authenticate_kiosk
 
@@ -134,5 +134,8 @@ def load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
+    from asm.api.auth import rate_limit_headers
+
     app.before_request(enforce)
+    app.after_request(rate_limit_headers)
     login_manager.login_view = "accounts.login"

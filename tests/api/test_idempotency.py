@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from asm.api import filing
 from asm.extensions import db
 from asm.people.models import Person
 from asm.stays import services
@@ -192,6 +193,11 @@ def slow_check_in(monkeypatch: pytest.MonkeyPatch) -> None:
         return result
 
     monkeypatch.setattr(services, "check_in", slow)
+    # The API's one-statement filing on PostgreSQL (asm/api/filing.py): the statement sleeps before it ends.
+    for name in ("WRITE_SQL", "WRITE_SQL_NO_KEY"):
+        head, end, tail = getattr(filing, name).rpartition("FROM stay, elsewhere")
+        assert end, "the filing statement's last FROM has moved: update this fixture"
+        monkeypatch.setattr(filing, name, f"{head}FROM stay, elsewhere, (SELECT pg_sleep(0.2)) AS pause{tail}")
 
 
 @pytest.mark.postgres_only
