@@ -601,3 +601,17 @@ def test_scans_are_limited_per_token(app: Flask, api: Api, client: FlaskClient, 
     other = Api(client, factory.token(factory.establishment()))
     assert other.post("/id-cards/parse", {"text": CARD}).status_code == 200
     assert api.get("/stays").status_code == 200  # the scan limit does not block the rest of the API
+
+
+def test_every_api_call_counts_against_the_token_limit(
+    app: Flask, api: Api, client: FlaskClient, factory: Factory
+) -> None:
+    app.config["RATELIMIT_API"] = "3 per minute"
+    assert [api.get("/stays").status_code for _ in range(2)] == [200, 200]
+    assert api.post("/id-cards/parse", {"text": CARD}).status_code == 200  # a scan counts too
+    limited = api.get("/stays")
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+    assert int(limited.headers["Retry-After"]) >= 1 and limited.headers["X-RateLimit-Remaining"] == "0"
+    other = Api(client, factory.token(factory.establishment()))
+    assert other.get("/stays").status_code == 200
