@@ -128,7 +128,7 @@ alert AS (
               AND w.province_code = (SELECT province_code FROM communes WHERE code = %(commune_code)s::varchar))
     RETURNING id
 )
-SELECT stay.id, elsewhere.warnings::text, (SELECT count(*) FROM event), (SELECT count(*) FROM alert)
+SELECT stay.id, elsewhere.warnings::text
 FROM stay, elsewhere
 """
 
