@@ -44,8 +44,8 @@ def create_app(config: type | None = None, **overrides: Any) -> Flask:
 
 
 def configure_extensions(app: Flask) -> None:
-    from asm import rawdb
-    from asm.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from asm import ratelimit, rawdb
+    from asm.extensions import babel, csrf, db, htmx, login_manager, migrate
     from asm.web import sessions
     from asm.web.i18n import select_locale
 
@@ -55,7 +55,7 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
 

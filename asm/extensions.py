@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask_babel import Babel
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,6 +28,5 @@ db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 htmx = HTMX()
 babel = Babel()

@@ -25,11 +25,12 @@ from asm.devices import services
 from asm.devices.auth import COOKIE, current_device, set_credential_cookie
 from asm.devices.models import FLOW_LABELS, KioskDevice, KioskFlow
 from asm.establishments.models import Room
-from asm.extensions import db, limiter
+from asm.extensions import db
 from asm.idcard import CardData, CardError, normalize_name, parse_qr_text
 from asm.idcard.decode import DecodeError, decode_qr_texts, get_decoder
 from asm.people.models import mask
 from asm.people.services import PersonInput
+from asm.ratelimit import rate_limit
 from asm.web.access import kiosk_device, kiosk_device_api, public
 from asm.web.i18n import current_locale, label
 from kiosk import wedge
@@ -79,7 +80,7 @@ def json_body() -> dict[str, Any]:
 
 @bp.route("/ghep-noi", methods=["GET", "POST"])
 @public
-@limiter.limit(PAIR_LIMIT, methods=["POST"])
+@rate_limit(PAIR_LIMIT, methods=("POST",))
 def pair() -> Response | tuple[str, int] | str:
     """Enter the one-time code the owner got; the browser keeps a device credential in an HttpOnly cookie."""
     if request.method == "GET":
@@ -197,7 +198,7 @@ def card_error(exc: CardError | DecodeError, **extra: Any) -> dict[str, Any]:
 
 @bp.route("/api/doc-ma", methods=["POST"])
 @kiosk_device_api
-@limiter.limit(READ_LIMIT, key_func=device_key)
+@rate_limit(READ_LIMIT, key=device_key)
 def read_text() -> tuple[dict[str, Any], int]:
     """A code read by a USB scanner (keyboard or serial mode). Garbled keyboard input is explained, not stored."""
     body = json_body()
@@ -223,7 +224,7 @@ def read_text() -> tuple[dict[str, Any], int]:
 
 @bp.route("/api/giai-ma", methods=["POST"])
 @kiosk_device_api
-@limiter.limit(FRAME_LIMIT, key_func=device_key)
+@rate_limit(FRAME_LIMIT, key=device_key)
 def read_image() -> tuple[dict[str, Any], int]:
     """A camera frame (``?khung=1``: one quick pass, the next frame is the retry) or an uploaded photo."""
     frame = request.args.get("khung") == "1"
@@ -251,7 +252,7 @@ def read_image() -> tuple[dict[str, Any], int]:
 
 @bp.route("/api/nhan-vien", methods=["POST"])
 @kiosk_device_api
-@limiter.limit(PIN_LIMIT, key_func=device_key)
+@rate_limit(PIN_LIMIT, key=device_key)
 def staff_pin() -> tuple[dict[str, Any], int]:
     """The staff PIN, for one submission (its idempotency key): returns an approval the submission carries."""
     body = json_body()

@@ -10,7 +10,7 @@ from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from asm.accounts.services import authenticate
-from asm.extensions import limiter
+from asm.ratelimit import rate_limit
 from asm.web.access import ALL_ROLES, public, roles
 
 bp = Blueprint("accounts", __name__)
@@ -24,7 +24,7 @@ def _login_limit() -> str:
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
+@rate_limit(_login_limit, methods=("POST",))
 def login() -> str | Response:
     if request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))

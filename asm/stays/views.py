@@ -17,9 +17,10 @@ from werkzeug.wrappers import Response
 from asm.clock import fmt_datetime, local_today, to_local, utcnow
 from asm.common import Actor, ValidationError
 from asm.establishments.models import Establishment
-from asm.extensions import db, limiter
+from asm.extensions import db
 from asm.idcard import CardError, parse_qr_text
 from asm.idcard.decode import DecodeError, decode_qr_texts, get_decoder
+from asm.ratelimit import rate_limit
 from asm.stays import queries, services
 from asm.stays.forms import GuestForm, guests_from_form, parse_arrival, parse_date
 from asm.stays.models import Source, Stay
@@ -144,7 +145,7 @@ def _checkin_page(est, guests, errors, now, form=None):  # type: ignore[no-untyp
 
 @bp.route("/quet", methods=["POST"])
 @roles(*STAFF)
-@limiter.limit(_scan_limit)
+@rate_limit(_scan_limit)
 def scan(code: str) -> str | Response:
     """The scan field: text from a USB scanner or pasted, parsed into a filled guest block."""
     est = establishment_for(code, write=True)
@@ -167,7 +168,7 @@ def scan_error(exc: CardError | DecodeError) -> Response:
 
 @bp.route("/quet-anh", methods=["POST"])
 @roles(*STAFF)
-@limiter.limit(_scan_limit)
+@rate_limit(_scan_limit)
 def scan_image(code: str) -> str | Response:
     """A photo of the card (tablet camera or upload), decoded and parsed."""
     est = establishment_for(code, write=True)

@@ -134,8 +134,5 @@ def load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from asm.api.auth import rate_limit_headers
-
     app.before_request(enforce)
-    app.after_request(rate_limit_headers)
     login_manager.login_view = "accounts.login"

@@ -1,0 +1,103 @@
+"""Rate limits (asm/ratelimit.py): the fixed-window counting on its own, counts shared through Redis between two
+workers, and the kiosk's limits as a kiosk meets them (pairing guesses per address, reads per device)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from asm import create_app
+from asm.clock import utcnow
+from asm.config import Test
+from asm.extensions import db
+from asm.ratelimit import LocalWindows, parse_limit
+from tests.conftest import CARD, Factory, post_form
+from tests.support.desk import new_client
+from tests.support.kiosk import make_kiosk
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def test_a_window_allows_its_amount_then_refuses_until_it_ends() -> None:
+    windows, three = LocalWindows(), parse_limit("3 per minute")
+    with freeze_time("2026-11-24 08:00:10") as clock:
+        counts = [windows.hit(three, "login", "10.0.0.1") for _ in range(4)]
+        assert [c.allowed for c in counts] == [True, True, True, False]
+        assert [c.remaining for c in counts] == [2, 1, 0, 0]
+        assert counts[-1].retry_after() == 60
+        assert windows.hit(three, "login", "10.0.0.2").allowed  # another key
+        assert windows.hit(three, "scan", "10.0.0.1").allowed  # another view
+        clock.tick(timedelta(seconds=59))
+        assert not windows.hit(three, "login", "10.0.0.1").allowed
+        clock.tick(timedelta(seconds=1))
+        assert windows.hit(three, "login", "10.0.0.1").remaining == 2
+
+
+def test_ended_windows_are_swept_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LocalWindows, "SWEEP_EVERY", 10)
+    windows, one = LocalWindows(), parse_limit("1 per second")
+    with freeze_time("2026-11-24 08:00:00") as clock:
+        for i in range(9):
+            windows.hit(one, "scan", f"k{i}")
+        clock.tick(timedelta(seconds=2))
+        windows.hit(one, "scan", "k9")  # the tenth window: the nine ended ones go
+    assert list(windows.windows) == [("1 per 1 second", "scan", "k9")]
+
+
+@pytest.fixture
+def two_workers(app: Flask, database_url: str) -> Iterator[tuple[Flask, Flask]]:
+    """Two app instances on one Redis, as two gunicorn workers with REDIS_URL."""
+    apps = [create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI=REDIS) for _ in range(2)]
+    yield apps[0], apps[1]
+    for each in apps:
+        with each.app_context():
+            db.engine.dispose()
+
+
+def from_address(client: FlaskClient, address: str) -> FlaskClient:
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_login_guesses_are_counted_across_workers_through_redis(two_workers: tuple[Flask, Flask]) -> None:
+    # A fresh address each run: the counts outlive the test in Redis for a minute.
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    clients = [from_address(each.test_client(), address) for each in two_workers]
+    guesses = [
+        post_form(clients[i % 2], "/dang-nhap", {"username": "khong.ai", "password": "sai"}).status_code
+        for i in range(11)
+    ]
+    assert guesses == [401] * 10 + [429]
+    refused = post_form(clients[1], "/dang-nhap", {"username": "khong.ai", "password": "sai"})
+    assert refused.status_code == 429
+    assert "Quá nhiều yêu cầu" in refused.get_data(as_text=True)
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_pairing_codes_are_guessed_at_most_ten_times_a_minute(app: Flask) -> None:
+    with freeze_time(utcnow()) as clock:
+        guesser = new_client(app)
+        answers = [post_form(guesser, "/kiosk/ghep-noi", {"code": "AAAA-BBBB"}).status_code for _ in range(11)]
+        assert answers == [422] * 10 + [429]
+        refused = post_form(guesser, "/kiosk/ghep-noi", {"code": "AAAA-BBBB"})
+        assert refused.status_code == 429 and "Quá nhiều yêu cầu" in refused.get_data(as_text=True)
+        assert post_form(new_client(app), "/kiosk/ghep-noi", {"code": "AAAA-BBBB"}).status_code == 422  # elsewhere
+        clock.tick(timedelta(seconds=61))
+        assert post_form(guesser, "/kiosk/ghep-noi", {"code": "AAAA-BBBB"}).status_code == 422
+
+
+def test_each_kiosk_has_its_own_read_limit(app: Flask, factory: Factory) -> None:
+    busy, calm = make_kiosk(app, factory), make_kiosk(app, factory, est=factory.establishment(code="CALM"))
+    with freeze_time(utcnow()):
+        answers = [busy.read(CARD, "serial").status_code for _ in range(121)]
+        assert answers == [200] * 120 + [429]
+        limited = busy.read(CARD, "serial")
+        assert limited.get_json()["error"]["code"] == "too_many_requests"
+        assert calm.read(CARD, "serial").status_code == 200
