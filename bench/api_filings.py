@@ -5,7 +5,7 @@ What one run does, on loopback only:
    `flask db upgrade`, loads the administrative units with `flask units load`, and creates establishments with
    rooms and one API token each through the services;
 2. for each gunicorn set-up (e.g. `sync:3`, `gthread:2x4`): starts `.venv/bin/gunicorn` on 127.0.0.1 with
-   ASM_ENV=dev and DATABASE_URL, fires filings (POST /api/v1/stays, one new valid guest and a unique
+   ASM_ENV=prod, a SECRET_KEY and DATABASE_URL, fires filings (POST /api/v1/stays, one new valid guest and a unique
    Idempotency-Key each) over C keep-alive connections for a warm-up and then a measured window, and stops it;
 3. runs pgbench with single-row INSERTs into a table as wide as `stays`, with the same C and duration;
 4. reports filings/s, latency percentiles, errors, CPU per component, and filings/s ÷ INSERTs/s: the machine is
@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -239,6 +240,18 @@ def postgres_pids(database: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
+def redis_pids() -> list[int]:
+    """The local redis-server (for --redis)."""
+    return [int(d) for d in os.listdir("/proc") if d.isdigit() and _comm(int(d)) == "redis-server"]
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 @dataclass
 class CpuMeter:
     """CPU seconds of named groups of processes, and of the whole machine, between two marks."""
@@ -303,11 +316,15 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master in its own process group; stopped (and its workers with it) on exit, whatever happens."""
 
-    def __init__(self, setup: ServerSetup, url: str, logdir: Path) -> None:
+    def __init__(self, setup: ServerSetup, url: str, logdir: Path, redis_url: str | None = None) -> None:
         self.port = free_port()
         self.log = logdir / f"gunicorn-{setup.label.replace(':', '-')}.log"
-        env = {**os.environ, "ASM_ENV": "dev", "DATABASE_URL": url}
+        # The production configuration, as README's production section runs it (a random secret per run).
+        env = {**os.environ, "ASM_ENV": "prod", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}
         env.pop("FLASK_DEBUG", None)
+        env.pop("REDIS_URL", None)  # rate limits counted in each worker (memory://), unless --redis
+        if redis_url:
+            env["REDIS_URL"] = redis_url  # shared by the workers, as README's production section has it
         cmd = [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", *setup.args()]
         cmd += ["--log-level", "warning", "--error-logfile", str(self.log), "--capture-output", "wsgi:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
@@ -366,9 +383,12 @@ def run_api(
     logdir: Path,
 ) -> dict[str, Any]:
     checkpoint(database)
-    with Gunicorn(setup, url, logdir) as server:
+    with Gunicorn(setup, url, logdir, args.redis) as server:
         server.wait_ready()
-        meter = CpuMeter({"gunicorn": server.pids, "postgres": lambda: postgres_pids(database)})
+        groups = {"gunicorn": server.pids, "postgres": lambda: postgres_pids(database)}
+        if args.redis:
+            groups["redis"] = redis_pids
+        meter = CpuMeter(groups)
         result = loadgen.run(
             "127.0.0.1",
             server.port,
@@ -380,7 +400,7 @@ def run_api(
         )
     summary = result.summary()
     cpu = {**meter.result, "loadgen_cpu_pct": summary["client_cpu_pct_of_one_core"]}
-    cpu["others_cpu_pct"] = others(cpu, "gunicorn_cpu_pct", "postgres_cpu_pct", "loadgen_cpu_pct")
+    cpu["others_cpu_pct"] = others(cpu, "gunicorn_cpu_pct", "postgres_cpu_pct", "loadgen_cpu_pct", "redis_cpu_pct")
     cpu["gunicorn_ms_per_filing"] = per_unit(cpu.get("gunicorn_cpu_pct", 0), summary["per_s"])
     cpu["postgres_ms_per_filing"] = per_unit(cpu.get("postgres_cpu_pct", 0), summary["per_s"])
     summary.update(setup=setup.label, cpu=cpu)
@@ -464,6 +484,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-filings", type=int, default=40_000, help="upper bound of filings per set-up")
     parser.add_argument("--establishments", type=int, default=32, help="establishments (one token each)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--redis", metavar="URL", help="count rate limits in this Redis (REDIS_URL), e.g. redis://127.0.0.1:6379/0"
+    )
     parser.add_argument("--json", type=Path, help="write the raw results here")
     args = parser.parse_args(argv)
     args.setups = [ServerSetup.parse(s.strip()) for s in args.setups.split(",") if s.strip()]
@@ -533,7 +556,9 @@ def print_run(r: dict[str, Any]) -> None:
         f"p99 {lat['p99']:6.1f} ms  errors {r['errors']}  CPU ms/filing {cpu['gunicorn_ms_per_filing']:.2f} + "
         f"{cpu['postgres_ms_per_filing']:.2f} pg  CPU% gunicorn {cpu.get('gunicorn_cpu_pct', 0):.0f} "
         f"postgres {cpu.get('postgres_cpu_pct', 0):.0f} loadgen {cpu['loadgen_cpu_pct']:.0f} "
-        f"others {cpu['others_cpu_pct']:.0f} (machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)})"
+        + (f"redis {cpu['redis_cpu_pct']:.0f} " if "redis_cpu_pct" in cpu else "")
+        + f"others {cpu['others_cpu_pct']:.0f} "
+        + f"(machine {cpu.get('machine_busy_pct', 0):.0f}/{100 * cpu.get('cores', 1)})"
         + ("  (ran out of requests)" if r["ran_out"] else ""),
         flush=True,
     )

@@ -4,6 +4,8 @@ workers, and the kiosk's limits as a kiosk meets them (pairing guesses per addre
 from __future__ import annotations
 
 import random
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -16,7 +18,7 @@ from asm import create_app
 from asm.clock import utcnow
 from asm.config import Test
 from asm.extensions import db
-from asm.ratelimit import LocalWindows, parse_limit
+from asm.ratelimit import LocalWindows, SharedWindows, parse_limit
 from tests.conftest import CARD, Factory, post_form
 from tests.support.desk import new_client
 from tests.support.kiosk import make_kiosk
@@ -48,6 +50,23 @@ def test_ended_windows_are_swept_away(monkeypatch: pytest.MonkeyPatch) -> None:
         clock.tick(timedelta(seconds=2))
         windows.hit(one, "scan", "k9")  # the tenth window: the nine ended ones go
     assert list(windows.windows) == [("1 per 1 second", "scan", "k9")]
+
+
+def test_redis_windows_count_like_the_local_ones() -> None:
+    windows, three = SharedWindows(REDIS), parse_limit("3 per minute")
+    key = uuid.uuid4().hex  # the counts outlive the test in Redis for a minute
+    before = int(time.time())
+    counts = [windows.hit(three, "login", key) for _ in range(4)]
+    assert [c.allowed for c in counts] == [True, True, True, False]
+    assert [c.remaining for c in counts] == [2, 1, 0, 0]
+    assert before + 58 <= counts[-1].reset_at <= before + 61
+    assert windows.hit(three, "login", key + "-other").allowed
+    assert windows.hit(three, "scan", key).allowed
+
+
+def test_an_unknown_storage_is_refused_at_start(database_url: str) -> None:
+    with pytest.raises(ValueError, match="memory:// or a redis:// address"):
+        create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI="memcached://127.0.0.1:11211")
 
 
 @pytest.fixture
