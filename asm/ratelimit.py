@@ -74,10 +74,17 @@ class LocalWindows:
 
 
 class SharedWindows:
-    """Counts in Redis, shared by every process using it: one round trip a hit (a script: count, expiry, TTL)."""
+    """Counts in Redis, shared by every process using it, one round trip (a script) per count.
 
+    A limit of `LEASE_SHARE` or more a window (the API's 6,000 a minute per token) is counted in leases: a process
+    takes 1/`LEASE_SHARE` of the limit at once and spends it locally, so Redis is asked once per lease instead of
+    once per request (each ask cost 0.13 ms of a 0.65 ms filing). Leased units count as used, so a limit is never
+    exceeded; it may be reached up to one lease per process early. Small limits (logins, PINs) count every hit.
+    """
+
+    LEASE_SHARE = 100
     SCRIPT = """
-local n = redis.call('INCR', KEYS[1])
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -90,11 +97,31 @@ return {n, ttl}
         import redis
 
         self.client = redis.Redis.from_url(uri, socket_timeout=2.0, socket_connect_timeout=2.0)
-        self.count = self.client.register_script(self.SCRIPT)
+        self.take = self.client.register_script(self.SCRIPT)
+        self.lock = threading.Lock()
+        self.leases: dict[str, list[int]] = {}  # -> [ends_at, units left, the window's count when taken]
 
     def hit(self, item: RateLimitItem, namespace: str, key: str) -> Count:
-        n, ttl = self.count(keys=[f"asm:ratelimit:{item}:{namespace}:{key}"], args=[item.get_expiry()])
-        return Count(n <= item.amount, item.amount, max(item.amount - n, 0), int(time.time()) + int(ttl))
+        name = f"asm:ratelimit:{item}:{namespace}:{key}"
+        size = item.amount // self.LEASE_SHARE
+        if size > 1:
+            with self.lock:
+                lease = self.leases.get(name)
+                if lease is not None and lease[1] > 0 and lease[0] > time.time():
+                    lease[1] -= 1
+                    return Count(True, item.amount, max(item.amount - lease[2], 0) + lease[1], lease[0])
+        n, ttl = self.take(keys=[name], args=[item.get_expiry(), max(size, 1)])
+        ends_at = int(time.time()) + int(ttl)
+        granted = min(max(size, 1), item.amount - (n - max(size, 1)))  # what of this take fits in the limit
+        if granted <= 0:
+            return Count(False, item.amount, 0, ends_at)
+        if size > 1:
+            with self.lock:
+                self.leases[name] = [ends_at, granted - 1, n]
+                if len(self.leases) > 4096:
+                    now = time.time()
+                    self.leases = {k: v for k, v in self.leases.items() if v[0] > now}
+        return Count(True, item.amount, max(item.amount - n, 0) + granted - 1, ends_at)
 
 
 def windows_for(uri: str) -> Windows:

@@ -64,6 +64,19 @@ def test_redis_windows_count_like_the_local_ones() -> None:
     assert windows.hit(three, "scan", key).allowed
 
 
+def test_large_limits_are_leased_from_redis_and_never_exceeded() -> None:
+    workers, limit = [SharedWindows(REDIS), SharedWindows(REDIS)], parse_limit("300 per minute")  # leases of 3
+    key = uuid.uuid4().hex
+    asks = []
+    for worker in workers:
+        real = worker.take
+        worker.take = lambda *a, real=real, **kw: asks.append(1) or real(*a, **kw)
+    allowed = [workers[i % 2].hit(limit, "api", key).allowed for i in range(400)]
+    assert 300 - 2 * 3 <= sum(allowed) <= 300  # at most one unspent lease per worker
+    assert allowed[-50:] == [False] * 50
+    assert len(asks) <= 300 // 3 + 2 + 100  # one ask per lease, plus one per refused hit
+
+
 def test_an_unknown_storage_is_refused_at_start(database_url: str) -> None:
     with pytest.raises(ValueError, match="memory:// or a redis:// address"):
         create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI="memcached://127.0.0.1:11211")
