@@ -1,7 +1,8 @@
 """A small closed-loop HTTP/1.1 load generator: C keep-alive connections in one thread's event loop, stdlib only.
 
-One thread with non-blocking sockets and `selectors` (epoll), not a thread per connection: threads contending
-for the GIL cost the 2-core machine a sixth of a core at 1,000 requests/s, taken from the server being measured.
+One thread with non-blocking sockets and `selectors` (epoll) rather than a thread per connection: no thread
+handoffs inside the timed span. Measured against a bare WSGI app, both designs cost 65–70 µs of CPU per request
+at 5,000/s, half of it the kernel's connect and close.
 Every request is a ready-made byte string (built before the clock starts), so the loop only sends, reads the
 status line, the headers and `Content-Length` bytes of body (or a chunked body), and times it. A server that
 closes the connection after a response (gunicorn's sync workers do) costs a reconnect, timed as part of the next

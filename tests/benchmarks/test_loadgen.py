@@ -27,6 +27,8 @@ class Handler(BaseHTTPRequestHandler):
         status, style = body.decode().split()
         status = int(status)
         payload = f"answer to {status} {style} ".encode() * 20
+        with self.lock:  # counted before answering: the client may check as soon as it has the answer
+            self.answered[status] += 1
         self.send_response(status)
         if style == "chunked":
             self.send_header("Transfer-Encoding", "chunked")
@@ -42,8 +44,6 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
             self.end_headers()
             self.wfile.write(payload)
-        with self.lock:
-            self.answered[status] += 1
 
     def log_message(self, *args: object) -> None:
         pass
