@@ -15,6 +15,7 @@ two round trips a hit (0.3 ms); docs/PERFORMANCE.md.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from werkzeug.wrappers import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXTENSION = "asm.ratelimit"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +100,24 @@ return {n, ttl}
 
         self.client = redis.Redis.from_url(uri, socket_timeout=2.0, socket_connect_timeout=2.0)
         self.take = self.client.register_script(self.SCRIPT)
+        self.errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
         self.lock = threading.Lock()
         self.leases: dict[str, list[int]] = {}  # -> [ends_at, units left, the window's count when taken]
+        self.fallback = LocalWindows()
+        self.warned_at = 0.0
 
     def hit(self, item: RateLimitItem, namespace: str, key: str) -> Count:
+        """Counted in Redis; while Redis is unreachable, in this process (logged): limits still hold per worker,
+        and a filing is never refused for want of a counter."""
+        try:
+            return self._hit(item, namespace, key)
+        except self.errors as exc:
+            if time.monotonic() - self.warned_at > 60:
+                self.warned_at = time.monotonic()
+                logger.warning("rate limits counted per process: Redis unreachable (%s)", exc)
+            return self.fallback.hit(item, namespace, key)
+
+    def _hit(self, item: RateLimitItem, namespace: str, key: str) -> Count:
         name = f"asm:ratelimit:{item}:{namespace}:{key}"
         size = item.amount // self.LEASE_SHARE
         if size > 1:

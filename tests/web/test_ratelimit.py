@@ -4,6 +4,7 @@ workers, and the kiosk's limits as a kiosk meets them (pairing guesses per addre
 from __future__ import annotations
 
 import random
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -75,6 +76,16 @@ def test_large_limits_are_leased_from_redis_and_never_exceeded() -> None:
     assert 300 - 2 * 3 <= sum(allowed) <= 300  # at most one unspent lease per worker
     assert allowed[-50:] == [False] * 50
     assert len(asks) <= 300 // 3 + 2 + 100  # one ask per lease, plus one per refused hit
+
+
+def test_without_redis_the_limits_hold_in_each_process(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as probe:  # a port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    windows = SharedWindows(f"redis://127.0.0.1:{port}/0")
+    allowed = [windows.hit(parse_limit("3 per minute"), "login", "10.0.0.1").allowed for _ in range(4)]
+    assert allowed == [True, True, True, False]
+    assert "Redis unreachable" in caplog.text
 
 
 def test_an_unknown_storage_is_refused_at_start(database_url: str) -> None:
