@@ -171,6 +171,12 @@ def remote_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def check(limit: str, namespace: str, key: str) -> None:
+    """Count one request against `limit`; over it, 429 (raised, and answered as a page or JSON like any error)."""
+    if enabled() and not hit(limit, namespace, key).allowed:
+        raise TooManyRequests(description=f"Rate limit exceeded: {parse_limit(limit)}")
+
+
 def rate_limit(
     limit: str | Callable[[], str],
     *,
@@ -179,18 +185,15 @@ def rate_limit(
 ) -> Callable[[F], F]:
     """Limit a view: `limit` is a text such as "10 per minute" or a function returning one (read from config),
     counted per `key` (the client's address by default) for this view alone; only `methods` if given.
-    Over the limit, the view is not called: 429, as an error page or JSON like any other error."""
+    Over the limit, the view is not called."""
 
     def decorate(view: F) -> F:
         namespace = f"{view.__module__}.{view.__qualname__}"
 
         @functools.wraps(view)
         def limited(*args: Any, **kwargs: Any) -> Any:
-            if enabled() and (methods is None or request.method in methods):
-                text = limit() if callable(limit) else limit
-                count = hit(text, namespace, key())
-                if not count.allowed:
-                    raise TooManyRequests(description=f"Rate limit exceeded: {parse_limit(text)}")
+            if methods is None or request.method in methods:
+                check(limit() if callable(limit) else limit, namespace, key())
             return view(*args, **kwargs)
 
         return limited  # type: ignore[return-value]

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import current_app, g, jsonify, request
-from werkzeug.wrappers import Response
+from flask import current_app, g, request
 
 from asm import ratelimit, rawdb
 from asm.accounts.services import TOKEN_PREFIX, hash_secret
@@ -87,17 +86,9 @@ def api_limits(*config_keys: str) -> Callable[[F], F]:
     return mark
 
 
-def over_rate_limit() -> Response | None:
-    """Count this request against its token's limits; a 429 answer once one is used up."""
-    if not ratelimit.enabled():
-        return None
+def count_rate_limits() -> None:
+    """Count this request against its token's limits; 429 once one is used up."""
     view = current_app.view_functions.get(request.endpoint or "")
     key = f"tok:{current_token().id}"
     for name in ("RATELIMIT_API", *getattr(view, "api_limits", ())):
-        count = ratelimit.hit(current_app.config[name], name, key)
-        if not count.allowed:
-            message = f"Rate limit exceeded: {ratelimit.parse_limit(current_app.config[name])}"
-            response = jsonify(error={"code": "too_many_requests", "message": message})
-            response.status_code = 429
-            return response
-    return None
+        ratelimit.check(current_app.config[name], name, key)

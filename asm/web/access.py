@@ -75,14 +75,15 @@ def enforce() -> Any:
     if rule[0] == "public":
         return None
     if rule[0] == "api_token":
-        from asm.api.auth import authenticate_request, over_rate_limit
+        from asm.api.auth import authenticate_request, count_rate_limits
 
         if not authenticate_request():
             response = jsonify(error={"code": "unauthorized", "message": "Bearer token missing or invalid"})
             response.status_code = 401
             response.headers["WWW-Authenticate"] = 'Bearer realm="asm"'
             return response
-        return over_rate_limit()
+        count_rate_limits()
+        return None
     if rule[0] == "kiosk_device":
         from asm.devices.auth import authenticate_kiosk
 
