@@ -74,7 +74,7 @@ def configure_blueprints(app: Flask) -> None:
     from asm.hospital.views import bp as hospital_bp
     from asm.police.views import bp as police_bp
     from asm.stays.views import bp as stays_bp
-    from asm.web import access, errors
+    from asm.web import access, errors, headers
     from asm.web.views import bp as web_bp
     from kiosk.views import bp as kiosk_bp
 
@@ -82,6 +82,7 @@ def configure_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     access.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

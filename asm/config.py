@@ -50,6 +50,12 @@ class Base:
     QR_DECODER = "zxing"
 
     TEMPLATES_STRICT = False
+    # Pages load only this site's own scripts, styles and images, talk only to it, post forms only to it, and may
+    # not be framed (asm/web/headers.py). The kiosk's camera is a MediaStream, which the policy does not govern.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
     # On PostgreSQL, the API files one guest in one SQL statement (asm/api/filing.py); False: always the ORM.
     API_SQL_FILING = True
 

@@ -16,6 +16,11 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
+// A choice that applies itself (no inline handlers: the Content-Security-Policy forbids them).
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+});
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-remove]");
   if (button) document.querySelector(button.dataset.remove)?.remove();

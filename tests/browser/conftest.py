@@ -73,9 +73,17 @@ def page(browser: sync_api.Browser, live_server: str) -> Iterator[sync_api.Page]
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.extend(blocked_by_policy(message)))
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or Content-Security-Policy violations on the page: {errors}"
+
+
+def blocked_by_policy(message: sync_api.ConsoleMessage) -> list[str]:
+    """Chromium reports what the Content-Security-Policy blocked (an inline script, style or handler, eval, a
+    foreign source) as a console error; every browser test then fails on it."""
+    text = message.text
+    return [text] if message.type == "error" and "Content Security Policy" in text else []
 
 
 @pytest.fixture

@@ -1,0 +1,33 @@
+"""Security headers on every answer.
+
+Pages get a Content-Security-Policy that allows only this site's own scripts, styles and connections (the
+templates carry no inline script, style or event handler; htmx is told not to add its indicator `<style>` and
+not to evaluate code, `templates/base.html`), may not be framed, and may use the camera only for this site (the
+kiosk and the tablet scan). Every answer, JSON and PDF included, says nosniff and keeps the referrer on this site.
+The policy is the `CONTENT_SECURITY_POLICY` setting; a reverse proxy may add HSTS.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from werkzeug.wrappers import Response
+
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",  # what frame-ancestors says, for older browsers
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
+}
+
+
+def add_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
+        for name, value in PAGE_HEADERS.items():
+            headers.setdefault(name, value)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(add_headers)
