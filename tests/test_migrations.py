@@ -133,6 +133,22 @@ CHANGE = {
 }
 
 
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("table", "statement"),
+    [
+        ("stay_events", "TRUNCATE stay_events"),
+        ("access_log", "TRUNCATE access_log"),
+        ("stay_events", "TRUNCATE stays CASCADE"),  # reaches the history through its foreign key
+    ],
+)
+def test_the_database_refuses_to_empty_history(rows: dict[str, int], table: str, statement: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert db.session.execute(text(SNAPSHOT[table]), {"id": rows[table]}).scalar_one_or_none() is not None
+
+
 @pytest.mark.parametrize(("table", "verb"), sorted(CHANGE))
 def test_the_database_refuses_to_change_history(rows: dict[str, int], table: str, verb: str) -> None:
     row_id = rows[table]

@@ -21,7 +21,7 @@ from asm.accounts.models import Role
 from asm.api import filing
 from asm.extensions import db
 from asm.police.models import WatchEntry
-from tests.conftest import CARD, Factory
+from tests.conftest import BYPASS_APPEND_ONLY, CARD, Factory
 
 pytestmark = pytest.mark.postgres_only
 
@@ -72,6 +72,7 @@ class World:
     def wipe(self) -> None:
         db.session.rollback()
         with db.engine.begin() as conn:
+            conn.execute(text(BYPASS_APPEND_ONLY))
             conn.execute(text(f"TRUNCATE {', '.join(WRITTEN)}, watch_entries RESTART IDENTITY CASCADE"))
 
 
