@@ -227,6 +227,11 @@ class Batch:
                     carers=carers.get(row.id, []),
                     last_at=aware(last[row.admission_id]) if row.admission_id in last else None,
                 )
+        # The beds the batch fills, locked (PostgreSQL) in one order until it commits, as a clerk's admission locks
+        # its bed: another batch or a clerk filling one of them waits, then sees this batch's patient below.
+        wanted = sorted({self.beds[e.bed].id for e in events if e.bed in self.beds})
+        if wanted:
+            db.session.execute(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
         # Who holds each bed now (a patient of an admission outside this batch counts too).
         open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
         for bed_id, stay_id in db.session.execute(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,13 +14,15 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from asm.clock import VN_TZ
+from asm.clock import VN_TZ, utcnow
 from asm.extensions import db
+from asm.hospital import events as events_module
 from asm.hospital.models import BedAssignment, BedStatus, HospitalEvent
 from asm.stays.models import EventKind, Stay, StayEvent, StayStatus
 from asm.stays.rules import notification_deadline
 from tests.conftest import CARD, Factory
 from tests.support.hospital import Hospital, make_hospital
+from tests.support.live import live_server, request_json
 
 URL = "/api/v1/hospital/events"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=VN_TZ)
@@ -251,3 +256,37 @@ def test_events_of_one_hospital_do_not_reach_another(
     assert post(client, other_headers, [move]).get_json()["results"][0]["error"]["code"] == "admission_unknown"
     # The same event_id is another hospital's own key: applied there.
     assert post(client, other_headers, [admission(1, "K1-101-1", 3)]).get_json()["results"][0]["status"] == "applied"
+
+
+# --- two senders at once (PostgreSQL: the beds a batch fills are locked until it commits) ------------------------
+
+
+@pytest.mark.postgres_only
+def test_two_batches_filling_one_bed_at_once_admit_one_patient(
+    app: Flask, hospital: Hospital, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = events_module.Batch.write
+
+    def slow_write(self: events_module.Batch) -> None:  # the first batch's transaction stays open a moment
+        real_write(self)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(events_module.Batch, "write", slow_write)
+    occurred = (utcnow() - timedelta(hours=1)).astimezone(VN_TZ).isoformat()
+    batches = [[{**admission(n, "K1-101-1", 0), "occurred_at": occurred}] for n in (1, 2)]
+    db.session.commit()
+    with live_server(app) as url:
+        barrier = threading.Barrier(2)
+
+        def send(batch: list[dict[str, Any]]) -> Any:
+            barrier.wait(timeout=30)
+            return request_json("POST", url + URL, {"events": batch}, headers=headers)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(send, batches))
+
+    assert [a.status for a in answers] == [200, 200]
+    outcomes = sorted(a.json()["results"][0].get("error", {}).get("code", "applied") for a in answers)
+    assert outcomes == ["applied", "bed_occupied"]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(BedAssignment).where(BedAssignment.end_at.is_(None))) == 1
