@@ -37,7 +37,7 @@ from asm.people.models import DocType
 from asm.stays.forms import guests_from_form, parse_arrival, parse_date
 from asm.stays.models import Source, Stay
 from asm.stays.views import actor, establishment_for
-from asm.web.access import ALL_ROLES, STAFF, can_write_establishment, log_police_view, roles
+from asm.web.access import ALL_ROLES, STAFF, can_write_establishment, log_people_view, roles
 from asm.web.htmx import redirect_to, render
 from asm.web.i18n import current_locale, label
 
@@ -77,7 +77,7 @@ def patient_for(est: Establishment, stay_id: int) -> Stay:
 def index(code: str) -> str:
     est = hospital_for(code)
     now = utcnow()
-    log_police_view(current_user, "hospital", est.code)
+    log_people_view(current_user, "hospital", est.code)
     db.session.commit()
     return render_template(
         "hospital/index.html",
@@ -164,7 +164,7 @@ def _admit_page(est, now, guests, errors, form):  # type: ignore[no-untyped-def]
 def patient(code: str, stay_id: int) -> str:
     est = hospital_for(code)
     stay = patient_for(est, stay_id)
-    log_police_view(current_user, "patient", f"{est.code}/{stay.id}")
+    log_people_view(current_user, "patient", f"{est.code}/{stay.id}")
     db.session.commit()
     return _patient_page(est, stay)
 
@@ -322,7 +322,7 @@ def carer_card(code: str, stay_id: int) -> Response:
     carer = queries.carer_of(est, stay_id)
     if carer is None:
         abort(404)
-    log_police_view(current_user, "carer_card", f"{est.code}/{stay_id}")
+    log_people_view(current_user, "carer_card", f"{est.code}/{stay_id}")
     db.session.commit()
     assignment = services.current_assignment(carer.patient_stay)
     bed = assignment.bed if assignment else None
@@ -350,7 +350,7 @@ def carer_lookup(code: str, token: str) -> str:
     carer = queries.carer_by_token(est, token)
     if carer is None:
         abort(404)
-    log_police_view(current_user, "carer_lookup", f"{est.code}/{carer.stay_id}")
+    log_people_view(current_user, "carer_lookup", f"{est.code}/{carer.stay_id}")
     db.session.commit()
     assignment = services.current_assignment(carer.patient_stay)
     return render_template(
@@ -378,7 +378,7 @@ def board(code: str, ward_id: int) -> str:
         abort(404)
     now = utcnow()
     if not request.headers.get("HX-Request"):  # the page, not each poll of it
-        log_police_view(current_user, "bed_board", f"{est.code}/{ward.code}")
+        log_people_view(current_user, "bed_board", f"{est.code}/{ward.code}")
     db.session.commit()
     return render(
         "hospital/board.html",
@@ -421,7 +421,7 @@ def census(code: str, ward_id: int) -> Response:
     if ward is None:
         abort(404)
     day: date = parse_date(request.args.get("ngay", "")) or local_today()
-    log_police_view(current_user, "census", f"{est.code}/{ward.code}", reason=day.isoformat())
+    log_people_view(current_user, "census", f"{est.code}/{ward.code}", reason=day.isoformat())
     db.session.commit()
     rows = queries.census(ward, day)
     data = CensusData(

@@ -28,7 +28,7 @@ from asm.police import queries, reports, services
 from asm.police.charts import bar_chart
 from asm.police.jurisdiction import Jurisdiction, commune_in, establishment_in, jurisdiction_of
 from asm.police.models import JobState, ReportJob
-from asm.web.access import POLICE, log_police_view, roles
+from asm.web.access import POLICE, log_people_view, roles
 from asm.web.htmx import redirect_to, render
 from asm.web.i18n import current_locale
 
@@ -110,7 +110,7 @@ def figure_list(figure: str) -> str:
         abort(404)
     query = queries.figure_stays(view, figure, now, type=kind, day=day, long_stay_days=settings()["long_stay_days"])
     stays = queries.page_of(query, page)
-    log_police_view(current_user, "police_list", f"{figure}:{view.key}", reason=(day.isoformat() if day else kind))
+    log_people_view(current_user, "police_list", f"{figure}:{view.key}", reason=(day.isoformat() if day else kind))
     db.session.commit()
     return render_template(
         "police/stays.html",
@@ -158,7 +158,7 @@ def search() -> str | tuple[str, int]:
     if errors:
         return render_template("police/search.html", form=form, errors=errors, results=None), 422
     target = f"doc:{doc_number}" if doc_number else f"name:{name}|{birth.isoformat()}"  # type: ignore[union-attr]
-    log_police_view(current_user, "search", target[:120], reason=reason)
+    log_people_view(current_user, "search", target[:120], reason=reason)
     results = queries.search_people(j, doc_number=doc_number, name=name, birth_date=birth)
     db.session.commit()
     return render_template("police/search.html", form=form, errors={}, results=results, reason=reason)
@@ -175,7 +175,7 @@ def person(person_id: int) -> str | tuple[str, int]:
     if len(reason) < REASON_MIN:
         return render_template("police/reason.html", person_id=person_id, reason=reason), 200
     stays = queries.stays_of_person(j, found)
-    log_police_view(current_user, "person", f"{found.id}:{mask(found.doc_number)}", reason=reason)
+    log_people_view(current_user, "person", f"{found.id}:{mask(found.doc_number)}", reason=reason)
     db.session.commit()
     return render_template("police/person.html", person=found, stays=stays, reason=reason, now=utcnow())
 
@@ -239,7 +239,7 @@ def watch_list() -> str | Response | tuple[str, int]:
                 flash(_("%(n)s dòng không hợp lệ (dòng %(lines)s).", n=len(rejected), lines=lines), "error")
             return redirect_to(url_for("police.watch_list"))
     entries = queries.watch_entries(j)
-    log_police_view(current_user, "watch_list", j.key)
+    log_people_view(current_user, "watch_list", j.key)
     db.session.commit()
     status = 422 if errors else 200
     return render_template("police/watch.html", entries=entries, errors=errors, form=request.form), status
@@ -268,7 +268,7 @@ def alerts() -> str:
     j = jurisdiction()
     include_closed = request.args.get("tat_ca") == "1"
     items = queries.alert_queue(j, include_closed=include_closed)
-    log_police_view(current_user, "alerts", j.key)
+    log_people_view(current_user, "alerts", j.key)
     db.session.commit()
     return render_template(
         "police/alerts.html",
@@ -289,7 +289,7 @@ def alert_queue() -> str:
     shown = request.args.get("sau", 0, type=int)
     last_id = max((a.id for a in items), default=0)
     if last_id > shown:
-        log_police_view(current_user, "alerts", j.key, reason=f"new:{last_id}")
+        log_people_view(current_user, "alerts", j.key, reason=f"new:{last_id}")
         db.session.commit()
     return render_template("police/_alerts.html", alerts=items, include_closed=include_closed, last_id=last_id)
 
@@ -417,7 +417,7 @@ def report_download(job_id: int) -> Response:
     if not path.is_file():
         abort(404)
     p = job.params
-    log_police_view(
+    log_people_view(
         current_user, "report", f"{job.kind}:{p.get('establishment') or p.get('commune')}:{p['from']}..{p['to']}"
     )
     db.session.commit()

@@ -30,7 +30,7 @@ from asm.web.access import (
     STAFF,
     can_view_establishment,
     can_write_establishment,
-    log_police_view,
+    log_people_view,
     roles,
 )
 from asm.web.htmx import redirect_to, render
@@ -73,7 +73,7 @@ def in_house(code: str) -> str:
     now = utcnow()
     search = request.args.get("q", "")
     stays = queries.in_house(est, search)
-    log_police_view(current_user, "in_house", est.code, reason=search or None)
+    log_people_view(current_user, "in_house", est.code, reason=search or None)
     db.session.commit()
     return render(
         "stays/in_house.html",
@@ -221,7 +221,7 @@ def lookup_guest(code: str) -> str | Response:
 def detail(code: str, stay_id: int) -> str:
     est = establishment_for(code)
     stay = stay_for(est, stay_id)
-    log_police_view(current_user, "stay", f"{est.code}/{stay.id}")
+    log_people_view(current_user, "stay", f"{est.code}/{stay.id}")
     db.session.commit()
     return render_template(
         "stays/detail.html",
@@ -290,7 +290,7 @@ def history(code: str) -> str:
     est = establishment_for(code)
     page = max(request.args.get("page", 1, type=int), 1)
     events = queries.history(est, page=page)
-    log_police_view(current_user, "history", est.code)
+    log_people_view(current_user, "history", est.code)
     db.session.commit()
     return render_template("stays/history.html", est=est, events=events, page=page)
 
@@ -302,7 +302,7 @@ def receipt(code: str, receipt_no: str) -> Response:
     event = queries.event_by_receipt(est, receipt_no)
     if event is None:
         abort(404)
-    log_police_view(current_user, "receipt", receipt_no)
+    log_people_view(current_user, "receipt", receipt_no)
     db.session.commit()
     pdf = receipt_pdf(event, locale=current_locale())
     return send_file(pdf, mimetype="application/pdf", download_name=f"{receipt_no}.pdf")

@@ -122,9 +122,10 @@ def can_write_establishment(user: User, establishment: Establishment) -> bool:
     return Role(user.role) in STAFF and can_view_establishment(user, establishment)
 
 
-def log_police_view(user: User, action: str, target: str, reason: str | None = None) -> None:
-    """Police looking at people's data leaves a line; the caller's commit keeps it."""
-    if Role(user.role) in POLICE:
+def log_people_view(user: User, action: str, target: str, reason: str | None = None) -> None:
+    """Police, and platform admins, looking at people's data leave a line; the caller's commit keeps it. An
+    establishment's own staff looking at their guests do not: that is their work, and their filings are logged."""
+    if Role(user.role) in POLICE or user.role == Role.ADMIN:
         db.session.add(AccessLog(user_id=user.id, action=action, target=target, reason=reason, ip=request.remote_addr))
 
 

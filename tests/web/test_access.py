@@ -450,7 +450,7 @@ def test_admin_may_add_rooms_but_police_may_not(world: World) -> None:
 
 
 @pytest.mark.parametrize("endpoint", sorted(READ_PAGES))
-def test_police_reads_leave_an_access_log_line(world: World, endpoint: str) -> None:
+def test_police_and_admin_reads_leave_an_access_log_line(world: World, endpoint: str) -> None:
     rule = next(r for r, e, m in URL_MAP if e == endpoint and "GET" in m)
     code, stay_id, receipt_no = world.est_a.code, world.stay_a.id, world.stay_a.receipt_no
     expected = {
@@ -459,7 +459,7 @@ def test_police_reads_leave_an_access_log_line(world: World, endpoint: str) -> N
         "stays.history": ("history", code),
         "stays.receipt": ("receipt", receipt_no),
     }[endpoint]
-    for who in ("officer_a", "supervisor_a"):
+    for who in ("officer_a", "supervisor_a", "admin"):
         user = world.user(who)
         client = world.client(who)
         before = access_log_count(user)
@@ -467,6 +467,11 @@ def test_police_reads_leave_an_access_log_line(world: World, endpoint: str) -> N
         assert access_log_count(user) == before + 1, who
         line = db.session.scalars(select(AccessLog).where(AccessLog.user_id == user.id).order_by(AccessLog.id)).all()
         assert (line[-1].action, line[-1].target) == expected
+
+    clerk = world.user("clerk_a")  # the establishment's own staff at their work: no line
+    before = access_log_count(clerk)
+    assert world.client("clerk_a").get(world.url(rule)).status_code == 200
+    assert access_log_count(clerk) == before
 
 
 def test_a_police_search_is_logged_with_what_was_searched(world: World) -> None:
