@@ -7,13 +7,16 @@ filing (idempotent per device: the browser's queue retries with the same key unt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -122,9 +125,25 @@ def screen() -> str:
     )
 
 
+@bp.route("/sw.js")
+@kiosk_device_api
+def service_worker() -> Response:
+    """The kiosk's service worker, from /kiosk/ so that it may serve the screen (docs/KIOSK.md)."""
+    response = Response(_service_worker_source(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # a new version reaches kiosks at their next load
+    return response
+
+
+@functools.cache
+def _service_worker_source() -> bytes:
+    return (Path(__file__).parent / "static" / "kiosk-sw.js").read_bytes()
+
+
 def screen_config(device: KioskDevice) -> dict[str, Any]:
     return {
         "urls": {
+            "worker": url_for("kiosk.service_worker"),
+            "screen": url_for("kiosk.screen"),
             "clock": url_for("kiosk.server_clock"),
             "text": url_for("kiosk.read_text"),
             "image": url_for("kiosk.read_image"),
@@ -172,11 +191,12 @@ def screen_texts() -> dict[str, str]:
 @bp.route("/api/gio")
 @kiosk_device_api
 def server_clock() -> dict[str, Any]:
-    """The server's clock, for the kiosk to measure its own clock's offset (scan times are sent corrected)."""
+    """The server's clock, for the kiosk to measure its own clock's offset (scan times are sent corrected), and a
+    current CSRF token: a screen opened from the service worker's copy may carry the token of an ended session."""
     now = clock.utcnow()
     services.touch(current_device(), now=now)
     db.session.commit()
-    return {"now_ms": int(now.timestamp() * 1000)}
+    return {"now_ms": int(now.timestamp() * 1000), "csrf": generate_csrf()}
 
 
 def card_view(card: CardData, text: str) -> dict[str, Any]:

@@ -51,6 +51,8 @@
       const body = await response.json();
       clockOffset = Math.round(body.now_ms - (t0 + t1) / 2);
       localStorage.setItem(OFFSET_KEY, JSON.stringify({ offset: clockOffset, at: t1 }));
+      // A screen opened from the service worker's copy may hold the token of a session that has ended.
+      if (body.csrf) document.querySelector('meta[name="csrf-token"]').content = body.csrf;
     } catch (e) {
       /* offline: keep the last measured offset */
     }
@@ -534,6 +536,11 @@
       if (response.status >= 500 || busy) {
         return backoff(item);
       }
+      if (body.error?.code === "csrf") {
+        // Our token is stale (the page came from the service worker's copy): fetch a fresh one and retry.
+        await syncClock();
+        return backoff(item);
+      }
       if (background) updateItem(item.key, { state: "rejected", error: body.error?.code || String(response.status) });
       else removeItem(item.key);
       return { ok: false, retry: false, body };
@@ -586,6 +593,11 @@
   document.querySelectorAll("[data-flow]").forEach((button) => button.addEventListener("click", () => chooseFlow(button.dataset.flow)));
   document.querySelectorAll('[data-action="reset"]').forEach((button) => button.addEventListener("click", reset));
   document.querySelectorAll('[data-action="back-to-scan"]').forEach((button) => button.addEventListener("click", () => show("scan")));
+
+  // A copy of this screen for a reload while the server is unreachable (kiosk-sw.js).
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.urls.worker, { scope: config.urls.screen }).catch(() => {});
+  }
 
   state = freshState();
   reset();

@@ -29,7 +29,14 @@ import asm.clock
 from asm.clock import VN_TZ, to_local
 from asm.extensions import db
 from asm.stays.models import Source, Stay, StayStatus
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV, TABLET_LANDSCAPE, TIMEOUT_MS
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CHROMIUM_ENV,
+    TABLET_LANDSCAPE,
+    TIMEOUT_MS,
+    blocked_by_policy,
+)
 from tests.conftest import CARD, Factory
 from tests.support.desk import client_as, use_fast_password_hashes
 from tests.support.kiosk import register_kiosk
@@ -185,6 +192,7 @@ def open_page(browser: Browser, base_url: str) -> tuple[Page, list[str]]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.extend(blocked_by_policy(message)))
     return page, errors
 
 
@@ -363,6 +371,41 @@ def test_a_filing_made_offline_is_kept_through_a_reload_and_filed_once_at_the_sc
     expect(page.locator("body[data-ready]")).to_be_attached()
     page.wait_for_timeout(500)
     assert len(stays()) == 1
+    page.context.close()
+    assert not errors, errors
+
+
+def test_a_kiosk_reloaded_while_the_server_is_down_opens_from_its_copy_and_sends_by_itself(
+    browser: Browser, server: RestartableServer, pairing_code: str
+) -> None:
+    page, errors = open_page(browser, server.url)
+    pair_in_browser(page, pairing_code)
+    # The service worker (kiosk-sw.js) has kept a copy of the screen and controls the page.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wedge_scan(page, CARD)
+    expect_confirmation(page)
+    page.get_by_role("button", name="Đúng, tiếp tục").click()
+    server.stop()
+    page.get_by_role("button", name="Gửi khai báo").click()
+    expect(page.locator("#receipt-queued")).to_be_visible()
+
+    # Someone reloads the kiosk (or it restarts) while the server is still down: the screen opens from the copy
+    # and shows what waits, instead of the browser's error page.
+    page.reload()
+    expect(page.locator("body[data-ready]")).to_be_attached()
+    expect(page.get_by_role("button", name="Nhận phòng")).to_be_visible()
+    expect(page.locator("#queue-status")).to_contain_text("Đang chờ gửi: 1 lượt khai báo")
+    assert stays() == []
+
+    # Meanwhile the browser session ended (its cookie gone, the kiosk's credential kept), so the copy's CSRF token
+    # is stale: the screen fetches a fresh one when the server refuses it, and sends again.
+    page.context.clear_cookies(name="session")
+    # The server comes back; nobody touches the kiosk: the filing is sent by the screen's own retries.
+    server.start()
+    page.wait_for_function(f"() => {QUEUED} === 0", timeout=30_000)
+    expect(page.locator("#queue-status")).to_be_hidden()
+    (stay,) = stays()
+    assert stay.person.full_name == NAME
     page.context.close()
     assert not errors, errors
 

@@ -276,7 +276,24 @@ def test_a_scan_time_in_the_future_is_refused(kiosk: Kiosk) -> None:
     assert response.status_code == 422 and response.get_json()["error"]["codes"] == {"arrived_at": "arrival_future"}
 
 
-def test_the_clock_endpoint_gives_the_servers_time(kiosk: Kiosk) -> None:
+def test_the_clock_endpoint_gives_the_servers_time_and_a_current_token(kiosk: Kiosk) -> None:
     with freeze_time("2026-11-20 15:00:00+00:00"):
         response = kiosk.client.get("/kiosk/api/gio")
-    assert response.get_json() == {"now_ms": ms(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))}
+    assert response.get_json()["now_ms"] == ms(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    # The token a screen from the service worker's copy refreshes itself with: the kiosk's POSTs accept it.
+    # (Asked again at the real time: a session signed at the frozen time would read as 4 days old, expired.)
+    headers = {"X-CSRFToken": kiosk.client.get("/kiosk/api/gio").get_json()["csrf"], "Accept": "application/json"}
+    read = kiosk.client.post("/kiosk/api/doc-ma", json={"text": CARD, "source": "serial"}, headers=headers)
+    assert read.status_code == 200
+    stale = kiosk.client.post(
+        "/kiosk/api/doc-ma", json={"text": CARD, "source": "serial"}, headers={**headers, "X-CSRFToken": "cu"}
+    )
+    assert stale.status_code == 400 and stale.get_json()["error"]["code"] == "csrf"
+
+
+def test_the_service_worker_is_served_to_paired_kiosks_only(kiosk: Kiosk, app: Flask) -> None:
+    worker = kiosk.client.get("/kiosk/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    assert b"caches.open" in worker.data
+    assert app.test_client().get("/kiosk/sw.js").status_code == 401

@@ -1,0 +1,50 @@
+// The kiosk's service worker: keeps a copy of the kiosk screen (its page, script and style) so that a kiosk
+// reloaded or restarted while the server is unreachable still opens its screen, shows the filings waiting in
+// localStorage and sends them by itself when the server answers again (see docs/KIOSK.md). Network first: a
+// reachable server always serves the page fresh, and the copy is renewed with it. Nothing else is cached:
+// readings, PINs and filings always go to the server.
+"use strict";
+
+const CACHE = "asm-kiosk-shell-v1";
+const SHELL = ["./", "static/kiosk.js", "static/kiosk.css"]; // relative to this script, served at /kiosk/sw.js
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { credentials: "same-origin", cache: "no-store" }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+const shellUrls = () => new Set(SHELL.map((path) => new URL(path, self.registration.scope.replace(/\/?$/, "/")).href));
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  url.search = "";
+  const key = url.href;
+  if (!shellUrls().has(key)) return;
+  event.respondWith(
+    fetch(request, { cache: "no-store" })
+      .then((response) => {
+        // Only a real kiosk screen is kept: a redirect to pairing (revoked device) or an error is not.
+        if (response.ok && !response.redirected) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(key, copy));
+        }
+        return response;
+      })
+      .catch(() => caches.open(CACHE).then((cache) => cache.match(key)).then((cached) => cached || Response.error())),
+  );
+});
