@@ -9,6 +9,7 @@ every connection after one answer, so a stopped server really answers nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -308,6 +309,41 @@ def test_wedge_scan_and_photo_upload_reach_the_confirmation(kiosk_page: Page, tm
     page.locator("#photo").set_input_files(photo)
     expect_confirmation(page)
     assert [m["source"] for m in report(page, "photo")] == ["wedge", "photo"]
+
+
+# A serial scanner as Web Serial hands it to the page: the card's UTF-8 bytes in two chunks that cut the
+# Vietnamese letter "ễ" (E1 BB 85) in two, then CR. Installed before the page's own script runs.
+FAKE_SERIAL = """
+(() => {
+  const bytes = new TextEncoder().encode(%s + "\\r");
+  const cut = bytes.indexOf(0xe1) + 1;
+  const port = {
+    open: async () => {},
+    readable: new ReadableStream({
+      start(controller) {
+        setTimeout(() => {
+          controller.enqueue(bytes.slice(0, cut));
+          controller.enqueue(bytes.slice(cut));
+        }, 200);
+      },
+    }),
+  };
+  Object.defineProperty(navigator, "serial", { value: { requestPort: async () => port }, configurable: true });
+})();
+"""
+
+
+def test_a_serial_scanner_is_read_through_web_serial(kiosk_page: Page) -> None:
+    page = kiosk_page
+    assert "ễ" in CARD
+    page.context.add_init_script(FAKE_SERIAL % json.dumps(CARD))
+    page.reload()
+    expect(page.locator("body[data-ready]")).to_be_attached()
+    page.get_by_role("button", name="Nhận phòng").click()
+    with page.expect_request("**/kiosk/api/doc-ma") as sent:
+        page.get_by_role("button", name="Đầu đọc cổng COM").click()
+    assert sent.value.post_data_json == {"text": CARD, "source": "serial"}  # whole, the split letter joined
+    expect_confirmation(page)
 
 
 @pytest.mark.parametrize(
