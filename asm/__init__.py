@@ -36,11 +36,24 @@ def create_app(config: type | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     config_module.check(app.config)
 
+    configure_proxies(app)
     configure_extensions(app)
     configure_templates(app)
     configure_blueprints(app)
     configure_cli(app)
     return app
+
+
+def configure_proxies(app: Flask) -> None:
+    """Behind `TRUSTED_PROXIES` reverse proxies, the client's address, scheme and host are the ones they forward:
+    rate limits count per client (not all clients as the proxy's one address), the access log records the
+    client, and HTTPS is known as such. With 0 (the default) forwarded headers are ignored, so a client cannot
+    claim another address by sending them."""
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
 
 def configure_extensions(app: Flask) -> None:

@@ -144,3 +144,29 @@ def test_each_kiosk_has_its_own_read_limit(app: Flask, factory: Factory) -> None
         limited = busy.read(CARD, "serial")
         assert limited.get_json()["error"]["code"] == "too_many_requests"
         assert calm.read(CARD, "serial").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(database_url: str) -> None:
+    app = create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, TRUSTED_PROXIES=1, SERVER_NAME="asm.test")
+    proxy = "10.9.8.7"
+    guesser, bystander = (from_address(app.test_client(), proxy) for _ in range(2))
+    for client, address in ((guesser, "203.0.113.5"), (bystander, "198.51.100.7")):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+    try:
+        guesses = [post_form(guesser, "/dang-nhap", {"username": "khong.ai", "password": "sai"}) for _ in range(11)]
+        assert [g.status_code for g in guesses] == [401] * 10 + [429]
+        # Another client behind the same proxy is not held back by the guesser.
+        assert post_form(bystander, "/dang-nhap", {"username": "khong.ai", "password": "sai"}).status_code == 401
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app: Flask) -> None:
+    """A client sending X-Forwarded-For itself cannot pass for someone new with each guess."""
+    client = from_address(app.test_client(), "10.1.2.3")
+    answers = []
+    for n in range(11):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n + 1}"
+        answers.append(post_form(client, "/dang-nhap", {"username": "khong.ai", "password": "sai"}).status_code)
+    assert answers == [401] * 10 + [429]
