@@ -28,6 +28,8 @@ self.addEventListener("activate", (event) => {
 
 const shellUrls = () => new Set(SHELL.map((path) => new URL(path, self.registration.scope.replace(/\/?$/, "/")).href));
 
+const NETWORK_WAIT_MS = 8000; // weak signal: a server that has not answered by then is treated as away
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
@@ -35,16 +37,26 @@ self.addEventListener("fetch", (event) => {
   url.search = "";
   const key = url.href;
   if (!shellUrls().has(key)) return;
-  event.respondWith(
-    fetch(request, { cache: "no-store" })
-      .then((response) => {
-        // Only a real kiosk screen is kept: a redirect to pairing (revoked device) or an error is not.
-        if (response.ok && !response.redirected) {
-          const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(key, copy));
-        }
-        return response;
-      })
-      .catch(() => caches.open(CACHE).then((cache) => cache.match(key)).then((cached) => cached || Response.error())),
-  );
+  event.respondWith(fromNetworkElseCopy(request, key));
 });
+
+async function fromNetworkElseCopy(request, key) {
+  const cache = await caches.open(CACHE);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), NETWORK_WAIT_MS);
+  try {
+    const response = await fetch(request, { cache: "no-store", signal: abort.signal });
+    // Only a real kiosk screen is kept: a redirect to pairing (revoked device) or an error is not.
+    if (response.ok && !response.redirected) {
+      await cache.put(key, response.clone());
+      return response;
+    }
+    // A proxy in front answers 502/503/504 while the app is down: the copy serves better than its error page.
+    if (response.status >= 500) return (await cache.match(key)) || response;
+    return response;
+  } catch (e) {
+    return (await cache.match(key)) || Response.error();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -118,6 +118,13 @@ class RestartableServer:
         self.port = 0
         self.server: BaseWSGIServer | None = None
         self.thread: threading.Thread | None = None
+        self.proxy_error = False  # True: answer 503 to everything, as a reverse proxy does while the app is down
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.proxy_error:
+            start_response("503 Service Unavailable", [("Content-Type", "text/html")])
+            return [b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"]
+        return self.app(environ, start_response)
 
     @property
     def url(self) -> str:
@@ -125,7 +132,7 @@ class RestartableServer:
 
     def start(self) -> None:
         self.server = make_server(
-            "127.0.0.1", self.port, self.app, threaded=True, request_handler=OneAnswerPerConnection
+            "127.0.0.1", self.port, self.wsgi, threaded=True, request_handler=OneAnswerPerConnection
         )
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -442,6 +449,21 @@ def test_a_kiosk_reloaded_while_the_server_is_down_opens_from_its_copy_and_sends
     expect(page.locator("#queue-status")).to_be_hidden()
     (stay,) = stays()
     assert stay.person.full_name == NAME
+    page.context.close()
+    assert not errors, errors
+
+
+def test_a_kiosk_behind_a_proxy_opens_from_its_copy_while_the_app_is_down(
+    browser: Browser, server: RestartableServer, pairing_code: str
+) -> None:
+    page, errors = open_page(browser, server.url)
+    pair_in_browser(page, pairing_code)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    server.proxy_error = True
+    page.reload()
+    expect(page.get_by_role("button", name="Nhận phòng")).to_be_visible()
+    assert "503" not in page.content()
+    server.proxy_error = False
     page.context.close()
     assert not errors, errors
 
