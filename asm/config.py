@@ -53,6 +53,7 @@ class Base:
     TEMPLATES_STRICT = False
     # Pages load only this site's own scripts, styles and images, talk only to it, post forms only to it, and may
     # not be framed (asm/web/headers.py). The kiosk's camera is a MediaStream, which the policy does not govern.
+    HSTS_SECONDS = 31_536_000  # a year of HTTPS only, sent on answers over HTTPS (0: never)
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"

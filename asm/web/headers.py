@@ -4,12 +4,13 @@ Pages get a Content-Security-Policy that allows only this site's own scripts, st
 templates carry no inline script, style or event handler; htmx is told not to add its indicator `<style>` and
 not to evaluate code, `templates/base.html`), may not be framed, and may use the camera only for this site (the
 kiosk and the tablet scan). Every answer, JSON and PDF included, says nosniff and keeps the referrer on this site.
-The policy is the `CONTENT_SECURITY_POLICY` setting; a reverse proxy may add HSTS.
+An answer over HTTPS (directly, or through a trusted proxy: `TRUSTED_PROXIES`) tells the browser to come back
+over HTTPS only, for `HSTS_SECONDS`. The policy is the `CONTENT_SECURITY_POLICY` setting.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 PAGE_HEADERS = {
@@ -22,6 +23,8 @@ def add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure and current_app.config["HSTS_SECONDS"]:
+        headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
         for name, value in PAGE_HEADERS.items():

@@ -3,7 +3,12 @@ answer says nosniff and keeps the referrer on the site."""
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+from asm import create_app
+from asm.config import Test
+from asm.extensions import db
 
 
 def test_a_page_allows_only_the_sites_own_scripts_and_styles(client: FlaskClient) -> None:
@@ -16,6 +21,21 @@ def test_a_page_allows_only_the_sites_own_scripts_and_styles(client: FlaskClient
     assert "camera=(self)" in page.headers["Permissions-Policy"]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_https_answers_ask_for_https_only(app: Flask, client: FlaskClient) -> None:
+    assert "Strict-Transport-Security" not in client.get("/dang-nhap").headers  # plain http: nothing to pin
+    secure = client.get("/dang-nhap", base_url="https://asm.test")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    proxied = create_app(Test, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
+    try:
+        behind = proxied.test_client().get("/dang-nhap", headers={"X-Forwarded-Proto": "https"})
+        assert behind.headers["Strict-Transport-Security"] == "max-age=31536000"
+        spoofed = client.get("/dang-nhap", headers={"X-Forwarded-Proto": "https"})  # no trusted proxy: ignored
+        assert "Strict-Transport-Security" not in spoofed.headers
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
 
 
 def test_error_pages_carry_the_policy_too(client: FlaskClient) -> None:
