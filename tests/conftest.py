@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,18 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@contextmanager
+def second_app(database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """Another instance of the app on the test's database (a second worker, other settings); its connections are
+    closed at the end rather than by the garbage collector."""
+    other = create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, **overrides)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def csrf_token(client: FlaskClient) -> str:

@@ -26,7 +26,7 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-const shellUrls = () => new Set(SHELL.map((path) => new URL(path, self.registration.scope.replace(/\/?$/, "/")).href));
+const SHELL_URLS = new Set(SHELL.map((path) => new URL(path, self.location.href).href)); // relative to this script
 
 const NETWORK_WAIT_MS = 8000; // weak signal: a server that has not answered by then is treated as away
 
@@ -36,7 +36,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   url.search = "";
   const key = url.href;
-  if (!shellUrls().has(key)) return;
+  if (!SHELL_URLS.has(key)) return;
   event.respondWith(fromNetworkElseCopy(request, key));
 });
 

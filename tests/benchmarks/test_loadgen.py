@@ -15,6 +15,7 @@ from typing import ClassVar
 import pytest
 
 from bench import loadgen
+from tests.support.live import closed_port
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -102,12 +103,7 @@ def test_warm_up_answers_are_kept_apart_and_the_deadline_stops_the_run(server):
 
 
 def test_a_refused_connection_is_a_socket_error_not_a_crash():
-    import socket
-
-    with socket.socket() as probe:  # a port with nothing listening on it
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
+    port = closed_port()
     result = loadgen.run("127.0.0.1", port, requests_for(port, [(201, "keep")] * 5), concurrency=2, duration=5)
 
     assert result.ok == 0

@@ -12,6 +12,7 @@ failure).
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -38,6 +39,13 @@ def live_server(app: Flask, *, host: str = HOST) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def closed_port(host: str = HOST) -> int:
+    """A port on `host` with nothing listening on it: connecting is refused."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from asm.people.models import Person
 from asm.stays.models import Stay, StayEvent, StayStatus
 from asm.stays.views import ACTIONS
 from asm.web.access import rule_of
-from tests.conftest import CARD, Factory, csrf_token
+from tests.conftest import CARD, Factory, csrf_token, second_app
 from tests.support.desk import (
     CARD_2,
     NAME_1,
@@ -311,12 +311,10 @@ def test_every_endpoint_declares_an_access_rule(app: Flask) -> None:
 
 def test_an_endpoint_without_a_rule_is_closed(database_url: str, factory: Factory) -> None:
     """Fail closed: a view that forgot its rule answers 403, even to the admin."""
-    app = create_app(Test, SQLALCHEMY_DATABASE_URI=database_url)
-    app.add_url_rule("/forgotten", "forgotten", lambda: "secret data")
     admin = factory.user(Role.ADMIN)
-    response = client_as(app, admin).get("/forgotten")  # each request runs in its own context of this app
-    with app.app_context():
-        db.engine.dispose()  # this second app's connections, closed now rather than by the garbage collector
+    with second_app(database_url) as app:
+        app.add_url_rule("/forgotten", "forgotten", lambda: "secret data")
+        response = client_as(app, admin).get("/forgotten")  # each request runs in its own context of this app
     assert response.status_code == 403
     assert "secret data" not in response.get_data(as_text=True)
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from asm import create_app
-from asm.config import Test
-from asm.extensions import db
+from tests.conftest import second_app
 
 
 def test_a_page_allows_only_the_sites_own_scripts_and_styles(client: FlaskClient) -> None:
@@ -27,15 +25,11 @@ def test_https_answers_ask_for_https_only(app: Flask, client: FlaskClient) -> No
     assert "Strict-Transport-Security" not in client.get("/dang-nhap").headers  # plain http: nothing to pin
     secure = client.get("/dang-nhap", base_url="https://asm.test")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
-    proxied = create_app(Test, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
-    try:
+    with second_app(app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1) as proxied:
         behind = proxied.test_client().get("/dang-nhap", headers={"X-Forwarded-Proto": "https"})
-        assert behind.headers["Strict-Transport-Security"] == "max-age=31536000"
-        spoofed = client.get("/dang-nhap", headers={"X-Forwarded-Proto": "https"})  # no trusted proxy: ignored
-        assert "Strict-Transport-Security" not in spoofed.headers
-    finally:
-        with proxied.app_context():
-            db.engine.dispose()
+    assert behind.headers["Strict-Transport-Security"] == "max-age=31536000"
+    spoofed = client.get("/dang-nhap", headers={"X-Forwarded-Proto": "https"})  # no trusted proxy: ignored
+    assert "Strict-Transport-Security" not in spoofed.headers
 
 
 def test_error_pages_carry_the_policy_too(client: FlaskClient) -> None:

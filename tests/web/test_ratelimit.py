@@ -4,7 +4,6 @@ workers, and the kiosk's limits as a kiosk meets them (pairing guesses per addre
 from __future__ import annotations
 
 import random
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,11 +17,11 @@ from freezegun import freeze_time
 from asm import create_app
 from asm.clock import utcnow
 from asm.config import Test
-from asm.extensions import db
 from asm.ratelimit import LocalWindows, SharedWindows, parse_limit
-from tests.conftest import CARD, Factory, post_form
+from tests.conftest import CARD, Factory, post_form, second_app
 from tests.support.desk import new_client
 from tests.support.kiosk import make_kiosk
+from tests.support.live import closed_port
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -79,10 +78,7 @@ def test_large_limits_are_leased_from_redis_and_never_exceeded() -> None:
 
 
 def test_without_redis_the_limits_hold_in_each_process(caplog: pytest.LogCaptureFixture) -> None:
-    with socket.socket() as probe:  # a port with nothing listening on it
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    windows = SharedWindows(f"redis://127.0.0.1:{port}/0")
+    windows = SharedWindows(f"redis://127.0.0.1:{closed_port()}/0")
     allowed = [windows.hit(parse_limit("3 per minute"), "login", "10.0.0.1").allowed for _ in range(4)]
     assert allowed == [True, True, True, False]
     assert "Redis unreachable" in caplog.text
@@ -96,11 +92,11 @@ def test_an_unknown_storage_is_refused_at_start(database_url: str) -> None:
 @pytest.fixture
 def two_workers(app: Flask, database_url: str) -> Iterator[tuple[Flask, Flask]]:
     """Two app instances on one Redis, as two gunicorn workers with REDIS_URL."""
-    apps = [create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI=REDIS) for _ in range(2)]
-    yield apps[0], apps[1]
-    for each in apps:
-        with each.app_context():
-            db.engine.dispose()
+    with (
+        second_app(database_url, RATELIMIT_STORAGE_URI=REDIS) as one,
+        second_app(database_url, RATELIMIT_STORAGE_URI=REDIS) as other,
+    ):
+        yield one, other
 
 
 def from_address(client: FlaskClient, address: str) -> FlaskClient:
@@ -147,19 +143,15 @@ def test_each_kiosk_has_its_own_read_limit(app: Flask, factory: Factory) -> None
 
 
 def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(database_url: str) -> None:
-    app = create_app(Test, SQLALCHEMY_DATABASE_URI=database_url, TRUSTED_PROXIES=1, SERVER_NAME="asm.test")
-    proxy = "10.9.8.7"
-    guesser, bystander = (from_address(app.test_client(), proxy) for _ in range(2))
-    for client, address in ((guesser, "203.0.113.5"), (bystander, "198.51.100.7")):
-        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
-    try:
+    with second_app(database_url, TRUSTED_PROXIES=1, SERVER_NAME="asm.test") as app:
+        proxy = "10.9.8.7"
+        guesser, bystander = (from_address(app.test_client(), proxy) for _ in range(2))
+        for client, address in ((guesser, "203.0.113.5"), (bystander, "198.51.100.7")):
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = address
         guesses = [post_form(guesser, "/dang-nhap", {"username": "khong.ai", "password": "sai"}) for _ in range(11)]
         assert [g.status_code for g in guesses] == [401] * 10 + [429]
         # Another client behind the same proxy is not held back by the guesser.
         assert post_form(bystander, "/dang-nhap", {"username": "khong.ai", "password": "sai"}).status_code == 401
-    finally:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app: Flask) -> None:
