@@ -1,7 +1,7 @@
 """Plain SQL on a DBAPI connection, for the two paths every API request takes.
 
 The ORM costs about 0.3 ms of Python per statement and a transaction (BEGIN, COMMIT) per request; the API's
-token check and its filing of one guest on PostgreSQL (`asm.api.filing`) run on every API call and are written
+token check and its filing of one guest on PostgreSQL (`asm.filing.sql`) run on every API call and are written
 as plain SQL instead, in autocommit: a single statement is its own transaction. Everything else goes through
 `db.session`.
 

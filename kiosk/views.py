@@ -29,8 +29,9 @@ from asm.devices.auth import COOKIE, current_device, set_credential_cookie
 from asm.devices.models import FLOW_LABELS, KioskDevice, KioskFlow
 from asm.establishments.models import Room
 from asm.extensions import db
-from asm.idcard import CardData, CardError, normalize_name, parse_qr_text
-from asm.idcard.decode import DecodeError, decode_qr_texts, get_decoder
+from asm.idcard import CardData, CardError, normalize_name
+from asm.idcard.decode import DecodeError
+from asm.people import documents
 from asm.people.models import mask
 from asm.people.services import PersonInput
 from asm.ratelimit import rate_limit
@@ -227,7 +228,7 @@ def read_text() -> tuple[dict[str, Any], int]:
         return error(400, "bad_request", "'text' (string) and 'source' (wedge, serial or paste) are required")
     card = None
     try:
-        card = parse_qr_text(text)
+        card = documents.read_text(text)
     except CardError as exc:
         garbling = wedge.diagnose(text) if source == "wedge" else None
         if garbling is None:
@@ -251,23 +252,12 @@ def read_image() -> tuple[dict[str, Any], int]:
     upload = request.files.get("image")
     data = upload.read() if upload is not None else request.get_data()
     try:
-        texts = decode_qr_texts(
-            data,
-            decoder=get_decoder(current_app.config["QR_DECODER"]),
-            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
-            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
-            fallback=not frame,
-        )
+        card, text = documents.read_image(data, fallback=not frame)
     except DecodeError as exc:
         return card_error(exc), exc.http_status
-    first_error: CardError | None = None
-    for text in texts:
-        try:
-            return card_view(parse_qr_text(text), text), 200
-        except CardError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    return card_error(first_error), 422
+    except CardError as exc:
+        return card_error(exc), 422
+    return card_view(card, text), 200
 
 
 @bp.route("/api/nhan-vien", methods=["POST"])
@@ -303,11 +293,11 @@ def read_guest(raw: Any, i: int, errors: ValidationError) -> services.KioskGuest
         return None
     if isinstance(raw.get("qr"), str):
         try:
-            card = parse_qr_text(raw["qr"])
+            card = documents.read_text(raw["qr"])
         except CardError as exc:
             errors.add(prefix + "qr", exc.message(current_locale()), exc.code)
             return None
-        person = PersonInput.from_card(card)
+        person = PersonInput.from_document(card)
         return services.KioskGuest(person=person, manual=False)
     manual = raw.get("manual")
     if not isinstance(manual, dict) or not all(isinstance(v, str) for v in manual.values()):

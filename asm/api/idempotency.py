@@ -5,7 +5,7 @@ on the index until it commits, then fail to insert, read the stored answer and r
 Failed requests (4xx) store nothing: their transaction is rolled back, so the client may fix and retry.
 
 `run` does this through the ORM session for any view. The API's one-statement filing on PostgreSQL
-(`asm.api.filing`) inserts the record, with its answer, inside its own statement, on the same unique index.
+(`asm.filing.sql`) inserts the record, with its answer, inside its own statement, on the same unique index.
 """
 
 from __future__ import annotations

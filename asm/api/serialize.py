@@ -117,7 +117,8 @@ def read_string(body: dict[str, Any], name: str, errors: ValidationError, prefix
 
 
 def read_person(raw: Any, i: int, errors: ValidationError) -> PersonInput | None:
-    from asm.idcard import CardError, parse_qr_text
+    from asm.idcard import CardError
+    from asm.people import documents
 
     prefix = f"guests.{i}."
     if not isinstance(raw, dict):
@@ -125,11 +126,11 @@ def read_person(raw: Any, i: int, errors: ValidationError) -> PersonInput | None
         return None
     if raw.get("qr"):
         try:
-            card = parse_qr_text(str(raw["qr"]))
+            card = documents.read_text(str(raw["qr"]))
         except CardError as exc:
             errors.add(prefix + "qr", exc.message("en"), exc.code)
             return None
-        return PersonInput.from_card(card)
+        return PersonInput.from_document(card)
     return PersonInput(
         doc_type=read_string(raw, "doc_type", errors, prefix) or "cccd",
         doc_number=read_string(raw, "doc_number", errors, prefix),

@@ -1,40 +1,47 @@
-"""Hospital writes: wards and beds, admission, carers, transfer, discharge. Flush, never commit.
+"""The hospital desk's writes: wards and beds, admission, carers, transfer, discharge. Flush, never commit.
 
-Every person staying is a `Stay` filed through asm.stays.services (check_in, check_out, file_draft,
-record_event), so the deadline, the receipt and the history are the ones every other establishment gets.
-What this module adds: the bed (a `BedAssignment` per bed held), the role of the stay, the carer's tie to the
-patient. The batch of events from hospital software lives in asm/hospital/events.py.
+The rules of admission, transfer, discharge and carers are asm/hospital/filing.py's, on the filing core (the
+same as for hospital software's events, asm/hospital/events.py): each function here reads the ORM objects a page
+holds into the rules' terms, applies one rule, writes the plan and returns ORM objects read back.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from asm.clock import local_today, to_local
+from asm.clock import aware, local_today
 from asm.common import Actor, ValidationError
 from asm.establishments.models import Establishment, EstablishmentType, Room
 from asm.establishments.services import add_rooms
 from asm.extensions import db
+from asm.filing.core import Filing
+from asm.filing.plan import EventRow, StayRow
+from asm.hospital.filing import (
+    CARER,
+    CARER_REASON,
+    PATIENT,
+    PATIENT_REASON,
+    UNKNOWN_NAME,
+    Admission,
+    BedRef,
+    Hospital,
+    Placement,
+    provisional_number,
+    provisional_person,
+)
 from asm.hospital.models import Bed, BedAssignment, BedKind, BedStatus, Carer, Ward
-from asm.people.models import DocType, Person
-from asm.people.services import PersonInput, clean_name, find_person, record_person, validate_person
-from asm.stays import services as stays
-from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay, StayEvent, StayStatus
+from asm.people.services import PersonInput, clean_name
+from asm.stays.models import OPEN_STATUSES, Source, Stay
 
-PATIENT = "patient"
-CARER = "carer"
-PATIENT_REASON = "Điều trị nội trú"
-CARER_REASON = "Chăm sóc người bệnh"
-UNKNOWN_NAME = "Chưa rõ danh tính"
+__all__ = ["CARER", "CARER_REASON", "PATIENT", "PATIENT_REASON", "UNKNOWN_NAME", "provisional_number"]
+
 RECORD_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,15}$")
-MAX_RELATION = 40
 
 
 # --- structure ----------------------------------------------------------------------------------------------
@@ -163,14 +170,21 @@ def bed_of(
     return bed
 
 
-def check_bed_free(bed: Bed, errors: ValidationError, *, for_stay: Stay | None = None) -> None:
-    holder = occupant(bed)
-    if holder is not None and holder is not for_stay:
-        errors.add(
-            "bed_id",
-            _l("Giường %(bed)s đang có người bệnh %(name)s.", bed=bed.label, name=holder.person.full_name),
-            "bed_occupied",
-        )
+def bed_ref(bed: Bed) -> BedRef:
+    return BedRef(
+        id=bed.id,
+        label=bed.label,
+        room_id=bed.room_id,
+        room_name=bed.room.name,
+        ward_id=bed.ward_id,
+        ward_code=bed.ward.code,
+        active=bed.active,
+    )
+
+
+def location(bed: Bed | None) -> str | None:
+    """How a bed reads in the history: "K1 · P101 · K1-P101-1"."""
+    return bed_ref(bed).location if bed is not None else None
 
 
 def require_patient(stay: Stay) -> None:
@@ -182,18 +196,35 @@ def require_patient(stay: Stay) -> None:
         raise ValidationError({"stay": [str(_l("Người bệnh đã ra viện."))]}, {"stay": "not_open"})
 
 
-def place(stay: Stay, bed: Bed, *, at: datetime) -> BedAssignment:
-    assignment = BedAssignment(stay=stay, bed=bed, ward_id=bed.ward_id, start_at=at)
-    db.session.add(assignment)
-    bed.status = BedStatus.OCCUPIED
-    return assignment
+def unit(establishment: Establishment, *, actor: Actor, now: datetime, source: str = Source.DESK) -> Hospital:
+    return Hospital(Filing(establishment, actor=actor, now=now, source=source))
 
 
-def location(bed: Bed | None) -> str | None:
-    """How a bed reads in the history: "K1 · P101 · K1-P101-1"."""
-    if bed is None:
-        return None
-    return f"{bed.ward.code} · {bed.room.name} · {bed.label}"
+def holding(hospital: Hospital, bed: Bed) -> None:
+    """Who holds `bed` now, for the rules' check (the bed is locked by `bed_of`)."""
+    stay = occupant(bed)
+    if stay is not None:
+        hospital.holders[bed.id] = hospital.filing.existing(stay)
+
+
+def admission_of(hospital: Hospital, stay: Stay) -> Admission:
+    """A stored patient's stay, bed and open carers in the rules' terms."""
+    row = hospital.filing.existing(stay)
+    current = current_assignment(stay)
+    placement = None
+    if current is not None:
+        placement = Placement(bed=bed_ref(current.bed), start_at=aware(current.start_at), id=current.id)
+        hospital.holders[current.bed_id] = row
+    carers = [hospital.filing.existing(c) for c in open_carers(stay)]
+    return Admission(stay=row, placement=placement, carers=carers)
+
+
+def written(hospital: Hospital, row: StayRow) -> Stay:
+    """Write the plan; the stay of `row` as the ORM reads it back."""
+    hospital.filing.write()
+    stay = db.session.get(Stay, row.id)
+    assert stay is not None
+    return stay
 
 
 # --- admission ----------------------------------------------------------------------------------------------
@@ -219,142 +250,84 @@ class AdmissionInput:
     expected_discharge: date | None = None
 
 
+# The core names a guest's fields `guests.0.*`; the desk's admission form names them by itself.
+PROVISIONAL_FIELDS = {"guests.0.doc_number": "record_no", "guests.0.birth_date": "birth_date", "guests.0.sex": "sex"}
+PROVISIONAL_FIELDS |= {"guests.0.nationality": "nationality"}
+
+
 def admit(
     establishment: Establishment, data: AdmissionInput, *, actor: Actor, now: datetime, source: Source = Source.DESK
 ) -> Stay:
-    """Admit a patient to a bed. With a document, the stay is filed at once (services.check_in); without one, a
-    provisional identity is recorded as a draft, pending (then overdue) until `complete_identity` files it."""
+    """Admit a patient to a bed. With a document, the stay is filed at once; without one, a provisional identity
+    is recorded as a draft, pending (then overdue) until `complete_identity` files it."""
     require_hospital(establishment)
     errors = ValidationError()
     bed = bed_of(establishment, data.bed_id, errors)
-    if bed is not None:
-        check_bed_free(bed, errors)
     if data.patient is None and data.provisional is None:
         errors.add("patient", _l("Cần thông tin người bệnh."), "patient_missing")
+    record_no = None
+    if data.provisional is not None:
+        record_no = (data.provisional.record_no or "").strip()
+        if not RECORD_NO.fullmatch(record_no):
+            errors.add("record_no", _l("Cần mã bệnh án (tối đa 16 chữ, số, dấu . / -)."), "record_no_invalid")
+    hospital = unit(establishment, actor=actor, now=now, source=source)
+    if bed is not None:
+        holding(hospital, bed)
+        try:
+            hospital.check_free(bed_ref(bed), "bed_id")
+        except ValidationError as exc:
+            errors.errors.update(exc.errors)
+            errors.codes.update(exc.codes)
     if errors or bed is None:
         raise errors
     if data.provisional is not None:
-        stay = _admit_provisional(establishment, bed, data, actor=actor, now=now, source=source)
+        info = data.provisional
+        patient = provisional_person(
+            establishment.id,
+            record_no or "",
+            full_name=info.full_name,
+            birth_date=info.birth_date,
+            sex=info.sex,
+            nationality=info.nationality,
+        )
+        try:
+            admission = hospital.admit(
+                patient,
+                bed_ref(bed),
+                arrived_at=data.arrived_at,
+                expected_discharge=data.expected_discharge,
+                record_no=record_no,
+            )
+        except ValidationError as exc:
+            raise renamed(exc, PROVISIONAL_FIELDS, record_no=record_no or "") from None
     else:
         assert data.patient is not None
-        result = stays.check_in(
-            establishment,
-            stays.CheckInInput(
-                guests=[data.patient],
-                arrived_at=data.arrived_at,
-                reason=PATIENT_REASON,
-                room_id=bed.room_id,
-                expected_departure=data.expected_discharge,
-            ),
-            actor=actor,
-            now=now,
-            source=source,
+        admission = hospital.admit(
+            data.patient, bed_ref(bed), arrived_at=data.arrived_at, expected_discharge=data.expected_discharge
         )
-        stay = result.stays[0]
-    stay.role = PATIENT
-    place(stay, bed, at=data.arrived_at)
-    db.session.flush()
-    return stay
+    return written(hospital, admission.stay)
 
 
-def _admit_provisional(
-    establishment: Establishment, bed: Bed, data: AdmissionInput, *, actor: Actor, now: datetime, source: Source
-) -> Stay:
-    info = data.provisional
-    assert info is not None
-    errors = ValidationError()
-    record_no = (info.record_no or "").strip()
-    if not RECORD_NO.fullmatch(record_no):
-        errors.add("record_no", _l("Cần mã bệnh án (tối đa 16 chữ, số, dấu . / -)."), "record_no_invalid")
-    if info.birth_date is None:
-        errors.add("birth_date", _l("Cần ngày sinh (ước tính cũng được)."), "birth_date_missing")
-    elif info.birth_date > local_today(now):
-        errors.add("birth_date", _l("Ngày sinh không thể ở tương lai."), "birth_date_future")
-    if info.sex not in (None, "", "M", "F"):
-        errors.add("sex", _l("Giới tính phải là Nam hoặc Nữ."), "sex_invalid")
-    nationality = (info.nationality or "VNM").strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", nationality):
-        errors.add("nationality", _l("Quốc tịch là mã 3 chữ cái, ví dụ VNM."), "nationality_invalid")
-    stays.check_arrival(data.arrived_at, now, errors)
-    if data.expected_discharge and data.expected_discharge < to_local(data.arrived_at).date():
-        errors.add(
-            "expected_departure", _l("Ngày dự kiến ra viện phải từ ngày vào viện trở đi."), "departure_before_arrival"
-        )
-    if errors:
-        raise errors
-    number = provisional_number(establishment, record_no)
-    person = find_person(DocType.NONE, number, nationality)
-    if person is None:
-        person = Person(doc_type=DocType.NONE, doc_number=number, nationality=nationality)
-        db.session.add(person)
-    elif _has_open_stay(establishment, person):
-        raise ValidationError(
-            {"record_no": [str(_l("Mã bệnh án %(no)s đang nằm viện.", no=record_no))]},
-            {"record_no": "already_in_house"},
-        )
-    person.full_name = clean_name(info.full_name) or UNKNOWN_NAME
-    person.birth_date = info.birth_date  # type: ignore[assignment]
-    person.sex = info.sex or None
-    stay = Stay(
-        establishment=establishment,
-        person=person,
-        room_id=bed.room_id,
-        status=StayStatus.DRAFT,
-        source=source,
-        reason=PATIENT_REASON,
-        arrived_at=data.arrived_at,
-        expected_departure=data.expected_discharge,
-        deadline_at=stays.deadline_for(data.arrived_at),
-        role=PATIENT,
-    )
-    db.session.add(stay)
-    period = {
-        "arrived_at": data.arrived_at.isoformat(),
-        "expected_departure": data.expected_discharge.isoformat() if data.expected_discharge else None,
-        "room": bed.room.name,
-        "bed": bed.label,
-        "provisional_record_no": record_no,
-    }
-    stays.record_event(stay, EventKind.DRAFT, actor=actor, now=now, data=period, receipt=False)
-    return stay
+def renamed(exc: ValidationError, fields: dict[str, str], *, record_no: str) -> ValidationError:
+    out = ValidationError()
+    for name, messages in exc.errors.items():
+        code = exc.codes.get(name, "invalid")
+        if code == "already_in_house":
+            messages = [str(_l("Mã bệnh án %(no)s đang nằm viện.", no=record_no))]
+        for message in messages:
+            out.add(fields.get(name, name), message, code)
+    return out
 
 
-def provisional_number(establishment: Establishment, record_no: str) -> str:
-    """The document number of a provisional identity: the hospital's id and its record number (unique together)."""
-    return f"{establishment.id}-{record_no.strip().upper()}"[:20]
-
-
-def _has_open_stay(establishment: Establishment, person: Person) -> bool:
-    if person.id is None:
-        return False
-    return (
-        db.session.scalar(
-            select(func.count(Stay.id)).where(
-                Stay.establishment_id == establishment.id, Stay.person_id == person.id, Stay.status.in_(OPEN_STATUSES)
-            )
-        )
-        or 0
-    ) > 0
-
-
-def complete_identity(stay: Stay, patient: PersonInput, *, actor: Actor, now: datetime) -> StayEvent:
+def complete_identity(stay: Stay, patient: PersonInput, *, actor: Actor, now: datetime) -> EventRow:
     """The document of a provisionally admitted patient is known: the stay takes the real person and is filed
     (late if past the deadline). The provisional record stays in the history (the draft event names it)."""
-    if stay.person.doc_type != DocType.NONE or stay.status != StayStatus.DRAFT:
-        raise ValidationError({"stay": [str(_l("Người bệnh này đã có giấy tờ."))]}, {"stay": "identity_complete"})
-    errors = ValidationError()
-    validate_person(patient, errors, "patient.", local_today(now))
-    if errors:
-        raise errors
-    with db.session.no_autoflush:
-        person = record_person(patient)
-    if _has_open_stay(stay.establishment, person):
-        raise ValidationError(
-            {"patient.doc_number": [str(_l("%(name)s đang lưu trú tại cơ sở này.", name=person.full_name))]},
-            {"patient.doc_number": "already_in_house"},
-        )
-    stay.person = person
-    return stays.file_draft(stay, actor=actor, now=now)
+    filing = Filing(stay.establishment, actor=actor, now=now, source=stay.source)
+    row = filing.existing(stay)
+    filing.identify(row, patient)
+    event = filing.file(row)
+    filing.write()
+    return event
 
 
 # --- carers -------------------------------------------------------------------------------------------------
@@ -375,134 +348,64 @@ def register_carer(
     setting says carers are not notified (then recorded as a draft the clerk may still file)."""
     require_patient(patient_stay)
     est = patient_stay.establishment
-    errors = ValidationError()
-    relation = clean_name(data.relation)
-    if not relation:
-        errors.add("relation", _l("Cần ghi quan hệ với người bệnh."), "relation_missing")
-    elif len(relation) > MAX_RELATION:
-        errors.add("relation", _l("Quan hệ tối đa %(n)s ký tự.", n=MAX_RELATION), "relation_too_long")
-    carers = open_carers(patient_stay)
+    hospital = unit(est, actor=actor, now=now, source=source)
+    admission = admission_of(hospital, patient_stay)
+    replaces = None
     if data.replaces_stay_id is not None:
-        leaving = next((c for c in carers if c.id == data.replaces_stay_id), None)
-        if leaving is None:
-            errors.add(
-                "replaces", _l("Người được thay không phải người chăm sóc của người bệnh này."), "replaces_invalid"
+        replaces = next((c for c in admission.carers if c.id == data.replaces_stay_id), None)
+        if replaces is None:
+            raise ValidationError(
+                {"replaces": [str(_l("Người được thay không phải người chăm sóc của người bệnh này."))]},
+                {"replaces": "replaces_invalid"},
             )
-    else:
-        leaving = None
-        if len(carers) >= est.max_carers:
-            errors.add(
-                "carers",
-                _l(
-                    "Người bệnh %(name)s đã có đủ %(n)s người chăm sóc. Muốn đổi người, hãy trả thẻ một người trước "
-                    "(hoặc chọn “thay cho”).",
-                    name=patient_stay.person.full_name,
-                    n=est.max_carers,
-                ),
-                "carers_full",
-            )
-    if errors:
-        raise errors
-    if leaving is not None:
-        release_carer(leaving, at=data.arrived_at, actor=actor, now=now)
-    today = local_today(now)
     departure = patient_stay.expected_departure
-    result = stays.check_in(
-        est,
-        stays.CheckInInput(
-            guests=[data.person],
-            arrived_at=data.arrived_at,
-            reason=CARER_REASON,
-            room_id=patient_stay.room_id,
-            expected_departure=departure if departure and departure >= today else None,
-            file_now=est.notify_carers,
-        ),
-        actor=actor,
-        now=now,
-        source=source,
+    stay = hospital.register_carer(
+        admission,
+        data.person,
+        relation=data.relation,
+        arrived_at=data.arrived_at,
+        notify=est.notify_carers,
+        max_carers=est.max_carers,
+        replaces=replaces,
+        today_departure=departure if departure and departure >= local_today(now) else None,
     )
-    stay = result.stays[0]
-    stay.role = CARER
-    db.session.add(Carer(stay=stay, patient_stay=patient_stay, relation=relation, card_token=secrets.token_urlsafe(24)))
-    db.session.flush()
-    return stay
+    return written(hospital, stay)
 
 
-def release_carer(carer_stay: Stay, *, at: datetime, actor: Actor, now: datetime) -> StayEvent:
+def release_carer(carer_stay: Stay, *, at: datetime, actor: Actor, now: datetime) -> EventRow:
     """The carer leaves and hands the card back: a check-out (a draft of an unnotified carer is withdrawn)."""
-    if carer_stay.role != CARER or not carer_stay.is_open:
-        raise ValidationError({"stay": [str(_l("Người chăm sóc không còn ở viện."))]}, {"stay": "not_open"})
-    if carer_stay.status == StayStatus.DRAFT:
-        return stays.cancel(carer_stay, reason=str(_l("Người chăm sóc đã về (chưa khai báo).")), actor=actor, now=now)
-    return stays.check_out(carer_stay, at=at, actor=actor, now=now)
+    hospital = unit(carer_stay.establishment, actor=actor, now=now)
+    event = hospital.release_carer(hospital.filing.existing(carer_stay), at=at)
+    hospital.filing.write()
+    return event
 
 
 # --- transfer and discharge ---------------------------------------------------------------------------------
 
 
-def transfer(patient_stay: Stay, *, bed_id: int, at: datetime, actor: Actor, now: datetime) -> StayEvent:
+def transfer(patient_stay: Stay, *, bed_id: int, at: datetime, actor: Actor, now: datetime) -> EventRow:
     """Another bed, in this ward or another: the old bed goes to cleaning, the move is notified (its own receipt)
     for the patient and each carer with them, and the bed history keeps both assignments."""
     require_patient(patient_stay)
     errors = ValidationError()
     bed = bed_of(patient_stay.establishment, bed_id, errors)
-    current = current_assignment(patient_stay)
-    if bed is not None:
-        if current is not None and current.bed_id == bed.id:
-            errors.add("bed_id", _l("Người bệnh đang nằm giường này."), "same_bed")
-        else:
-            check_bed_free(bed, errors, for_stay=patient_stay)
-    if current is not None and at < current.start_at:
-        errors.add("at", _l("Giờ chuyển không thể trước lần xếp giường trước."), "transfer_before_placement")
-    if at > now + stays.FUTURE_TOLERANCE:
-        errors.add("at", _l("Giờ chuyển không thể ở tương lai."), "transfer_future")
     if errors or bed is None:
         raise errors
-    event, _assignment = move_to(patient_stay, current, bed, at=at, actor=actor, now=now)
-    db.session.flush()
+    hospital = unit(patient_stay.establishment, actor=actor, now=now)
+    admission = admission_of(hospital, patient_stay)
+    holding(hospital, bed)
+    event = hospital.transfer(admission, bed_ref(bed), at=at)
+    hospital.filing.write()
     return event
 
 
-def move_to(
-    patient_stay: Stay,
-    current: BedAssignment | None,
-    bed: Bed,
-    *,
-    at: datetime,
-    actor: Actor,
-    now: datetime,
-    carers: list[Stay] | None = None,
-) -> tuple[StayEvent, BedAssignment]:
-    """The transfer itself, checks done: the same shape of MOVE event as asm.stays.services.move. No flush."""
-    before = current.bed if current is not None else None
-    if current is not None:
-        current.end_at = at
-        current.bed.status = BedStatus.CLEANING
-    assignment = place(patient_stay, bed, at=at)
-    patient_stay.room_id = bed.room_id
-    data = {"from": location(before), "to": location(bed), "at": at.isoformat()}
-    event = stays.record_event(
-        patient_stay, EventKind.MOVE, actor=actor, now=now, data=data, receipt=patient_stay.filed_at is not None
-    )
-    for carer in open_carers(patient_stay) if carers is None else carers:
-        carer.room_id = bed.room_id
-        stays.record_event(carer, EventKind.MOVE, actor=actor, now=now, data=data, receipt=carer.filed_at is not None)
-    return event, assignment
-
-
 def discharge(patient_stay: Stay, *, at: datetime, actor: Actor, now: datetime, with_carers: bool = True) -> list[Stay]:
-    """Check the patient out (services.check_out) and, unless told otherwise, their carers; the bed goes to
-    cleaning. Returns the stays that ended."""
+    """The patient leaves and, unless told otherwise, their carers; the bed goes to cleaning. Returns the stays
+    that ended."""
     require_patient(patient_stay)
-    stays.check_out(patient_stay, at=at, actor=actor, now=now)
-    ended = [patient_stay]
-    current = current_assignment(patient_stay)
-    if current is not None:
-        current.end_at = at
-        current.bed.status = BedStatus.CLEANING
-    if with_carers:
-        for carer in open_carers(patient_stay):
-            release_carer(carer, at=at, actor=actor, now=now)
-            ended.append(carer)
-    db.session.flush()
-    return ended
+    hospital = unit(patient_stay.establishment, actor=actor, now=now)
+    admission = admission_of(hospital, patient_stay)
+    carers = list(admission.carers) if with_carers else []
+    hospital.discharge(admission, at=at, with_carers=with_carers)
+    hospital.filing.write()
+    return [patient_stay] + [hospital.filing.orm_stays[c.id] for c in carers if c.id is not None]

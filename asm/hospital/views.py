@@ -19,6 +19,7 @@ from asm.clock import local_today, to_local, utcnow
 from asm.common import ValidationError
 from asm.establishments.models import Establishment, EstablishmentType
 from asm.extensions import db
+from asm.filing.core import deadline_for
 from asm.hospital import (
     api,  # noqa: F401  (adds POST /api/v1/hospital/events to the API blueprint)
     models,
@@ -151,7 +152,7 @@ def _admit_page(est, now, guests, errors, form):  # type: ignore[no-untyped-def]
         occupied=set(queries.open_patients_by_bed([w.id for w in queries.wards(est)])),
         default_arrival=to_local(now).strftime("%Y-%m-%dT%H:%M"),
         default_discharge=(local_today(now) + timedelta(days=5)).isoformat(),
-        deadline=services.stays.deadline_for(now),
+        deadline=deadline_for(now),
         can_write=True,
     )
 

@@ -29,8 +29,8 @@ class PersonInput:
     card_extra: list[str] | None = None
 
     @classmethod
-    def from_card(cls, card: CardData) -> PersonInput:
-        """What the QR of a chip ID card says about its holder."""
+    def from_document(cls, card: CardData) -> PersonInput:
+        """What a document read by asm/idcard/reader.py (the QR of a chip ID card) says about its holder."""
         return cls(
             doc_type="cccd",
             doc_number=card.id_number,

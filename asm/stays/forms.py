@@ -10,7 +10,6 @@ from datetime import date, datetime
 from werkzeug.datastructures import MultiDict
 
 from asm.clock import parse_local_datetime
-from asm.idcard import CardData
 from asm.people.models import Person
 from asm.people.services import PersonInput
 
@@ -43,19 +42,20 @@ class GuestForm:
         return self.values.get(name, default)
 
     @classmethod
-    def from_card(cls, card: CardData) -> GuestForm:
+    def from_scan(cls, person: PersonInput) -> GuestForm:
+        """A block filled from a document read by the scanner or camera (asm/people/documents.py)."""
         return cls(
             values={
-                "doc_type": "cccd",
-                "doc_number": card.id_number,
-                "nationality": "VNM",
-                "full_name": card.full_name,
-                "birth_date": card.birth_date.isoformat(),
-                "sex": card.sex,
-                "address": card.address,
-                "old_id_number": card.old_id_number or "",
-                "id_issue_date": card.issue_date.isoformat() if card.issue_date else "",
-                "card_extra": "|".join(card.extra_fields),
+                "doc_type": person.doc_type,
+                "doc_number": person.doc_number,
+                "nationality": person.nationality,
+                "full_name": person.full_name,
+                "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+                "sex": person.sex or "",
+                "address": person.address or "",
+                "old_id_number": person.old_id_number or "",
+                "id_issue_date": person.id_issue_date.isoformat() if person.id_issue_date else "",
+                "card_extra": "|".join(person.card_extra or ()),
             },
             scanned=True,
         )

@@ -18,8 +18,10 @@ from asm.clock import fmt_datetime, local_today, to_local, utcnow
 from asm.common import Actor, ValidationError
 from asm.establishments.models import Establishment
 from asm.extensions import db
-from asm.idcard import CardError, parse_qr_text
-from asm.idcard.decode import DecodeError, decode_qr_texts, get_decoder
+from asm.idcard import CardError
+from asm.idcard.decode import DecodeError
+from asm.people import documents
+from asm.people.services import PersonInput
 from asm.ratelimit import rate_limit
 from asm.stays import queries, services
 from asm.stays.forms import GuestForm, guests_from_form, parse_arrival, parse_date
@@ -150,10 +152,10 @@ def scan(code: str) -> str | Response:
     """The scan field: text from a USB scanner or pasted, parsed into a filled guest block."""
     est = establishment_for(code, write=True)
     try:
-        card = parse_qr_text(request.form.get("text", ""))
+        card = documents.read_text(request.form.get("text", ""))
     except CardError as exc:
         return scan_error(exc)
-    return _guest_block(est, GuestForm.from_card(card))
+    return _guest_block(est, GuestForm.from_scan(PersonInput.from_document(card)))
 
 
 def scan_error(exc: CardError | DecodeError) -> Response:
@@ -176,16 +178,10 @@ def scan_image(code: str) -> str | Response:
     try:
         if upload is None:
             raise DecodeError("no_code_found")
-        texts = decode_qr_texts(
-            upload.read(),
-            decoder=get_decoder(current_app.config["QR_DECODER"]),
-            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
-            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
-        )
-        card = parse_qr_text(texts[0])
+        card, _text = documents.read_image(upload.read())
     except (DecodeError, CardError) as exc:
         return scan_error(exc)
-    return _guest_block(est, GuestForm.from_card(card))
+    return _guest_block(est, GuestForm.from_scan(PersonInput.from_document(card)))
 
 
 def _guest_block(est: Establishment, guest: GuestForm) -> str:

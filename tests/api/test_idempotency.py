@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from asm.api import filing
+from asm.filing import sql as filing
 from asm.extensions import db
 from asm.people.models import Person
 from asm.stays import services

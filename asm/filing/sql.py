@@ -1,22 +1,24 @@
-"""The API's filing of one guest on PostgreSQL, as one SQL statement: one round trip, its own transaction.
+"""The one-statement writer: a plan of one guest filed now, written on PostgreSQL in one round trip.
 
-This is `asm.stays.services.check_in` for its most common call (hotel software filing one guest now), written
-for speed (docs/PERFORMANCE.md): the ORM path costs about 5 ms of Python per filing, this one a fifth of that.
-It applies the same rules through the same functions (`validate_check_in`, `deadline_for`, `new_receipt_no`,
-`period_data`, `elsewhere_warning`) and writes the same rows. The statement:
+This is the filing core's second writer (asm/filing/writer.py is the first), for the API's most common call
+(hotel software filing one guest now), written for speed (docs/PERFORMANCE.md): the set-based writer costs
+several round trips and about 5 ms of Python per filing, this one a fifth of that. The plan comes from the same
+rules (`Filing.arrive` with `optimistic=True`: validation, deadline, receipt, history data); what the rules would
+have read of the database is checked by the statement itself:
 
-- checks the room (when one is named: an active room of this establishment) and reads the guest's open stays
-  at other establishments, for the warnings (when there are some, the statement is sent again with the text
-  of the warning in the request's language: looking up the language and its catalogue is 7 % of a filing);
-- inserts the idempotency record with its answer, first: a concurrent retry waits on its unique index and then
-  fails without writing anything;
-- inserts or brings up to date the person (as `record_person`), inserts the stay and its check-in event with
-  the receipt, and the police alerts of the watch list (the rule of `asm.police.watch.alert_on_filing`).
+- the room (when one is named: an active room of this establishment) and the guest's open stays at other
+  establishments, for the warnings (when there are some, the statement is sent again with the text of the warning
+  in the request's language: looking up the language and its catalogue is 7 % of a filing);
+- it inserts the idempotency record with its answer, first: a concurrent retry waits on its unique index and
+  then fails without writing anything;
+- it inserts or brings up to date the person (the columns `Filing.person` would change), inserts the stay and its
+  check-in event with the receipt, and the police alerts of the watch list (the rule of asm/police/watch.py,
+  `SCOPE`, the same text both writers use).
 
-Only the plain success is handled here. Anything else (a bad field, an unknown or closed room, a guest already
-in house here, a known key, a lost race) returns None with nothing stored, and the caller runs the ORM path,
-which gives the answer it always gave. `tests/api/test_sql_filing.py` files the same requests through both paths
-and compares the answers and the rows.
+Only the plain success is written here. Anything else (a bad field, an unknown or closed room, a guest already in
+house here, a known key, a lost race, a plan with warnings of its own) returns None with nothing stored, and the
+caller writes the plan through the set-based writer, which gives the answer it always gave.
+`tests/filing/test_parity.py` files the same requests through both and compares the answers and the rows.
 """
 
 from __future__ import annotations
@@ -30,18 +32,12 @@ import psycopg
 from asm.api.idempotency import Claim
 from asm.api.serialize import person_payload, stay_payload
 from asm.common import Actor, ValidationError
-from asm.people.services import PersonInput
+from asm.filing.core import CheckInInput, Filing, Place, elsewhere_warning
+from asm.filing.plan import PERSON_OPTIONAL, PersonRow, Plan
+from asm.police.watch import SCOPE
 from asm.rawdb import RawConnection
-from asm.stays.models import EventKind, Source, StayStatus
+from asm.stays.models import Source
 from asm.stays.rules import notice_state
-from asm.stays.services import (
-    CheckInInput,
-    deadline_for,
-    elsewhere_warning,
-    new_receipt_no,
-    period_data,
-    validate_check_in,
-)
 
 STAY_ID = "@stay_id@"  # hold the places of the stay's id and of the warnings in the answer until the database
 WARNINGS = "@warnings@"  # has them; json.dumps writes each as one quoted string
@@ -107,7 +103,7 @@ stay AS (
                        expected_departure, deadline_at, filed_at, receipt_no, created_at, role)
     SELECT ids.stay_id, %(establishment_id)s::integer, person.id, room.id, NULL, %(status)s, %(source)s,
            %(reason)s, %(arrived_at)s, %(expected_departure)s, %(deadline_at)s, %(now)s::timestamptz,
-           %(receipt_no)s::varchar, %(now)s::timestamptz, 'guest'
+           %(receipt_no)s::varchar, %(now)s::timestamptz, %(role)s
     FROM ids, room, person
     RETURNING id
 ),
@@ -122,10 +118,7 @@ alert AS (
     INSERT INTO police_alerts (watch_entry_id, stay_id, commune_code, state, created_at)
     SELECT w.id, stay.id, %(commune_code)s::varchar, 'new', %(now)s::timestamptz
     FROM stay, person, watch_entries w
-    WHERE w.doc_number IN (upper(person.doc_number), upper(person.old_id_number)) AND w.active
-      AND (w.commune_code = %(commune_code)s::varchar
-           OR w.commune_code IS NULL
-              AND w.province_code = (SELECT province_code FROM communes WHERE code = %(commune_code)s::varchar))
+    WHERE w.doc_number IN (upper(person.doc_number), upper(person.old_id_number)) AND {scope}
     RETURNING id
 )
 SELECT stay.id, elsewhere.warnings::text
@@ -135,12 +128,13 @@ FROM stay, elsewhere
 # As the ORM, a person's updated_at changes only when a value really does (the CASE above). The statements are
 # sent on one line: psycopg caches its parse of statements up to 4,096 characters, and parsing this one again
 # for every filing cost a fifth of the filing's Python time.
-WRITE_SQL = " ".join(_WRITE.format(claim=_CLAIM, after_claim=" LEFT JOIN claim ON true").split())
-WRITE_SQL_NO_KEY = " ".join(_WRITE.format(claim="", after_claim="").split())
+_SCOPE = SCOPE.format(commune="%(commune_code)s::varchar")
+WRITE_SQL = " ".join(_WRITE.format(claim=_CLAIM, after_claim=" LEFT JOIN claim ON true", scope=_SCOPE).split())
+WRITE_SQL_NO_KEY = " ".join(_WRITE.format(claim="", after_claim="", scope=_SCOPE).split())
 
 
 def applies(dialect: str, data: CheckInInput) -> bool:
-    """PostgreSQL, one guest, filed now: everything else goes through the ORM."""
+    """PostgreSQL, one guest, filed now: every other plan goes to the set-based writer."""
     return dialect == "postgresql" and len(data.guests) == 1 and data.file_now
 
 
@@ -148,64 +142,68 @@ def file_one(
     conn: RawConnection,
     data: CheckInInput,
     *,
-    establishment_id: int,
-    commune_code: str,
-    room_name: str,
+    place: Place,
     claim: Claim | None,
     actor: Actor,
     now: datetime,
 ) -> str | None:
-    """File `data` (one guest) and return the JSON answer; None: nothing was stored, take the ORM path."""
-    errors = ValidationError()
-    validate_check_in(data, now, errors)
-    if errors:
+    """Plan `data` (one guest) with the core's rules and write it; the JSON answer, or None: nothing was stored,
+    write it with the set-based writer instead."""
+    filing = Filing(place, actor=actor, now=now, source=Source.API, optimistic=True)
+    try:
+        filing.arrive(data)
+    except ValidationError:
         return None
-    guest = data.guests[0]
-    deadline = deadline_for(data.arrived_at)
-    receipt_no = new_receipt_no(now)
-    room = room_name or None
+    return write_one(conn, filing.plan, claim=claim)
+
+
+def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | None:
+    if len(plan.stays) != 1 or plan.warnings or len(plan.events) != 1 or not plan.filed:
+        return None
+    [person] = plan.people
+    [stay] = plan.stays
+    [event] = plan.events
     payload = {
         "stays": [
             stay_payload(
                 id=STAY_ID,
-                status=StayStatus.IN_HOUSE,
-                notice_state=notice_state(deadline, now, now),
-                receipt_no=receipt_no,
+                status=stay.status,
+                notice_state=notice_state(stay.deadline_at, stay.filed_at, plan.now),
+                receipt_no=stay.receipt_no,
                 head_id=None,
-                room=room,
-                reason=data.reason,
-                arrived_at=data.arrived_at,
-                expected_departure=data.expected_departure,
+                room=stay.room_name,
+                reason=stay.reason,
+                arrived_at=stay.arrived_at,
+                expected_departure=stay.expected_departure,
                 departed_at=None,
-                deadline_at=deadline,
-                filed_at=now,
-                person=person_payload(
-                    guest.full_name, guest.doc_type, guest.doc_number, guest.nationality, guest.birth_date
-                ),
+                deadline_at=stay.deadline_at,
+                filed_at=stay.filed_at,
+                person=person_payload(person.full_name, *person.key, person.values["birth_date"]),
             )
         ],
         "warnings": WARNINGS,
     }
     answer_head, _, rest = json.dumps(payload, ensure_ascii=False).partition(json.dumps(STAY_ID))
     answer_middle, _, answer_tail = rest.partition(json.dumps(WARNINGS))
-    params = person_params(guest) | {
-        "now": now,
-        "establishment_id": establishment_id,
-        "commune_code": commune_code,
-        "room": room,
+    params = person_params(person) | {
+        "now": plan.now,
+        "establishment_id": plan.establishment_id,
+        "commune_code": plan.commune_code,
+        "room": stay.room_name,
         "warning": None,  # translated only when needed, below
-        "status": StayStatus.IN_HOUSE.value,
-        "source": Source.API.value,
-        "reason": data.reason,
-        "arrived_at": data.arrived_at,
-        "expected_departure": data.expected_departure,
-        "deadline_at": deadline,
-        "receipt_no": receipt_no,
-        "kind": EventKind.CHECK_IN.value,
-        "actor": actor.label,
-        "user_id": actor.user_id,
-        "token_id": actor.token_id,
-        "event_data": json.dumps(period_data(data.arrived_at, data.expected_departure, room)),
+        "status": stay.status,
+        "source": stay.source,
+        "role": stay.role,
+        "reason": stay.reason,
+        "arrived_at": stay.arrived_at,
+        "expected_departure": stay.expected_departure,
+        "deadline_at": stay.deadline_at,
+        "receipt_no": stay.receipt_no,
+        "kind": event.kind,
+        "actor": event.actor,
+        "user_id": event.user_id,
+        "token_id": event.token_id,
+        "event_data": json.dumps(event.data),
     }
     if claim is not None:
         params |= {"scope": claim.scope, "key": claim.key, "request_hash": claim.request_hash}
@@ -215,9 +213,9 @@ def file_one(
         row = conn.fetch_one(sql, params)
         if row is None:
             # Nothing written: the guest is in house elsewhere (the warning needs its text), or the room is wrong.
-            row = conn.fetch_one(sql, params | {"warning": warning_format(guest.full_name)})
+            row = conn.fetch_one(sql, params | {"warning": warning_format(person.full_name)})
     except psycopg.errors.UniqueViolation:
-        return None  # the key is known, the guest is in house here, or a race: the ORM path answers
+        return None  # the key is known, the guest is in house here, or a race: the set-based writer answers
     if row is None:
         return None  # no such room here: nothing was written
     stay_id, warnings = row[0], row[1]
@@ -230,17 +228,18 @@ def warning_format(name: str) -> str:
     return message.replace("\x01", name.replace("%", "%%")).replace("\x02", "%s")
 
 
-def person_params(guest: PersonInput) -> dict[str, Any]:
-    """What `record_person` writes of a person: the optional fields only when given."""
-    return {
-        "doc_type": guest.doc_type,
-        "doc_number": guest.doc_number,
-        "nationality": guest.nationality,
-        "full_name": guest.full_name,
-        "birth_date": guest.birth_date,
-        "sex": guest.sex,
-        "address": guest.address or None,
-        "old_id_number": guest.old_id_number or None,
-        "id_issue_date": guest.id_issue_date or None,
-        "card_extra": json.dumps(guest.card_extra) if guest.card_extra else None,
+def person_params(person: PersonRow) -> dict[str, Any]:
+    """What `Filing.person` sets of a person: the optional fields only when given."""
+    values = person.values
+    params = {
+        "doc_type": person.key[0],
+        "doc_number": person.key[1],
+        "nationality": person.key[2],
+        "full_name": values["full_name"],
+        "birth_date": values["birth_date"],
+        "sex": values["sex"],
     }
+    for name in PERSON_OPTIONAL:
+        params[name] = values.get(name) or None
+    params["card_extra"] = json.dumps(params["card_extra"]) if params["card_extra"] else None
+    return params

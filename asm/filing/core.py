@@ -1,0 +1,584 @@
+"""The filing core: the rules of every write to a stay, for every channel. Flush-free: it only plans.
+
+A `Filing` is one unit of work at one establishment, by one actor, at one moment. A channel (desk page, kiosk,
+API, hospital events, hospital desk, CLI, demo) turns its input into calls on it (`arrive`, `file`,
+`check_out`, `extend`, `move`, `cancel`, and the hospital's bed rows through `link`), then calls `write()` once.
+Every rule lives here or in the pure modules it calls (asm/stays/rules.py: deadline, state, long stays;
+asm/people/services.validate_person: a person's fields); the writers (asm/filing/writer.py, asm/filing/sql.py)
+only write what the plan says, and the police watch list is matched by the writer for every stay the plan files.
+
+What the rules need to know of the database (who is already in house here or elsewhere, a person's stored row,
+a room) is read by `Knowledge` in one query per kind for a whole batch (`prefetch`), and kept up to date in
+memory as the plan grows, so a batch of a thousand hospital events reads it once. With `optimistic=True` (the
+PostgreSQL one-statement path) nothing is read: the statement itself checks the room, looks for open stays and
+inserts or updates the person, and refuses (nothing written) anything but the plain success.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from asm.clock import aware, local_today, to_local
+from asm.common import Actor, ValidationError
+from asm.establishments.models import Establishment, Room
+from asm.extensions import db
+from asm.filing.plan import (
+    PERSON_ALWAYS,
+    PERSON_OPTIONAL,
+    EventRow,
+    Key,
+    LinkedRow,
+    PersonRow,
+    Plan,
+    StayRow,
+    Warning,
+)
+from asm.people.models import DocType, Person
+from asm.people.services import PersonInput, validate_person
+from asm.stays.models import OPEN_STATUSES, EventKind, Stay, StayStatus
+from asm.stays.rules import is_long_stay, notification_deadline, parse_hhmm
+
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
+FUTURE_TOLERANCE = timedelta(minutes=10)
+MAX_BACKDATE = timedelta(days=30)
+MAX_GROUP = 50
+NATIONALITY = re.compile(r"[A-Z]{3}")
+
+
+@dataclass
+class CheckInInput:
+    """An arrival as every channel states it: one person or a group filed under its first member."""
+
+    guests: list[PersonInput]
+    arrived_at: datetime
+    reason: str
+    room_id: int | None = None
+    expected_departure: date | None = None
+    file_now: bool = True
+    room_name: str | None = None  # the API names rooms; the pages pick them by id
+
+
+@dataclass(frozen=True)
+class Place:
+    """The establishment a filing is for: what the rules and the writers need of it."""
+
+    id: int
+    commune_code: str
+    name: str = ""
+
+    @classmethod
+    def of(cls, establishment: Establishment | Place) -> Place:
+        if isinstance(establishment, Place):
+            return establishment
+        return cls(id=establishment.id, commune_code=establishment.commune_code, name=establishment.name)
+
+
+# --- pure pieces of the rules -------------------------------------------------------------------------------
+
+
+def deadline_for(arrived_at: datetime) -> datetime:
+    return notification_deadline(
+        arrived_at,
+        evening_cutoff=parse_hhmm(current_app.config["NOTIFY_EVENING_CUTOFF"]),
+        morning_deadline=parse_hhmm(current_app.config["NOTIFY_MORNING_DEADLINE"]),
+    )
+
+
+def new_receipt_no(now: datetime) -> str:
+    bits = int.from_bytes(secrets.token_bytes(5))  # 40 random bits: 8 characters of 5 bits
+    suffix = "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(0, 40, 5))
+    return f"LT-{to_local(now):%y%m%d}-{suffix}"
+
+
+def check_arrival(arrived_at: datetime, now: datetime, errors: ValidationError, field_name: str = "arrived_at") -> None:
+    if arrived_at > now + FUTURE_TOLERANCE:
+        errors.add(field_name, _l("Giờ đến không thể ở tương lai."), "arrival_future")
+    elif arrived_at < now - MAX_BACKDATE:
+        errors.add(field_name, _l("Giờ đến quá 30 ngày trước: hãy đăng ký tạm trú."), "arrival_too_old")
+
+
+def validate_check_in(
+    data: CheckInInput, now: datetime, errors: ValidationError, *, provisional_ok: bool = False
+) -> None:
+    """The rules of an arrival that need no database: the guests, the reason, the dates. Normalises `data`.
+    `provisional_ok`: a hospital may admit a patient with no document yet (kept as a draft)."""
+    today = local_today(now)
+    if not data.guests:
+        errors.add("guests", _l("Cần ít nhất một người."), "guests_missing")
+    if len(data.guests) > MAX_GROUP:
+        errors.add("guests", _l("Một lần khai báo tối đa %(n)s người.", n=MAX_GROUP), "group_too_large")
+    seen: set[Key] = set()
+    for i, guest in enumerate(data.guests):
+        if guest.doc_type == DocType.NONE and provisional_ok:
+            validate_provisional(guest, errors, f"guests.{i}.", today, filing=data.file_now)
+        else:
+            validate_person(guest, errors, f"guests.{i}.", today)
+        key = key_of(guest)
+        if key in seen:
+            errors.add(f"guests.{i}.doc_number", _l("Người này đã có trong danh sách."), "duplicate_guest")
+        seen.add(key)
+    data.reason = " ".join((data.reason or "").split())
+    if not data.reason:
+        errors.add("reason", _l("Cần nhập lý do lưu trú."), "reason_missing")
+    check_arrival(data.arrived_at, now, errors)
+    arrival_day = to_local(data.arrived_at).date()
+    if data.expected_departure is not None and data.expected_departure < arrival_day:
+        errors.add("expected_departure", _l("Ngày dự kiến đi phải từ ngày đến trở đi."), "departure_before_arrival")
+
+
+def validate_provisional(
+    guest: PersonInput, errors: ValidationError, prefix: str, today: date, *, filing: bool
+) -> None:
+    """A person with no document yet (a hospital's patient: a child, an unconscious patient): kept as a draft,
+    filed once the document is known. The caller gives the name (or a placeholder) and the provisional number."""
+    if filing:
+        errors.add(
+            prefix + "doc_number",
+            _l("Người này chưa có giấy tờ: bổ sung giấy tờ trước khi khai báo."),
+            "identity_incomplete",
+        )
+    if guest.birth_date is None:
+        errors.add(prefix + "birth_date", _l("Cần ngày sinh (ước tính cũng được)."), "birth_date_missing")
+    elif guest.birth_date > today:
+        errors.add(prefix + "birth_date", _l("Ngày sinh không thể ở tương lai."), "birth_date_future")
+    if guest.sex not in (None, "", "M", "F"):
+        errors.add(prefix + "sex", _l("Giới tính phải là Nam hoặc Nữ."), "sex_invalid")
+    guest.sex = guest.sex or None
+    guest.nationality = (guest.nationality or "VNM").strip().upper()
+    if not NATIONALITY.fullmatch(guest.nationality):
+        errors.add(prefix + "nationality", _l("Quốc tịch là mã 3 chữ cái, ví dụ VNM."), "nationality_invalid")
+
+
+def key_of(person: PersonInput) -> Key:
+    return (person.doc_type, person.doc_number, person.nationality)
+
+
+def elsewhere_warning(name: str, place: str) -> str:
+    return str(_l("%(name)s cũng đang lưu trú tại %(place)s.", name=name, place=place))
+
+
+def long_stay_warning(name: str) -> str:
+    return str(_l("%(name)s dự kiến ở từ 30 ngày trở lên: cần đăng ký tạm trú.", name=name))
+
+
+def period_data(arrived_at: datetime, expected_departure: date | None, room: str | None) -> dict[str, Any]:
+    """What a check-in or filing event records of the stay's period."""
+    return {
+        "arrived_at": arrived_at.isoformat(),
+        "expected_departure": expected_departure.isoformat() if expected_departure else None,
+        "room": room,
+    }
+
+
+def person_values(guest: PersonInput) -> dict[str, Any]:
+    """The columns a confirmed identity sets: the name, birth date and sex always, the rest only when given."""
+    values: dict[str, Any] = {"full_name": guest.full_name, "birth_date": guest.birth_date, "sex": guest.sex}
+    for name in PERSON_OPTIONAL:
+        value = getattr(guest, name)
+        if value:
+            values[name] = value
+    return values
+
+
+# --- what the rules know of the database --------------------------------------------------------------------
+
+PERSON_COLUMNS = (
+    Person.id,
+    Person.doc_type,
+    Person.doc_number,
+    Person.nationality,
+    *(getattr(Person, name) for name in PERSON_ALWAYS + PERSON_OPTIONAL),
+)
+
+
+@dataclass
+class OpenStay:
+    stay_id: int
+    establishment_id: int
+    establishment_name: str
+
+
+@dataclass
+class Knowledge:
+    """What one filing has read of the database, and what its own plan has changed since."""
+
+    place: Place
+    people: dict[Key, PersonRow] = field(default_factory=dict)
+    looked_up: set[Key] = field(default_factory=set)
+    open_stays: dict[int, list[OpenStay]] = field(default_factory=dict)  # person id -> open stays anywhere
+    open_here: set[Key] = field(default_factory=set)  # people with an open stay here (read, then planned)
+
+    def prefetch(self, keys: Iterable[Key]) -> None:
+        """Read the people with these documents, and their open stays, in two queries."""
+        wanted = {k for k in keys if k not in self.looked_up}
+        if not wanted:
+            return
+        self.looked_up |= wanted
+        numbers = sorted({k[1] for k in wanted})
+        found: dict[int, Key] = {}
+        for chunk in chunks(numbers, 500):
+            for row in db.session.execute(select(*PERSON_COLUMNS).where(Person.doc_number.in_(chunk))):
+                key = (row.doc_type, row.doc_number, row.nationality)
+                if key not in wanted or key in self.people:
+                    continue
+                values = {name: getattr(row, name) for name in PERSON_ALWAYS + PERSON_OPTIONAL}
+                self.people[key] = PersonRow(key=key, values=values, id=row.id)
+                found[row.id] = key
+        for chunk in chunks(sorted(found), 500):
+            query = (
+                select(Stay.id, Stay.person_id, Stay.establishment_id, Establishment.name)
+                .join(Establishment, Establishment.id == Stay.establishment_id)
+                .where(Stay.person_id.in_(chunk), Stay.status.in_(OPEN_STATUSES))
+                .order_by(Stay.id)
+            )
+            for row in db.session.execute(query):
+                self.open_stays.setdefault(row.person_id, []).append(OpenStay(row.id, row.establishment_id, row.name))
+                if row.establishment_id == self.place.id:
+                    self.open_here.add(found[row.person_id])
+
+
+def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- the unit of work ---------------------------------------------------------------------------------------
+
+
+class Filing:
+    """One unit of work: rules applied in memory to a plan, written once by `write()`."""
+
+    def __init__(
+        self,
+        establishment: Establishment | Place,
+        *,
+        actor: Actor,
+        now: datetime,
+        source: str,
+        optimistic: bool = False,
+    ) -> None:
+        self.place = Place.of(establishment)
+        self.actor = actor
+        self.now = now
+        self.source = source
+        self.optimistic = optimistic
+        self.plan = Plan(establishment_id=self.place.id, commune_code=self.place.commune_code, now=now)
+        self.known = Knowledge(self.place)
+        self.orm_stays: dict[int, Stay] = {}  # ORM objects the plan changes: refreshed after the write
+
+    # -- people
+
+    def prefetch(self, guests: Iterable[PersonInput]) -> None:
+        if not self.optimistic:
+            self.known.prefetch(key_of(g) for g in guests)
+
+    def person(self, guest: PersonInput) -> PersonRow:
+        """The plan's row for this (validated) person: new, brought up to date, or kept as it is."""
+        key = key_of(guest)
+        values = person_values(guest)
+        if self.optimistic:  # the statement inserts or updates (the same columns, see asm/filing/sql.py)
+            row = PersonRow(key=key, values=values)
+            self.plan.people.append(row)
+            return row
+        self.known.prefetch([key])
+        row = self.known.people.get(key)
+        if row is None:
+            row = PersonRow(key=key, values=dict.fromkeys(PERSON_OPTIONAL) | values, new=True)
+            self.known.people[key] = row
+            self.plan.people.append(row)
+            return row
+        changes = {name: value for name, value in values.items() if row.values.get(name) != value}
+        if changes:
+            row.values.update(changes)
+            if not row.new:
+                if not row.changes:
+                    self.plan.people.append(row)
+                row.changes.update(changes)
+        return row
+
+    # -- arrivals
+
+    def arrive(
+        self,
+        data: CheckInInput,
+        *,
+        role: str = "guest",
+        event_data: dict[str, Any] | None = None,
+        room: tuple[int, str] | None = None,
+    ) -> list[StayRow]:
+        """Record the arrival of one person or a group under its first member, filed now unless told not to.
+
+        Raises ValidationError (nothing planned) for bad input, an unknown room or a guest already in house here.
+        `room`: (id, name) of a room the channel has already checked (a hospital's bed is in one).
+        """
+        errors = ValidationError()
+        validate_check_in(data, self.now, errors, provisional_ok=role == "patient")
+        room_id, room_name = room if room is not None else self.room(data, errors)
+        if errors:
+            raise errors
+        self.prefetch(data.guests)
+        people = [self.person(g) for g in data.guests]
+        for i, person in enumerate(people):
+            if person.key in self.known.open_here:
+                errors.add(
+                    f"guests.{i}.doc_number",
+                    _l("%(name)s đang lưu trú tại cơ sở này.", name=person.full_name),
+                    "already_in_house",
+                )
+        if errors:
+            raise errors
+
+        deadline = deadline_for(data.arrived_at)
+        stays: list[StayRow] = []
+        for person in people:
+            self.known.open_here.add(person.key)
+            for other in self.known.open_stays.get(person.id or 0, []):
+                if other.establishment_id != self.place.id:
+                    self.warn("in_house_elsewhere", elsewhere_warning(person.full_name, other.establishment_name))
+            if is_long_stay(
+                data.arrived_at,
+                until=data.arrived_at,
+                expected_departure=data.expected_departure,
+                limit_days=current_app.config["LONG_STAY_DAYS"],
+            ):
+                self.warn("long_stay", long_stay_warning(person.full_name))
+            stay = StayRow(
+                establishment_id=self.place.id,
+                person=person,
+                person_id=person.id,
+                room_id=room_id,
+                room_name=room_name,
+                head=stays[0] if stays else None,
+                status=StayStatus.IN_HOUSE if data.file_now else StayStatus.DRAFT,
+                source=self.source,
+                reason=data.reason,
+                arrived_at=data.arrived_at,
+                expected_departure=data.expected_departure,
+                deadline_at=deadline,
+                filed_at=self.now if data.file_now else None,
+                created_at=self.now,
+                role=role,
+                new=True,
+                person_name=person.full_name,
+                numbers=person.numbers,
+                provisional=person.key[0] == DocType.NONE,
+                key=person.key,
+            )
+            self.plan.stays.append(stay)
+            stays.append(stay)
+            kind = EventKind.CHECK_IN if data.file_now else EventKind.DRAFT
+            period = period_data(data.arrived_at, data.expected_departure, room_name)
+            event = self.record(stay, kind, period | (event_data or {}), receipt=data.file_now)
+            stay.receipt_no = event.receipt_no
+            if data.file_now:
+                self.plan.filed.append(stay)
+        return stays
+
+    def room(self, data: CheckInInput, errors: ValidationError) -> tuple[int | None, str | None]:
+        """The room asked for, by id (pages) or name (API): an active room of this establishment."""
+        if data.room_id is None and not data.room_name:
+            return None, None
+        if self.optimistic:  # the statement checks it
+            return None, data.room_name
+        query = select(Room.id, Room.name).where(Room.establishment_id == self.place.id, Room.active)
+        if data.room_id is not None:
+            query = query.where(Room.id == data.room_id)
+        else:
+            query = query.where(Room.name == data.room_name)
+        row = db.session.execute(query).first()
+        if row is None:
+            errors.add(
+                "room" if data.room_id is None else "room_id", _l("Phòng không thuộc cơ sở này."), "room_invalid"
+            )
+            return None, None
+        return row.id, row.name
+
+    # -- the lifecycle of a stay already planned or stored
+
+    def existing(self, stay: Stay) -> StayRow:
+        """The plan's view of a stored stay (an ORM object), refreshed from the database after the write."""
+        self.orm_stays[stay.id] = stay
+        person = stay.person
+        row = StayRow(
+            id=stay.id,
+            establishment_id=stay.establishment_id,
+            person_id=stay.person_id,
+            status=stay.status,
+            source=stay.source,
+            reason=stay.reason,
+            arrived_at=aware(stay.arrived_at),
+            deadline_at=aware(stay.deadline_at),
+            role=stay.role,
+            room_id=stay.room_id,
+            room_name=stay.room.name if stay.room is not None else None,
+            head_id=stay.head_id,
+            expected_departure=stay.expected_departure,
+            departed_at=aware(stay.departed_at) if stay.departed_at else None,
+            filed_at=aware(stay.filed_at) if stay.filed_at else None,
+            receipt_no=stay.receipt_no,
+            cancel_reason=stay.cancel_reason,
+            person_name=person.full_name,
+            numbers=[n.upper() for n in (person.doc_number, person.old_id_number) if n],
+            provisional=person.doc_type == DocType.NONE,
+            key=(person.doc_type, person.doc_number, person.nationality),
+        )
+        return row
+
+    def identify(self, stay: StayRow, guest: PersonInput, *, prefix: str = "patient.") -> PersonRow:
+        """A stay recorded with no document (a hospital's provisional patient) takes the person now identified."""
+        if not stay.provisional or stay.status != StayStatus.DRAFT:
+            raise ValidationError({"stay": [str(_l("Người bệnh này đã có giấy tờ."))]}, {"stay": "identity_complete"})
+        errors = ValidationError()
+        validate_person(guest, errors, prefix, local_today(self.now))
+        if errors:
+            raise errors
+        self.prefetch([guest])
+        person = self.person(guest)
+        if person.key in self.known.open_here:
+            raise ValidationError(
+                {prefix + "doc_number": [str(_l("%(name)s đang lưu trú tại cơ sở này.", name=person.full_name))]},
+                {prefix + "doc_number": "already_in_house"},
+            )
+        self.touch(stay)
+        stay.set(person_id=person.id)  # the writer takes the id of a person it inserts
+        stay.person, stay.key, stay.numbers, stay.provisional = person, person.key, person.numbers, False
+        stay.person_name = person.full_name
+        self.known.open_here.add(person.key)
+        return person
+
+    def file(self, stay: StayRow) -> EventRow:
+        """File the notification of a stay recorded as a draft. Late if past its deadline."""
+        if stay.status != StayStatus.DRAFT:
+            raise ValidationError({"stay": [str(_l("Lưu trú này đã được khai báo."))]}, {"stay": "already_filed"})
+        if stay.provisional:  # a hospital's patient with no document yet: completed first (asm/hospital)
+            raise ValidationError(
+                {"stay": [str(_l("Người này chưa có giấy tờ: bổ sung giấy tờ trước khi khai báo."))]},
+                {"stay": "identity_incomplete"},
+            )
+        self.touch(stay)
+        stay.set(status=StayStatus.IN_HOUSE, filed_at=self.now)
+        event = self.record(stay, EventKind.FILE, period_data(stay.arrived_at, stay.expected_departure, stay.room_name))
+        stay.set(receipt_no=event.receipt_no)
+        self.plan.filed.append(stay)
+        return event
+
+    def check_out(self, stay: StayRow, *, at: datetime, field_name: str = "departed_at") -> EventRow:
+        require_filed_open(stay)
+        errors = ValidationError()
+        if at < stay.arrived_at:
+            errors.add(field_name, _l("Giờ đi không thể trước giờ đến."), "departure_before_arrival")
+        if at > self.now + FUTURE_TOLERANCE:
+            errors.add(field_name, _l("Giờ đi không thể ở tương lai."), "departure_future")
+        if errors:
+            raise errors
+        self.touch(stay)
+        stay.set(status=StayStatus.CHECKED_OUT, departed_at=at)
+        self.closed(stay)
+        return self.record(stay, EventKind.CHECK_OUT, {"departed_at": at.isoformat()})
+
+    def extend(self, stay: StayRow, *, until: date) -> EventRow:
+        require_filed_open(stay)
+        if until < max(local_today(self.now), to_local(stay.arrived_at).date()):
+            raise ValidationError(
+                {"expected_departure": [str(_l("Ngày gia hạn phải từ hôm nay trở đi."))]},
+                {"expected_departure": "extend_in_past"},
+            )
+        before = stay.expected_departure
+        self.touch(stay)
+        stay.set(expected_departure=until)
+        data = {"from": before.isoformat() if before else None, "to": until.isoformat()}
+        return self.record(stay, EventKind.EXTEND, data)
+
+    def move(self, stay: StayRow, *, room_id: int) -> EventRow:
+        """Another room of this establishment (a hospital moves patients between beds: asm/hospital/filing.py)."""
+        require_filed_open(stay)
+        errors = ValidationError()
+        new_id, new_name = self.room(CheckInInput(guests=[], arrived_at=self.now, reason="", room_id=room_id), errors)
+        if new_id is not None and new_id == stay.room_id:
+            errors.add("room_id", _l("Khách đang ở phòng này."), "same_room")
+        if errors:
+            raise errors
+        before = stay.room_name
+        self.touch(stay)
+        stay.set(room_id=new_id, room_name=new_name)
+        return self.record(stay, EventKind.MOVE, {"from": before, "to": new_name})
+
+    def cancel(self, stay: StayRow, *, reason: str) -> EventRow:
+        """Withdraw a stay filed or recorded by mistake. The notification stays in the history."""
+        if not stay.is_open:
+            raise ValidationError({"stay": [str(_l("Chỉ hủy được lưu trú đang mở."))]}, {"stay": "not_open"})
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise ValidationError({"reason": [str(_l("Cần nêu lý do hủy."))]}, {"reason": "reason_missing"})
+        was_filed = stay.filed_at is not None
+        self.touch(stay)
+        stay.set(status=StayStatus.CANCELLED, cancel_reason=reason)
+        self.closed(stay)
+        return self.record(stay, EventKind.CANCEL, {"reason": reason}, receipt=was_filed)
+
+    # -- small steps, also for the channels' own rows (asm/hospital)
+
+    def record(self, stay: StayRow, kind: str, data: dict[str, Any], *, receipt: bool = True) -> EventRow:
+        """A line of the stay's history; with a receipt number when it notifies the police."""
+        event = EventRow(
+            stay=stay,
+            kind=kind,
+            at=self.now,
+            actor=self.actor.label,
+            user_id=self.actor.user_id,
+            token_id=self.actor.token_id,
+            receipt_no=new_receipt_no(self.now) if receipt else None,
+            data=data,
+        )
+        self.plan.events.append(event)
+        return event
+
+    def link(self, table: str, values: dict[str, Any], **refs: StayRow) -> LinkedRow:
+        """Another table's row tied to stays of the plan (inserted after them)."""
+        row = LinkedRow(table=table, values=values, refs=refs)
+        self.plan.linked.append(row)
+        return row
+
+    def update(self, table: str, row_id: int, values: dict[str, Any]) -> LinkedRow:
+        row = LinkedRow(table=table, values=values, id=row_id)
+        self.plan.linked.append(row)
+        return row
+
+    def warn(self, code: str, message: str) -> None:
+        self.plan.warnings.append(Warning(code, message))
+
+    def touch(self, stay: StayRow) -> None:
+        """A stored stay takes part in the plan (once)."""
+        if not stay.new and stay not in self.plan.stays:
+            self.plan.stays.append(stay)
+
+    def closed(self, stay: StayRow) -> None:
+        if stay.key is not None:
+            self.known.open_here.discard(stay.key)
+
+    # -- writing
+
+    def write(self) -> Plan:
+        """Write the plan with the set-based writer (every channel; both databases). Flushes, never commits."""
+        from asm.filing.writer import write
+
+        write(self.plan, orm_stays=self.orm_stays)
+        return self.plan
+
+
+def require_filed_open(stay: StayRow) -> None:
+    if stay.status == StayStatus.DRAFT:
+        raise ValidationError(
+            {"stay": [str(_l("Lưu trú chưa được khai báo: hãy khai báo trước."))]}, {"stay": "not_filed"}
+        )
+    if stay.status != StayStatus.IN_HOUSE:
+        raise ValidationError({"stay": [str(_l("Khách không còn lưu trú."))]}, {"stay": "not_open"})

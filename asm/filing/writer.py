@@ -1,0 +1,147 @@
+"""The set-based writer of a plan (asm/filing/plan.py): a few statements per table, whatever the plan's size.
+
+Every channel writes through here, on SQLite and PostgreSQL: one guest at the desk or a thousand hospital events
+alike. The order follows the foreign keys: people, stays (heads before the members of their group), history,
+linked rows (bed assignments, carers, hospital events, beds), then the police watch list's alerts for every stay
+the plan files (asm/police/watch.py holds that rule). Nothing here decides anything: the rules made the plan.
+Flushes, never commits; ORM objects the plan changed are expired so that they read the new values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert, text, update
+
+from asm.extensions import db
+from asm.filing.plan import LinkedRow, Plan, StayRow
+from asm.hospital.models import Bed, BedAssignment, Carer, HospitalEvent
+from asm.people.models import Person
+from asm.police.watch import raise_alerts
+from asm.stays.models import Stay, StayEvent
+
+LINKED_MODELS: Mapping[str, Any] = {
+    "bed_assignments": BedAssignment,
+    "carers": Carer,
+    "hospital_events": HospitalEvent,
+    "beds": Bed,
+}
+
+
+def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
+    session = db.session
+    now = plan.now
+    new_people = [p for p in plan.people if p.new and p.id is None]
+    if new_people:
+        rows = [
+            {"doc_type": p.key[0], "doc_number": p.key[1], "nationality": p.key[2]}
+            | p.values
+            | {"created_at": now, "updated_at": now}
+            for p in new_people
+        ]
+        for person, pid in zip(new_people, insert_with_ids(Person, rows), strict=True):
+            person.id = pid
+    changed_people = [p for p in plan.people if not p.new and p.changes]
+    for group in grouped(changed_people, lambda p: tuple(sorted(p.changes))):
+        session.execute(
+            update(Person),
+            [{"id": p.id} | p.changes | {"updated_at": now} for p in group],
+            execution_options={"synchronize_session": False},
+        )
+        for p in group:
+            p.changes = {}
+    new_stays = [s for s in plan.stays if s.new and s.id is None]
+    heads = [s for s in new_stays if s.head is None]
+    members = [s for s in new_stays if s.head is not None]
+    for batch in (heads, members):
+        if batch:
+            for stay, sid in zip(batch, insert_with_ids(Stay, [stay_row(s) for s in batch]), strict=True):
+                stay.id = sid
+    changed_stays = [s for s in plan.stays if not s.new and s.changed - {"room_name"}]
+    for group in grouped(changed_stays, lambda s: tuple(sorted(s.changed))):
+        session.execute(
+            update(Stay), [stay_changes(s) for s in group], execution_options={"synchronize_session": False}
+        )
+    if plan.events:
+        session.execute(insert(StayEvent), [e.columns() for e in plan.events])
+    write_linked(plan.linked)
+    raise_alerts(plan)
+    session.flush()
+    for s in changed_stays:
+        s.changed = set()
+    expire(plan, orm_stays or {})
+
+
+def stay_changes(stay: StayRow) -> dict[str, Any]:
+    values = {name: getattr(stay, name) for name in stay.changed if name != "room_name"}
+    if "person_id" in stay.changed and stay.person is not None:  # a person the writer has just inserted
+        values["person_id"] = stay.person.id
+    return {"id": stay.id} | values
+
+
+def stay_row(stay: StayRow) -> dict[str, Any]:
+    row = stay.columns()
+    del row["id"]
+    return row
+
+
+def write_linked(rows: list[LinkedRow]) -> None:
+    """Inserts in the plan's order, a statement per table; then updates, the last value of a row winning."""
+    inserts = [r for r in rows if r.id is None]
+    for group in grouped(inserts, lambda r: (r.table, tuple(sorted(r.columns())))):
+        db.session.execute(insert(LINKED_MODELS[group[0].table]), [r.columns() for r in group])
+    merged: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in rows:
+        if r.id is not None:
+            merged.setdefault((r.table, r.id), {}).update(r.values)
+    updates = [(table, row_id, values) for (table, row_id), values in merged.items()]
+    for group in grouped(updates, lambda u: (u[0], tuple(sorted(u[2])))):
+        db.session.execute(
+            update(LINKED_MODELS[group[0][0]]),
+            [{"id": row_id} | values for _table, row_id, values in group],
+            execution_options={"synchronize_session": False},
+        )
+
+
+def grouped(items: list[Any], key: Any) -> list[list[Any]]:
+    """Items with the same key together, groups in the order of their first item (one statement each)."""
+    groups: dict[Any, list[Any]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return list(groups.values())
+
+
+def insert_with_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows and return their new ids, in order. PostgreSQL: the ids are drawn from the table's sequence
+    first, so the rows go as one pipelined executemany of a short statement (a multi-row INSERT ... RETURNING of
+    a thousand rows costs more in the driver's query parsing than in the server); elsewhere INSERT ... RETURNING."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            db.session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": model.__tablename__, "n": len(rows)},
+            )
+        )
+        db.session.execute(insert(model), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+        return ids
+    return list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+
+
+def expire(plan: Plan, orm_stays: Mapping[int, Stay]) -> None:
+    """ORM objects of rows the plan changed read the database again (the statements above bypass the ORM)."""
+    session = db.session
+    touched: list[Any] = list(orm_stays.values())
+    for person in plan.people:
+        if person.id is not None:
+            touched.append(session.identity_map.get(session.identity_key(Person, person.id)))  # type: ignore[arg-type]
+    for stay in plan.stays:
+        if stay.id is not None and stay.id not in orm_stays:
+            touched.append(session.identity_map.get(session.identity_key(Stay, stay.id)))  # type: ignore[arg-type]
+    for row in plan.linked:
+        if row.id is not None:
+            key = session.identity_key(LINKED_MODELS[row.table], row.id)  # type: ignore[arg-type]
+            touched.append(session.identity_map.get(key))
+    for obj in touched:
+        if obj is not None:
+            session.expire(obj)
