@@ -8,6 +8,7 @@ Public API (everything else is private):
 - ``parse_mrz_lines(lines, *, today=None, ocr=False) -> MrzData``: the same for lines already split.
 - ``find_mrz(text) -> tuple[str, ...] | None``: the MRZ lines in a reader's text, or None when its shape
   (line count and lengths) is not an MRZ. ``looks_like_mrz(text)`` tells an MRZ from a CCCD QR text.
+- ``position_classes(count, width, first)``: what each position may hold (letters, digits…), for an OCR.
 - ``check_digit(data) -> str``: Doc 9303's check digit (weights 7, 3, 1; ``<`` = 0, A = 10 … Z = 35).
 - ``MrzData`` (``as_dict()``), ``MrzError`` (a ``CardError``: ``code``, ``field``, ``message_vi``,
   ``message_en``), ``MrzWarning``.
@@ -18,7 +19,8 @@ longer than 9 characters, continued in the optional data), birth date, expiry, T
 the composite digit. MRV visas have no composite digit and no check on their optional data.
 
 ``parse_mrz_lines`` raises the *first* error in this order: ``mrz_empty`` / ``mrz_format`` (shape),
-``mrz_character`` (a character other than A–Z, 0–9, ``<``), ``mrz_document_code``, ``mrz_state_unknown``
+``mrz_character`` (a character other than A–Z, 0–9, ``<``), ``mrz_ocr_ambiguous`` (OCR only, see below),
+``mrz_document_code``, ``mrz_state_unknown``
 (issuing state), ``mrz_document_number_missing``, ``mrz_check_document_number``, ``mrz_check_birth_date``,
 ``mrz_birth_date_invalid``, ``mrz_sex_invalid``, ``mrz_check_expiry``, ``mrz_expiry_invalid``,
 ``mrz_expiry_before_birth``, ``mrz_state_unknown`` (nationality), ``mrz_check_optional_data``,
@@ -35,7 +37,9 @@ Decisions:
   ``1/I``, ``5/S``, ``8/B``, ``2/Z`` are corrected: letters to digits in numeric fields (dates, check
   digits), digits to letters in alphabetic codes (document code, states), and either way in the document
   number and optional data, but only where the check digits then agree, and only when exactly one
-  smallest correction makes them all agree. Names carry no check digit and are never corrected: a digit
+  correction makes them all agree; a read that agrees as it is, but would also agree with another reading
+  of its uncertain characters, is refused (``mrz_ocr_ambiguous``: ``4O9O76`` and ``409076`` share a check
+  digit). Names carry no check digit and are never corrected: a digit
   in a name is refused.
 - Names: ``<<`` separates the primary identifier (surname) from the secondary (given names); other
   fillers become spaces. Names are returned in capitals, as the MRZ prints them. A name filling its field
@@ -125,6 +129,12 @@ MRZ_MESSAGES: dict[str, tuple[str, str]] = {
     "mrz_check_expiry": (_CHECK_VI, _CHECK_EN),
     "mrz_check_optional_data": (_CHECK_VI, _CHECK_EN),
     "mrz_check_composite": (_CHECK_VI, _CHECK_EN),
+    "mrz_ocr_ambiguous": (
+        "Không phân biệt chắc được chữ và số (O/0, I/1, S/5, B/8, Z/2) ở {label}: nhiều cách đọc đều khớp chữ số "
+        "kiểm tra. Hãy chụp lại rõ hơn.",
+        "Letters and digits (O/0, I/1, S/5, B/8, Z/2) in the {label} cannot be told apart for sure: several "
+        "readings agree with the check digit. Take a sharper picture.",
+    ),
     "mrz_birth_date_invalid": (
         "Ngày sinh “{value}” trong MRZ không phải một ngày có thật (dạng năm-tháng-ngày YYMMDD).",
         "The date of birth “{value}” in the MRZ is not a real date (form YYMMDD).",
@@ -351,6 +361,36 @@ def _layout_for(lines: Sequence[str]) -> _Layout:
     return layout
 
 
+def position_classes(count: int, width: int, first: str) -> tuple[str, ...] | None:
+    """What each position of an MRZ of ``count`` lines × ``width`` may hold, for an OCR to constrain its reading.
+
+    One string per line, one letter per position: ``A`` letters or ``<``, ``N`` digits or ``<`` (dates may be
+    unknown), ``D`` digits, ``C`` a digit or ``<`` (a check digit that may be empty), ``S`` sex (M, F, X, <),
+    ``X`` anything. ``first`` is the zone's first character (``V`` tells a visa from a TD3 or TD2).
+    None when (count, width) is not an MRZ shape.
+    """
+    if (count, width) not in SHAPES:
+        return None
+    layout = _layout_for(["V" * width if first == "V" else "P" * width] * count)
+    rows = [["X"] * width for _ in range(count)]
+
+    def mark(slot: Slot | None, kind: str) -> None:
+        if slot is not None:
+            line, start, end = slot
+            rows[line][start:end] = [kind] * (end - start)
+
+    for slot in (layout.code, layout.issuing, layout.names, layout.nationality):
+        mark(slot, "A")
+    for slot in (layout.birth, layout.expiry):
+        mark(slot, "N")
+    for slot in (layout.birth_cd, layout.expiry_cd, layout.composite):
+        mark(slot, "D")
+    mark(layout.number_cd, "C")
+    mark(layout.optional_cd, "C")
+    mark(layout.sex, "S")
+    return tuple("".join(row) for row in rows)
+
+
 def _doc_type(code: str) -> str:
     return {"P": "passport", "V": "visa"}.get(code[0], "id_card")
 
@@ -396,12 +436,18 @@ def looks_like_mrz(text: str) -> bool:
     return "|" not in text and FILLER in text and find_mrz(text) is not None
 
 
-def parse_mrz(text: str, *, today: date | None = None, ocr: bool = False) -> MrzData:
+def parse_mrz(
+    text: str,
+    *,
+    today: date | None = None,
+    ocr: bool = False,
+    uncertain: frozenset[tuple[int, int]] | None = None,
+) -> MrzData:
     """Find and strictly check the MRZ in a reader's (or OCR's) text; raise ``MrzError`` (order in module doc)."""
     lines = _split(text)
     if not lines:
         raise MrzError("mrz_empty")
-    return parse_mrz_lines(lines, today=today, ocr=ocr)
+    return parse_mrz_lines(lines, today=today, ocr=ocr, uncertain=uncertain)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -477,9 +523,14 @@ def _digit_ok(data: str, digit: str, *, empty_may_be_filler: bool = False) -> bo
     return digit == check_digit(data)
 
 
-def _variants(grid: _Grid, positions: list[tuple[int, int]]) -> Iterator[dict[tuple[int, int], str]]:
-    """Assignments of the ambiguous positions, fewest changes first (the read itself first)."""
-    ambiguous = [p for p in positions if grid.rows[p[0]][p[1]] in _SWAP]
+def _variants(
+    grid: _Grid, positions: list[tuple[int, int]], uncertain: frozenset[tuple[int, int]] | None = None
+) -> Iterator[dict[tuple[int, int], str]]:
+    """Assignments of the ambiguous positions, fewest changes first (the read itself first).
+
+    A position is ambiguous when it holds one of a confusable pair and, if ``uncertain`` is given, is in it.
+    """
+    ambiguous = [p for p in positions if grid.rows[p[0]][p[1]] in _SWAP and (uncertain is None or p in uncertain)]
     if len(ambiguous) > _MAX_AMBIGUOUS:
         ambiguous = []
     for changes in range(len(ambiguous) + 1):
@@ -491,7 +542,9 @@ def _read(grid: _Grid, positions: list[tuple[int, int]], assignment: dict[tuple[
     return "".join(assignment.get(p, grid.rows[p[0]][p[1]]) for p in positions)
 
 
-def _passing(grid: _Grid, f: _Checked) -> list[dict[tuple[int, int], str]]:
+def _passing(
+    grid: _Grid, f: _Checked, uncertain: frozenset[tuple[int, int]] | None
+) -> list[dict[tuple[int, int], str]]:
     """Every assignment of a checked field under which its digit agrees; the read itself first.
 
     Only the document number and optional data may hold letters and digits both, so only their characters
@@ -505,7 +558,7 @@ def _passing(grid: _Grid, f: _Checked) -> list[dict[tuple[int, int], str]]:
         return [{}] if _digit_ok(_read(grid, f.data, {}), digit, empty_may_be_filler=may_be_filler) else []
     return [
         assignment
-        for assignment in _variants(grid, f.data)
+        for assignment in _variants(grid, f.data, uncertain)
         if _digit_ok(_read(grid, f.data, assignment), digit, empty_may_be_filler=may_be_filler)
     ]
 
@@ -513,14 +566,18 @@ def _passing(grid: _Grid, f: _Checked) -> list[dict[tuple[int, int], str]]:
 _MAX_COMBINATIONS = 20_000
 
 
-def _correct(lines: Sequence[str], layout: _Layout) -> tuple[list[str], tuple[str, ...]]:
+def _correct(
+    lines: Sequence[str], layout: _Layout, uncertain: frozenset[tuple[int, int]] | None
+) -> tuple[list[str], tuple[str, ...], str | None]:
     """The OCR correction of the module doc; returns the lines and the names of the fields it changed.
 
     Letters in numeric slots and digits in alphabetic codes are mapped outright (the other kind is never
     valid there). The document number and optional data may hold both kinds: among every way of reading
     their ambiguous characters (``0/O``…), exactly one must make all the check digits agree (its own digit,
     and the composite digit where the format has one); otherwise they stay as read, and the strict checks
-    refuse them. A read whose digits already agree is never changed.
+    refuse them. When the read itself agrees but another reading would too, the zone is ambiguous: the name
+    of the first such field is returned as the third value (``O`` and ``0`` can both keep a digit).
+    ``uncertain`` limits the ambiguous characters to those positions (an OCR that knows its confidence).
     """
     grid = _Grid(lines)
     original = _Grid(lines)
@@ -531,7 +588,8 @@ def _correct(lines: Sequence[str], layout: _Layout) -> tuple[list[str], tuple[st
     for slot in (layout.code, layout.issuing, layout.nationality):
         _map_slot(grid, slot, DIGIT_TO_LETTER)
     fields, unchecked = _checked_fields(grid, layout)
-    options = [_passing(grid, f) for f in fields]
+    options = [_passing(grid, f, uncertain) for f in fields]
+    ambiguous = next((f.name for f, found in zip(fields, options, strict=True) if len(found) > 1), None)
 
     chosen: list[dict[tuple[int, int], str]] = []
     if layout.composite is None:
@@ -540,7 +598,7 @@ def _correct(lines: Sequence[str], layout: _Layout) -> tuple[list[str], tuple[st
         composite_positions = [p for slot in layout.composite_parts for p in grid.positions(slot)]
         line, i, _ = layout.composite
         digit = grid.rows[line][i]
-        extras = list(itertools.islice(_variants(grid, unchecked), 64))
+        extras = list(itertools.islice(_variants(grid, unchecked, uncertain), 64))
         count = len(extras)
         for found in options:
             count *= len(found)
@@ -552,10 +610,13 @@ def _correct(lines: Sequence[str], layout: _Layout) -> tuple[list[str], tuple[st
                     merged.update(part)
                 if check_digit(_read(grid, composite_positions, merged)) == digit:
                     agreeing.append(list(combo))
-                    if not merged or len(agreeing) > 1:
+                    if len(agreeing) > 1:
                         break
-            if len(agreeing) == 1 or (agreeing and not any(agreeing[0])):
+            if len(agreeing) == 1:
                 chosen = agreeing[0]
+                ambiguous = None
+            elif len(agreeing) > 1:
+                ambiguous = ambiguous or "composite"
     names = [f.name for f in fields] + ["optional_data"]
     changed: set[str] = set()
     for part, name in zip(chosen, names, strict=False):
@@ -575,7 +636,7 @@ def _correct(lines: Sequence[str], layout: _Layout) -> tuple[list[str], tuple[st
     ):
         if any(original.get(s) != grid.get(s) for s in slots):
             changed.add(name)
-    return grid.lines(), tuple(sorted(changed))
+    return grid.lines(), tuple(sorted(changed)), ambiguous
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -654,10 +715,20 @@ def _vietnamese_id(optional: str, birth: date | None, sex: str | None) -> str | 
     return optional
 
 
-def parse_mrz_lines(lines: Sequence[str], *, today: date | None = None, ocr: bool = False) -> MrzData:
+def parse_mrz_lines(
+    lines: Sequence[str],
+    *,
+    today: date | None = None,
+    ocr: bool = False,
+    uncertain: frozenset[tuple[int, int]] | None = None,
+) -> MrzData:
     """Strictly check the lines of an MRZ; raise the first ``MrzError`` (order in the module doc).
 
-    ``ocr=True`` applies the OCR correction described in the module doc before the checks.
+    ``ocr=True`` applies the OCR correction described in the module doc before the checks, and refuses
+    (``mrz_ocr_ambiguous``) a zone that more than one reading of its confusable characters would make agree.
+    ``uncertain``: the (line, position) pairs, counted from 0, whose confusable partner the OCR found
+    plausible; by default every ``0/O``, ``1/I``, ``5/S``, ``8/B``, ``2/Z`` in a document number or
+    optional data counts as uncertain.
     """
     today = today or local_today()
     lines = [line for line in lines if line]
@@ -674,8 +745,10 @@ def parse_mrz_lines(lines: Sequence[str], *, today: date | None = None, ocr: boo
     layout = _layout_for(lines)
     corrected_fields: tuple[str, ...] = ()
     if ocr:
-        lines, corrected_fields = _correct(lines, layout)
+        lines, corrected_fields, ambiguous = _correct(lines, layout, uncertain)
         layout = _layout_for(lines)
+        if ambiguous is not None:
+            raise MrzError("mrz_ocr_ambiguous", ambiguous)
     grid = _Grid(lines)
 
     code = grid.get(layout.code)
