@@ -26,7 +26,7 @@ Steps:
 4. Accept: the lines are parsed with the OCR correction; names carry no check digit, so a name whose
    characters were not clearly recognised (a small margin between the best two templates), or that goes on
    after its fillers, is refused rather than guessed. When the first zone does not read, the next candidate
-   and then the zone turned half a turn (a page held upside down) are tried.
+   and then each zone turned half a turn (a page held upside down) are tried.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ ALLOWED = {
     "X": CHARS,
 }
 PARTNER_MARGIN = 0.05  # a 0 beating O (1/I, 5/S…) by less than this is left to the check digits to settle
-CLEAR_MARGIN = 0.04  # each glyph must beat its best rival by this much correlation, or the read is refused
+CLEAR_MARGIN = 0.01  # each glyph must beat its best rival by this much correlation, or the read is refused
 _DETECT_WIDTH = 800
 _CHAR_HEIGHT = 32
 _CANVAS = (20, 26)  # template width, height in pixels
@@ -335,7 +335,7 @@ def read_mrz(image: Image.Image, *, today: date | None = None) -> MrzData:
 
     gray = np.asarray(image if image.mode == "L" else image.convert("L"))
     rects = _candidates(gray)
-    attempts = [(rect, False) for rect in rects] + [(rect, True) for rect in rects[:1]]
+    attempts = [(rect, False) for rect in rects] + [(rect, True) for rect in rects]
     for rect, upside_down in attempts:
         data = _read_zone(_cut(gray, rect, upside_down=upside_down), today)
         if data is not None:
