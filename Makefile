@@ -9,7 +9,7 @@ STAMPS := .stamps
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FLASK_APP := wsgi
 
-APT_RUN  := libzbar0 fonts-dejavu-core
+APT_RUN  := libzbar0 fonts-dejavu-core fonts-ocr-b
 APT_TEST := chromium chromium-driver chromium-l10n fonts-noto-color-emoji poppler-utils
 APT_BENCH := postgresql-contrib
 

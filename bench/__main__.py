@@ -3,6 +3,7 @@
     python -m bench                      # all of them, in this order
     python -m bench api [--help]         # stay filings/s through the JSON API vs raw INSERTs (PostgreSQL)
     python -m bench decoders [--help]    # card-QR decoders: detection, exact text, time per frame
+    python -m bench mrz [--help]         # passport MRZ from 1280x720 photos vs the QR decoder
     python -m bench hospital [--help]    # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
 
@@ -46,6 +47,15 @@ def _police(argv: list[str]) -> int:
 
 
 BENCHMARKS["police"] = _police  # police dashboards and reports over 10 million stays (PostgreSQL)
+
+
+def _mrz(argv: list[str]) -> int:
+    from bench import mrz
+
+    return mrz.main(argv)
+
+
+BENCHMARKS["mrz"] = _mrz  # passport MRZ read from 1280x720 photos, against the QR decoder
 
 
 def main(argv: list[str]) -> int:

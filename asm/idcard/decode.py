@@ -55,6 +55,13 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
         "Không tìm thấy mã QR trong ảnh. Hãy đưa mặt có mã QR của thẻ lại gần camera, giữ yên và đủ sáng.",
         "No QR code was found in the image. Hold the card's QR code closer to the camera, keep it still and well lit.",
     ),
+    "no_mrz_found": (
+        422,
+        "Không đọc được vùng đọc máy (MRZ, hai hoặc ba dòng ký tự < ở cuối trang hộ chiếu) trong ảnh. "
+        "Hãy đặt cả trang thông tin vào khung hình, giữ yên, đủ sáng và tránh loá.",
+        "No machine-readable zone (the two or three lines of < characters at the foot of the passport page) "
+        "could be read in the image. Fit the whole data page in the frame, keep it still, well lit and free of glare.",
+    ),
     "decoder_unavailable": (
         503,
         "Bộ giải mã QR “{name}” không dùng được trên máy chủ này.",

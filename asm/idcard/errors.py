@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 # The form fields an error can point at; ``None`` means the QR text as a whole.
 FIELD_LABELS: dict[str | None, tuple[str, str]] = {
@@ -146,8 +146,11 @@ class CardError(ValueError):
     """A rejected ID-card value.
 
     ``code`` is stable (for logs, tests and the UI); ``field`` names the form field, None for the whole text.
+    A subclass may bring its own ``messages`` and ``field_labels`` tables (``asm.idcard.mrz.MrzError``).
     """
 
+    messages: ClassVar[Mapping[str, tuple[str, str]]] = MESSAGES
+    field_labels: ClassVar[Mapping[str | None, tuple[str, str]]] = FIELD_LABELS
     code: str
     field: str | None
     params: Mapping[str, Param]
@@ -155,10 +158,10 @@ class CardError(ValueError):
     message_en: str
 
     def __init__(self, code: str, field: str | None = None, /, **params: Param) -> None:
-        if code not in MESSAGES:
-            raise KeyError(f"unknown CardError code {code!r}")
-        if field not in FIELD_LABELS:
-            raise KeyError(f"unknown CardError field {field!r}")
+        if code not in self.messages:
+            raise KeyError(f"unknown {type(self).__name__} code {code!r}")
+        if field not in self.field_labels:
+            raise KeyError(f"unknown {type(self).__name__} field {field!r}")
         self.code = code
         self.field = field
         self.params = dict(params)
@@ -168,9 +171,9 @@ class CardError(ValueError):
 
     def _render(self, index: int) -> str:
         values: dict[str, Any] = {name: _pick(value, index) for name, value in self.params.items()}
-        label = FIELD_LABELS[self.field][index]
+        label = self.field_labels[self.field][index]
         values.setdefault("label", label)
-        text = MESSAGES[self.code][index].format_map(values)
+        text = self.messages[self.code][index].format_map(values)
         return text[:1].upper() + text[1:]
 
     def message(self, locale: str) -> str:
@@ -179,7 +182,7 @@ class CardError(ValueError):
 
     def with_field(self, field: str | None) -> CardError:
         """The same error pointed at another form field (``document_number`` instead of ``id_number``)."""
-        return CardError(self.code, field, **self.params)
+        return type(self)(self.code, field, **self.params)
 
     def to_dict(self, locale: str) -> dict[str, str | None]:
         """JSON-ready form for an API answer."""
