@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 
 from asm.extensions import db
 from asm.filing.plan import LinkedRow, Plan, StayRow
@@ -44,11 +44,7 @@ def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
             person.id = pid
     changed_people = [p for p in plan.people if not p.new and p.changes]
     for group in grouped(changed_people, lambda p: tuple(sorted(p.changes))):
-        session.execute(
-            update(Person),
-            [{"id": p.id} | p.changes | {"updated_at": now} for p in group],
-            execution_options={"synchronize_session": False},
-        )
+        update_by_id(Person, [{"id": p.id} | p.changes | {"updated_at": now} for p in group])
         for p in group:
             p.changes = {}
     new_stays = [s for s in plan.stays if s.new and s.id is None]
@@ -64,7 +60,7 @@ def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
             update(Stay), [stay_changes(s) for s in group], execution_options={"synchronize_session": False}
         )
     if plan.events:
-        session.execute(insert(StayEvent), [e.columns() for e in plan.events])
+        session.execute(insert(StayEvent.__table__), [e.columns() for e in plan.events])
     write_linked(plan.linked)
     raise_alerts(plan)
     session.flush()
@@ -90,18 +86,14 @@ def write_linked(rows: list[LinkedRow]) -> None:
     """Inserts in the plan's order, a statement per table; then updates, the last value of a row winning."""
     inserts = [r for r in rows if r.id is None]
     for group in grouped(inserts, lambda r: (r.table, tuple(sorted(r.columns())))):
-        db.session.execute(insert(LINKED_MODELS[group[0].table]), [r.columns() for r in group])
+        db.session.execute(insert(LINKED_MODELS[group[0].table].__table__), [r.columns() for r in group])
     merged: dict[tuple[str, int], dict[str, Any]] = {}
     for r in rows:
         if r.id is not None:
             merged.setdefault((r.table, r.id), {}).update(r.values)
     updates = [(table, row_id, values) for (table, row_id), values in merged.items()]
     for group in grouped(updates, lambda u: (u[0], tuple(sorted(u[2])))):
-        db.session.execute(
-            update(LINKED_MODELS[group[0][0]]),
-            [{"id": row_id} | values for _table, row_id, values in group],
-            execution_options={"synchronize_session": False},
-        )
+        update_by_id(LINKED_MODELS[group[0][0]], [{"id": row_id} | values for _table, row_id, values in group])
 
 
 def grouped(items: list[Any], key: Any) -> list[list[Any]]:
@@ -110,6 +102,13 @@ def grouped(items: list[Any], key: Any) -> list[list[Any]]:
     for item in items:
         groups.setdefault(key(item), []).append(item)
     return list(groups.values())
+
+
+def update_by_id(model: Any, rows: list[dict[str, Any]]) -> None:
+    """One UPDATE ... WHERE id = ? sent for many rows (Core, not the ORM's bulk path: a fifth of the cost)."""
+    table = model.__table__
+    statement = update(table).where(table.c.id == bindparam("row_id"))
+    db.session.execute(statement, [{"row_id": row.pop("id")} | row for row in rows])
 
 
 def insert_with_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -123,9 +122,10 @@ def insert_with_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
                 {"table": model.__tablename__, "n": len(rows)},
             )
         )
-        db.session.execute(insert(model), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+        db.session.execute(insert(model.__table__), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
         return ids
-    return list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+    table = model.__table__
+    return list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
 
 
 def expire(plan: Plan, orm_stays: Mapping[int, Stay]) -> None:

@@ -58,4 +58,4 @@ def raise_alerts(plan: Plan) -> None:
                 }
             )
     if rows:
-        db.session.execute(insert(Alert), rows)
+        db.session.execute(insert(Alert.__table__), rows)
