@@ -69,3 +69,21 @@ def test_no_inline_translations(path: Path) -> None:
         + ". Put the Vietnamese in the catalogue (N_/_/_l, or a translations object in a pure builder: asm/i18n.py)"
         " and its English in asm/translations/en/LC_MESSAGES/messages.po."
     )
+
+
+PURE_BUILDERS = ["asm/i18n.py", "asm/exports.py", "asm/pdf/common.py", "asm/stays/pdf.py", "asm/hospital/pdf.py",
+                 "asm/police/pdf.py", "asm/police/fines.py"]  # fmt: skip
+APP_MODULES = ("flask", "flask_babel", "werkzeug", "asm.web", "asm.extensions")
+
+
+@pytest.mark.parametrize("path", PURE_BUILDERS)
+def test_the_pure_builders_import_no_flask(path: str) -> None:
+    """The PDF and export builders take their words in (a translations object): none imports Flask or the app."""
+    imported: list[str] = []
+    for node in ast.walk(ast.parse(ROOT.joinpath(path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.append(node.module)
+    app = [m for m in imported if m.startswith(APP_MODULES) or m.endswith(".models")]
+    assert imported and not app, f"{path} imports {app}"
