@@ -43,9 +43,7 @@ def csv_row(row: Iterable[Any]) -> list[Any]:
     return [neutralize(value) for value in row]
 
 
-def write_csv(
-    output: IO[str], head: Sequence[Any], rows: Iterable[Sequence[Any]], on_row: OnRow | None = None
-) -> int:
+def write_csv(output: IO[str], head: Sequence[Any], rows: Iterable[Sequence[Any]], on_row: OnRow | None = None) -> int:
     """Write the header and the rows, every cell neutralised and quoted; returns the number of rows."""
     writer = csv.writer(output, quoting=csv.QUOTE_ALL)
     writer.writerow(csv_row(head))
