@@ -6,11 +6,11 @@ stored before them (and imports) reach the exports too, so every cell is neutral
 as OWASP's "CSV Injection" page advises:
 
 - CSV: a text cell that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return (or their full-width forms,
-  which some spreadsheet locales accept as well) gets a leading single quote, and every cell is quoted, so a
-  value with the reader's list separator in it (``;`` in Vietnamese Excel) cannot start a new cell either.
-- XLSX: every text cell is written as an explicit string cell (openpyxl would make any string that starts with
-  ``=`` a formula, and ``#N/A`` an error); a formula-looking one also carries Excel's ``quotePrefix`` so that
-  editing the cell keeps it text. Its value stays as stored. Characters XML cannot carry become U+FFFD.
+  which some spreadsheet locales accept as well) gets a leading single quote, and every cell is quoted.
+- XLSX: every text is a string cell, never a formula (openpyxl would store a string that starts with ``=`` as a
+  formula, and ``#N/A`` as an error, unless told otherwise); a formula-looking one also carries Excel's
+  ``quotePrefix`` so that editing the cell keeps it text. Its value stays as stored. Characters XML cannot carry
+  become U+FFFD (openpyxl would refuse the whole file).
 
 ``write_csv`` and ``write_xlsx`` apply this to every cell, the header included; use them for every export.
 """
@@ -56,18 +56,27 @@ def write_csv(output: IO[str], head: Sequence[Any], rows: Iterable[Sequence[Any]
 
 
 def xlsx_row(sheet: Any, row: Iterable[Any]) -> list[Any]:
-    """The cells of one row of a write-only sheet: text as explicit string cells, other values as they are."""
+    """The cells of one row of a write-only sheet: text always a string cell, other values as they are.
+
+    openpyxl makes a plain text a string cell itself; only a text it would read otherwise (``=…`` a formula,
+    ``#N/A`` an error), a formula-looking one (quote prefix) or one XML cannot carry gets a cell built here.
+    """
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
     cells: list[Any] = []
     for value in row:
         if not isinstance(value, str):
             cells.append(value)
             continue
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+        formula = looks_like_formula(value)
+        illegal = ILLEGAL_CHARACTERS_RE.search(value) is not None
+        if not (formula or illegal or value in ERROR_CODES):
+            cells.append(value)
+            continue
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if illegal else value)
         cell.data_type = "s"  # never "f" (formula) or "e" (error), whatever the text starts with
-        if looks_like_formula(value):
+        if formula:
             cell.quotePrefix = True
         cells.append(cell)
     return cells
