@@ -97,9 +97,8 @@ def main(argv: list[str]) -> int:
         f"{median['group'] / median['raw']:.1f}x raw {size}-row executemany, "
         f"{median['group'] / median['raw3']:.1f}x raw {3 * size}-row executemany"
     )
-    print(
-        f"  baseline: {median['raw'] * 1000:.1f} ms for {size} raw INSERTs, {median['raw3'] * 1000:.1f} ms for {3 * size}"
-    )
+    raw, raw3 = median["raw"] * 1000, median["raw3"] * 1000
+    print(f"  baseline: {raw:.1f} ms for {size} raw INSERTs, {raw3:.1f} ms for {3 * size}")
     with app.app_context():
         from asm.extensions import db
 

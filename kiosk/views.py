@@ -36,7 +36,7 @@ from asm.people.models import mask
 from asm.people.services import PersonInput
 from asm.ratelimit import rate_limit
 from asm.web.access import kiosk_device, kiosk_device_api, public
-from asm.web.i18n import current_locale, label
+from asm.web.i18n import current_locale
 from kiosk import wedge
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", static_folder="static", static_url_path="/static")
@@ -118,7 +118,7 @@ def screen() -> str:
         "kiosk/screen.html",
         device=device,
         est=device.establishment,
-        flows=[(f.value, label(FLOW_LABELS[f])) for f in flows],
+        flows=[(f.value, _(FLOW_LABELS[f])) for f in flows],
         rooms=rooms,
         reasons=[(r, str(REASON_TEXT.get(r, r))) for r in services.HOTEL_REASONS],
         config=screen_config(device),

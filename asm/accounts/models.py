@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
 from asm.extensions import db
+from asm.i18n import N_
 from asm.types import UTCDateTime
 
 
@@ -30,12 +31,13 @@ class Role(enum.StrEnum):
         return self in (Role.OFFICER, Role.SUPERVISOR)
 
 
+# msgids of the catalogue (asm/i18n.py): translated where shown
 ROLE_LABELS = {
-    Role.ADMIN: ("Quản trị hệ thống", "Platform admin"),
-    Role.OWNER: ("Chủ cơ sở", "Establishment owner"),
-    Role.CLERK: ("Lễ tân / nhân viên", "Clerk"),
-    Role.OFFICER: ("Cán bộ Công an xã/phường", "Ward police officer"),
-    Role.SUPERVISOR: ("Cán bộ Công an tỉnh", "Province police supervisor"),
+    Role.ADMIN: N_("Quản trị hệ thống"),
+    Role.OWNER: N_("Chủ cơ sở"),
+    Role.CLERK: N_("Lễ tân / nhân viên"),
+    Role.OFFICER: N_("Cán bộ Công an xã/phường"),
+    Role.SUPERVISOR: N_("Cán bộ Công an tỉnh"),
 }
 
 memberships = Table(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
 from asm.extensions import db
+from asm.i18n import N_
 from asm.types import UTCDateTime
 
 
@@ -24,11 +25,12 @@ class KioskFlow(enum.StrEnum):
     CHECK_OUT = "check_out"
 
 
+# msgids of the catalogue (asm/i18n.py): translated where shown
 FLOW_LABELS = {
-    KioskFlow.HOTEL_CHECK_IN: ("Nhận phòng", "Hotel check-in"),
-    KioskFlow.HOSPITAL_ADMISSION: ("Nhập viện", "Hospital admission"),
-    KioskFlow.CARER: ("Người nhà chăm sóc", "Carer registration"),
-    KioskFlow.CHECK_OUT: ("Trả phòng / ra viện", "Check-out"),
+    KioskFlow.HOTEL_CHECK_IN: N_("Nhận phòng"),
+    KioskFlow.HOSPITAL_ADMISSION: N_("Nhập viện"),
+    KioskFlow.CARER: N_("Người nhà chăm sóc"),
+    KioskFlow.CHECK_OUT: N_("Trả phòng / ra viện"),
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from asm.accounts.models import memberships
 from asm.clock import utcnow
 from asm.extensions import db
+from asm.i18n import N_
 from asm.types import UTCDateTime
 
 
@@ -24,14 +25,15 @@ class EstablishmentType(enum.StrEnum):
     OTHER = "other"
 
 
+# msgids of the catalogue (asm/i18n.py): translated where shown
 TYPE_LABELS = {
-    EstablishmentType.HOTEL: ("Khách sạn", "Hotel"),
-    EstablishmentType.GUESTHOUSE: ("Nhà nghỉ", "Guesthouse"),
-    EstablishmentType.HOMESTAY: ("Homestay", "Homestay"),
-    EstablishmentType.DORMITORY: ("Ký túc xá", "Dormitory"),
-    EstablishmentType.RENTED_ROOMS: ("Nhà cho thuê trọ", "Rented rooms"),
-    EstablishmentType.HOSPITAL: ("Cơ sở khám chữa bệnh", "Hospital"),
-    EstablishmentType.OTHER: ("Khác", "Other"),
+    EstablishmentType.HOTEL: N_("Khách sạn"),
+    EstablishmentType.GUESTHOUSE: N_("Nhà nghỉ"),
+    EstablishmentType.HOMESTAY: N_("Homestay"),
+    EstablishmentType.DORMITORY: N_("Ký túc xá"),
+    EstablishmentType.RENTED_ROOMS: N_("Nhà cho thuê trọ"),
+    EstablishmentType.HOSPITAL: N_("Cơ sở khám chữa bệnh"),
+    EstablishmentType.OTHER: N_("Khác"),
 }
 
 

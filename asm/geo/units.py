@@ -14,6 +14,8 @@ from importlib.resources import files
 from types import MappingProxyType
 from typing import Final
 
+from asm.i18n import N_
+
 __all__ = [
     "COMMUNE_HEADER",
     "COMMUNE_KINDS",
@@ -32,14 +34,14 @@ COMMUNE_KINDS: Final = ("xa", "phuong", "dac_khu")
 PROVINCE_HEADER: Final = ("code", "name", "kind")
 COMMUNE_HEADER: Final = ("code", "name", "kind", "province_code")
 
-# kind -> {"vi": ..., "en": ...}
-KIND_LABELS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+# kind -> msgid of the catalogue (asm/i18n.py), translated where shown
+KIND_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "thanh_pho": MappingProxyType({"vi": "Thành phố trực thuộc trung ương", "en": "Centrally governed city"}),
-        "tinh": MappingProxyType({"vi": "Tỉnh", "en": "Province"}),
-        "xa": MappingProxyType({"vi": "Xã", "en": "Commune"}),
-        "phuong": MappingProxyType({"vi": "Phường", "en": "Ward"}),
-        "dac_khu": MappingProxyType({"vi": "Đặc khu", "en": "Special zone"}),
+        "thanh_pho": N_("Thành phố trực thuộc trung ương"),
+        "tinh": N_("Tỉnh"),
+        "xa": N_("Xã"),
+        "phuong": N_("Phường"),
+        "dac_khu": N_("Đặc khu"),
     }
 )
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
 from asm.extensions import db
+from asm.i18n import N_
 from asm.types import UTCDateTime
 
 
@@ -31,17 +32,18 @@ class BedKind(enum.StrEnum):
     SERVICE = "service"  # giường dịch vụ (paid single room)
 
 
+# msgids of the catalogue (asm/i18n.py): translated where shown
 BED_STATUS_LABELS = {
-    BedStatus.FREE: ("Trống", "Free"),
-    BedStatus.OCCUPIED: ("Có người bệnh", "Occupied"),
-    BedStatus.RESERVED: ("Đã đặt trước", "Reserved"),
-    BedStatus.CLEANING: ("Đang vệ sinh", "Cleaning"),
+    BedStatus.FREE: N_("Trống"),
+    BedStatus.OCCUPIED: N_("Có người bệnh"),
+    BedStatus.RESERVED: N_("Đã đặt trước"),
+    BedStatus.CLEANING: N_("Đang vệ sinh"),
 }
 BED_KIND_LABELS = {
-    BedKind.STANDARD: ("Thường", "Standard"),
-    BedKind.ICU: ("Hồi sức", "Intensive care"),
-    BedKind.PEDIATRIC: ("Nhi", "Paediatric"),
-    BedKind.SERVICE: ("Dịch vụ", "Private"),
+    BedKind.STANDARD: N_("Thường"),
+    BedKind.ICU: N_("Hồi sức"),
+    BedKind.PEDIATRIC: N_("Nhi"),
+    BedKind.SERVICE: N_("Dịch vụ"),
 }
 
 

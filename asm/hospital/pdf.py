@@ -16,6 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from asm.i18n import Translator
 from asm.pdf.common import (
     CONTENT_WIDTH,
     EMPTY,
@@ -28,7 +29,6 @@ from asm.pdf.common import (
     make_styles,
     markup,
     national_header,
-    normalize_locale,
 )
 from asm.pdf.fonts import BOLD
 
@@ -82,72 +82,46 @@ class CensusData:
     printed_at: datetime  # UTC-aware
 
 
-LABELS = {
-    "vi": {
-        "card_title": "THẺ NGƯỜI CHĂM SÓC NGƯỜI BỆNH",
-        "carer": "Người chăm sóc",
-        "document": "Giấy tờ",
-        "relation": "Quan hệ",
-        "patient": "Chăm sóc người bệnh",
-        "place": "Khoa / giường",
-        "valid_from": "Từ",
-        "card_note": "Xuất trình thẻ khi nhân viên yêu cầu. Trả thẻ khi thôi chăm sóc.",
-        "card_no": "Số thẻ",
-        "census_title": "DANH SÁCH NGƯỜI BỆNH VÀ NGƯỜI CHĂM SÓC",
-        "census_sub": "Khoa {ward} · Ngày {day} · {n}/{beds} giường có người bệnh trong ngày",
-        "col_bed": "Giường",
-        "col_patient": "Người bệnh",
-        "col_birth": "Ngày sinh",
-        "col_doc": "Số giấy tờ",
-        "col_period": "Nằm giường",
-        "col_carers": "Người chăm sóc",
-        "until_now": "nay",
-        "empty": "Không có người bệnh nào trong ngày.",
-        "footer_privacy": (
+def labels(translations: Translator) -> dict[str, str]:
+    """The words of the carer card and the census, from the catalogue, by key."""
+    _, pgettext = translations.gettext, translations.pgettext
+    return {
+        "card_title": _("THẺ NGƯỜI CHĂM SÓC NGƯỜI BỆNH"),
+        "carer": _("Người chăm sóc"),
+        "document": _("Giấy tờ"),
+        "relation": _("Quan hệ"),
+        "patient": _("Chăm sóc người bệnh"),
+        "place": _("Khoa / giường"),
+        "valid_from": _("Từ"),
+        "card_note": _("Xuất trình thẻ khi nhân viên yêu cầu. Trả thẻ khi thôi chăm sóc."),
+        "card_no": _("Số thẻ: %(no)s"),
+        "census_title": _("DANH SÁCH NGƯỜI BỆNH VÀ NGƯỜI CHĂM SÓC"),
+        "census_sub": _("Khoa %(ward)s · Ngày %(day)s · %(n)s/%(beds)s giường có người bệnh trong ngày"),
+        "col_bed": _("Giường"),
+        "col_patient": _("Người bệnh"),
+        "col_birth": _("Ngày sinh"),
+        "col_doc": _("Số giấy tờ"),
+        "col_period": _("Nằm giường"),
+        "col_carers": pgettext("census", "Người chăm sóc"),
+        "until_now": _("nay"),
+        "empty": _("Không có người bệnh nào trong ngày."),
+        "footer_privacy": _(
             "Tài liệu có dữ liệu cá nhân được pháp luật bảo vệ: chỉ dùng cho quản lý người bệnh và thông báo "
             "lưu trú, không sao chép hay cung cấp cho người không có thẩm quyền. Số giấy tờ được che một phần."
         ),
-        "footer_time": "Giờ Việt Nam (UTC+7); ngày dạng dd/mm/yyyy. In lúc {at}.",
-        "page": "Trang {page}",
-    },
-    "en": {
-        "card_title": "PATIENT CARER CARD",
-        "carer": "Carer",
-        "document": "Document",
-        "relation": "Relation",
-        "patient": "Caring for",
-        "place": "Ward / bed",
-        "valid_from": "From",
-        "card_note": "Show this card when staff ask. Hand it back when you stop caring.",
-        "card_no": "Card no.",
-        "census_title": "CENSUS OF PATIENTS AND CARERS",
-        "census_sub": "Ward {ward} · {day} · {n}/{beds} beds held a patient during the day",
-        "col_bed": "Bed",
-        "col_patient": "Patient",
-        "col_birth": "Date of birth",
-        "col_doc": "Document no.",
-        "col_period": "In bed",
-        "col_carers": "Carers",
-        "until_now": "now",
-        "empty": "No patient during the day.",
-        "footer_privacy": (
-            "This document holds personal data protected by law: use it only for patient management and stay "
-            "notification; do not copy it or give it to anyone not entitled to it. Document numbers are masked."
-        ),
-        "footer_time": "Vietnam time (UTC+7); dates as dd/mm/yyyy. Printed {at}.",
-        "page": "Page {page}",
-    },
-}
+        "footer_time": _("Giờ Việt Nam (UTC+7); ngày dạng dd/mm/yyyy. In lúc %(at)s."),
+        "page": _("Trang %(page)s"),
+    }
 
 
-def build_carer_card_pdf(data: CarerCardData, *, locale: str = "vi") -> bytes:
+def build_carer_card_pdf(data: CarerCardData, *, translations: Translator) -> bytes:
     """One card at the top of an A4 page, with cut lines: name, patient, bed and a QR staff scan to look it up."""
-    labels = LABELS[normalize_locale(locale)]
+    words = labels(translations)
     styles = make_styles()
     buffer = io.BytesIO()
     doc = make_document(
         buffer,
-        title=f"{labels['card_title']} {data.card_no}",
+        title=f"{words['card_title']} {data.card_no}",
         on_page=lambda canvas, doc: None,
         subject=data.carer_name,
     )
@@ -160,7 +134,7 @@ def build_carer_card_pdf(data: CarerCardData, *, locale: str = "vi") -> bytes:
 
     facts = Table(
         [
-            [Paragraph(markup(labels[key]), label), Paragraph(markup(value or EMPTY), cell)]
+            [Paragraph(markup(words[key]), label), Paragraph(markup(value or EMPTY), cell)]
             for key, value in (
                 ("document", data.document_masked),
                 ("relation", data.relation),
@@ -185,15 +159,15 @@ def build_carer_card_pdf(data: CarerCardData, *, locale: str = "vi") -> bytes:
     qr.hAlign = "CENTER"
     inner: list[Flowable] = [
         Paragraph(markup(data.hospital_name.upper()), head),
-        Paragraph(markup(labels["card_title"]), title),
+        Paragraph(markup(words["card_title"]), title),
         Spacer(1, 2 * mm),
         Paragraph(markup(data.carer_name), name),
         Spacer(1, 2 * mm),
         facts,
         Spacer(1, 1 * mm),
         qr,
-        Paragraph(markup(f"{labels['card_no']}: {data.card_no}"), small),
-        Paragraph(markup(labels["card_note"]), small),
+        Paragraph(markup(words["card_no"] % {"no": data.card_no}), small),
+        Paragraph(markup(words["card_note"]), small),
     ]
     card = Table([[inner]], colWidths=[CARD_WIDTH])
     card.setStyle(
@@ -212,17 +186,16 @@ def build_carer_card_pdf(data: CarerCardData, *, locale: str = "vi") -> bytes:
     return buffer.getvalue()
 
 
-def build_census_pdf(data: CensusData, *, locale: str = "vi") -> bytes:
+def build_census_pdf(data: CensusData, *, translations: Translator) -> bytes:
     """The ward census of a day: one row per bed held (a transfer shows as two rows), carers under the patient."""
-    lang = normalize_locale(locale)
-    labels = LABELS[lang]
+    words = labels(translations)
     styles = make_styles(table_size=8)
     buffer = io.BytesIO()
-    footer = [labels["footer_privacy"], labels["footer_time"].format(at=format_datetime(data.printed_at))]
+    footer = [words["footer_privacy"], words["footer_time"] % {"at": format_datetime(data.printed_at)}]
     doc = make_document(
         buffer,
-        title=f"{labels['census_title']} {data.ward_code} {format_date(data.day)}",
-        on_page=footer_painter(styles, footer, labels["page"]),
+        title=f"{words['census_title']} {data.ward_code} {format_date(data.day)}",
+        on_page=footer_painter(styles, footer, words["page"]),
     )
     unit = ParagraphStyle("census-unit", styles.normal, fontName=BOLD, fontSize=9.5, leading=12, alignment=TA_CENTER)
     left: list[Flowable] = [
@@ -234,23 +207,27 @@ def build_census_pdf(data: CensusData, *, locale: str = "vi") -> bytes:
     ]
     held = len({line.bed for line in data.lines})
     story: list[Flowable] = [
-        national_header(styles, locale=lang, left=left),
+        national_header(styles, translations, left=left),
         Spacer(1, 6 * mm),
-        Paragraph(markup(labels["census_title"]), styles.title),
+        Paragraph(markup(words["census_title"]), styles.title),
         Paragraph(
             markup(
-                labels["census_sub"].format(
-                    ward=f"{data.ward_code} · {data.ward_name}", day=format_date(data.day), n=held, beds=data.beds
-                )
+                words["census_sub"]
+                % {
+                    "ward": f"{data.ward_code} · {data.ward_name}",
+                    "day": format_date(data.day),
+                    "n": held,
+                    "beds": data.beds,
+                }
             ),
             styles.subtitle,
         ),
         Spacer(1, 4 * mm),
     ]
     if not data.lines:
-        story.append(Paragraph(markup(labels["empty"]), styles.normal))
+        story.append(Paragraph(markup(words["empty"]), styles.normal))
     else:
-        story.append(_census_table(data, labels, styles))
+        story.append(_census_table(data, words, styles))
     doc.build(story)
     return buffer.getvalue()
 

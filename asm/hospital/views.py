@@ -40,19 +40,19 @@ from asm.stays.models import Source, Stay
 from asm.stays.views import actor, establishment_for
 from asm.web.access import ALL_ROLES, STAFF, can_write_establishment, log_people_view, roles
 from asm.web.htmx import redirect_to, render
-from asm.web.i18n import current_locale, label
+from asm.web.i18n import request_translations
 
 bp = Blueprint("hospital", __name__, url_prefix="/benh-vien/<code>")
 
 
 @bp.app_template_filter("bed_status_label")
 def bed_status_label(status: str) -> str:
-    return label(models.BED_STATUS_LABELS[models.BedStatus(status)])
+    return _(models.BED_STATUS_LABELS[models.BedStatus(status)])
 
 
 @bp.app_template_filter("bed_kind_label")
 def bed_kind_label(kind: str) -> str:
-    return label(models.BED_KIND_LABELS[models.BedKind(kind)])
+    return _(models.BED_KIND_LABELS[models.BedKind(kind)])
 
 
 def hospital_for(code: str, *, write: bool = False) -> Establishment:
@@ -339,7 +339,7 @@ def carer_card(code: str, stay_id: int) -> Response:
         lookup_url=url_for("hospital.carer_lookup", code=est.code, token=carer.card_token, _external=True),
         card_no=f"NCS-{carer.stay_id:06d}",
     )
-    pdf = build_carer_card_pdf(data, locale=current_locale())
+    pdf = build_carer_card_pdf(data, translations=request_translations())
     return send_file(BytesIO(pdf), mimetype="application/pdf", download_name=f"the-ncs-{carer.stay_id}.pdf")
 
 
@@ -448,7 +448,7 @@ def census(code: str, ward_id: int) -> Response:
         ],
         printed_at=utcnow(),
     )
-    pdf = build_census_pdf(data, locale=current_locale())
+    pdf = build_census_pdf(data, translations=request_translations())
     return send_file(
         BytesIO(pdf), mimetype="application/pdf", download_name=f"danh-sach-{ward.code}-{day.isoformat()}.pdf"
     )

@@ -5,7 +5,7 @@ assigns itself. Sources, so nothing here is a hand-kept copy of a country list:
 
 - ISO 3166-1: the ``iso3166`` package (alpha-3 → alpha-2), whose data follows the ISO maintenance agency;
 - names: Babel's CLDR territory names (``Locale("vi").territories["DE"]`` = "Đức"), already a dependency;
-- ICAO's own codes: ``ICAO_CODES`` below, transcribed from ICAO Doc 9303 (8th edition, 2021), Part 3,
+- ICAO's own codes: ``data/icao_codes.csv``, transcribed from ICAO Doc 9303 (8th edition, 2021), Part 3,
   section 5 ("Three-letter codes"), with our Vietnamese wording. Where CLDR has a name for the same
   entity (EU, UN, Kosovo) that name is used.
 
@@ -15,65 +15,36 @@ assigns itself. Sources, so nothing here is a hand-kept copy of a country list:
 
 from __future__ import annotations
 
+import csv
 import functools
+from pathlib import Path
+from typing import NamedTuple
 
 import iso3166
 from babel import Locale
 
-# code -> (Vietnamese name, English name, CLDR territory to take both names from, or None)
-ICAO_CODES: dict[str, tuple[str, str, str | None]] = {
-    # Germany prints "D" (Doc 9303 Part 3 §5, note); normalize_state maps it to DEU.
-    "D": ("Đức", "Germany", "DE"),
-    # British nationality classes (Part 3 §5.1 b).
-    "GBD": ("Công dân Lãnh thổ Hải ngoại thuộc Anh", "British Overseas Territories Citizen", None),
-    "GBN": ("Công dân Anh (Hải ngoại)", "British National (Overseas)", None),
-    "GBO": ("Công dân Hải ngoại Anh", "British Overseas Citizen", None),
-    "GBP": ("Người được Anh bảo hộ", "British Protected Person", None),
-    "GBS": ("Thần dân Anh", "British Subject", None),
-    # Reserved by the ISO 3166 maintenance agency at ICAO's request.
-    "EUE": ("Liên minh Châu Âu", "European Union", "EU"),
-    # United Nations travel documents.
-    "UNO": ("Liên hợp quốc (tổ chức hoặc viên chức)", "United Nations Organization or one of its officials", None),
-    "UNA": (
-        "Cơ quan chuyên môn của Liên hợp quốc (hoặc viên chức)",
-        "Specialized agency of the United Nations or one of its officials",
-        None,
-    ),
-    "UNK": (
-        "Cư dân Kosovo được UNMIK cấp giấy tờ đi lại",
-        "Resident of Kosovo with a travel document issued by UNMIK",
-        None,
-    ),
-    # Other issuing authorities.
-    "XBA": ("Ngân hàng Phát triển Châu Phi", "African Development Bank", None),
-    "XIM": ("Ngân hàng Xuất nhập khẩu Châu Phi", "African Export-Import Bank", None),
-    "XCC": ("Cộng đồng Caribe (CARICOM)", "Caribbean Community (CARICOM)", None),
-    "XCE": ("Hội đồng Châu Âu", "Council of Europe", None),
-    "XCO": (
-        "Thị trường chung Đông và Nam Phi (COMESA)",
-        "Common Market for Eastern and Southern Africa (COMESA)",
-        None,
-    ),
-    "XDC": ("Cộng đồng Phát triển Nam Phi (SADC)", "Southern African Development Community", None),
-    "XEC": ("Cộng đồng Kinh tế các quốc gia Tây Phi (ECOWAS)", "Economic Community of West African States", None),
-    "XES": ("Tổ chức các quốc gia Đông Caribe (OECS)", "Organisation of Eastern Caribbean States", None),
-    "XMP": ("Nghị viện Địa Trung Hải (PAM)", "Parliamentary Assembly of the Mediterranean", None),
-    "XOM": ("Dòng tu Hiệp sĩ Malta", "Sovereign Military Order of Malta", None),
-    "XPO": (
-        "Tổ chức Cảnh sát Hình sự Quốc tế (INTERPOL)",
-        "International Criminal Police Organization (INTERPOL)",
-        None,
-    ),
-    # Persons without a defined nationality.
-    "XXA": ("Người không quốc tịch (Công ước 1954)", "Stateless person (1954 Convention)", None),
-    "XXB": ("Người tị nạn (Công ước 1951)", "Refugee (1951 Convention)", None),
-    "XXC": ("Người tị nạn (ngoài diện XXB)", "Refugee, other than under XXB", None),
-    "XXX": ("Quốc tịch không xác định", "Unspecified nationality", None),
-    # Not in Doc 9303, but printed by the Republic of Kosovo's own passports since 2008.
-    "RKS": ("Kosovo", "Kosovo", "XK"),
-    # Utopia, the imaginary state of every ICAO specimen: accepted so specimens parse, flagged as such.
-    "UTO": ("Utopia (mẫu ICAO)", "Utopia (ICAO specimen)", None),
-}
+from asm.i18n import normalize_locale
+
+
+class IcaoCode(NamedTuple):
+    name_vi: str
+    name_en: str
+    territory: str | None  # the CLDR territory to take both names from, when CLDR has the same entity
+
+
+def _load_icao_codes() -> dict[str, IcaoCode]:
+    """ICAO's own codes, data/icao_codes.csv: transcribed from ICAO Doc 9303 (8th edition, 2021), Part 3, section
+    5, with our Vietnamese wording; D (Germany, mapped to DEU), the British nationality classes, codes reserved
+    at ICAO's request, United Nations documents, other issuing authorities, persons without a defined nationality,
+    RKS (printed by Kosovo's own passports since 2008, not in Doc 9303) and UTO (ICAO's specimen state)."""
+    with (Path(__file__).parent / "data" / "icao_codes.csv").open(encoding="utf-8", newline="") as f:
+        return {
+            row["code"]: IcaoCode(row["name_vi"], row["name_en"], row["cldr_territory"] or None)
+            for row in csv.DictReader(f)
+        }
+
+
+ICAO_CODES: dict[str, IcaoCode] = _load_icao_codes()
 SPECIMEN_STATES: frozenset[str] = frozenset({"UTO"})
 # Codes meaning "no state" as a nationality: a person, not a country.
 NO_NATIONALITY: frozenset[str] = frozenset({"XXA", "XXB", "XXC", "XXX"})
@@ -116,7 +87,7 @@ def state_name(code: str, locale: str = "vi") -> str | None:
     ISO countries take CLDR's names through Babel ("KOR" → "Hàn Quốc" / "South Korea"); ICAO's own codes
     take ``ICAO_CODES``.
     """
-    language = "vi" if locale.lower().startswith("vi") else "en"
+    language = _language(locale)
     code = normalize_state(code)
     special = ICAO_CODES.get(code)
     territory = special[2] if special else _alpha2_by_alpha3().get(code)
@@ -125,5 +96,13 @@ def state_name(code: str, locale: str = "vi") -> str | None:
         if name:
             return name
     if special:
-        return special[0] if language == "vi" else special[1]
+        return str(getattr(special, f"name_{language}"))  # the CSV has a column per language
     return None
+
+
+def _language(locale: str) -> str:
+    """CLDR's language for a locale: Vietnamese for ``vi…``, English for any other."""
+    try:
+        return normalize_locale(locale)
+    except ValueError:
+        return "en"

@@ -22,51 +22,33 @@ from collections.abc import Callable, Iterator
 from ctypes import byref, c_int, c_void_p, cast, string_at
 from typing import ClassVar, Protocol, runtime_checkable
 
+from babel.numbers import format_decimal
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from asm.i18n import N_, translations
 
 ALLOWED_FORMATS: frozenset[str] = frozenset({"JPEG", "PNG", "WEBP"})
 DEFAULT_MAX_BYTES = 8_000_000
 DEFAULT_MAX_PIXELS = 12_000_000
 
-# code -> (HTTP status, Vietnamese template, English template); templates use named placeholders.
-_ERRORS: dict[str, tuple[int, str, str]] = {
-    "image_too_large_bytes": (
-        413,
-        "Tệp ảnh quá lớn ({size} MB); tối đa {limit} MB.",
-        "The image file is too large ({size} MB); the limit is {limit} MB.",
-    ),
-    "image_too_large_pixels": (
-        413,
-        "Ảnh có quá nhiều điểm ảnh; tối đa {limit} triệu điểm ảnh.",
-        "The image has too many pixels; the limit is {limit} megapixels.",
-    ),
-    "image_type_unsupported": (
-        415,
-        "Không nhận dạng được định dạng ảnh: hãy gửi ảnh JPEG, PNG hoặc WebP.",
-        "Unsupported image type: send a JPEG, PNG or WebP image.",
-    ),
-    "image_unreadable": (
-        422,
-        "Không đọc được ảnh: tệp bị hỏng hoặc không đầy đủ.",
-        "The image could not be read: the file is damaged or incomplete.",
-    ),
+# code -> (HTTP status, message): the message is a msgid of the catalogue (asm/i18n.py), named placeholders.
+_ERRORS: dict[str, tuple[int, str]] = {
+    "image_too_large_bytes": (413, N_("Tệp ảnh quá lớn (%(size)s MB); tối đa %(limit)s MB.")),
+    "image_too_large_pixels": (413, N_("Ảnh có quá nhiều điểm ảnh; tối đa %(limit)s triệu điểm ảnh.")),
+    "image_type_unsupported": (415, N_("Không nhận dạng được định dạng ảnh: hãy gửi ảnh JPEG, PNG hoặc WebP.")),
+    "image_unreadable": (422, N_("Không đọc được ảnh: tệp bị hỏng hoặc không đầy đủ.")),
     "no_code_found": (
         422,
-        "Không tìm thấy mã QR trong ảnh. Hãy đưa mặt có mã QR của thẻ lại gần camera, giữ yên và đủ sáng.",
-        "No QR code was found in the image. Hold the card's QR code closer to the camera, keep it still and well lit.",
+        N_("Không tìm thấy mã QR trong ảnh. Hãy đưa mặt có mã QR của thẻ lại gần camera, giữ yên và đủ sáng."),
     ),
     "no_mrz_found": (
         422,
-        "Không đọc được vùng đọc máy (MRZ, hai hoặc ba dòng ký tự < ở cuối trang hộ chiếu) trong ảnh. "
-        "Hãy đặt cả trang thông tin vào khung hình, giữ yên, đủ sáng và tránh loá.",
-        "No machine-readable zone (the two or three lines of < characters at the foot of the passport page) "
-        "could be read in the image. Fit the whole data page in the frame, keep it still, well lit and free of glare.",
+        N_(
+            "Không đọc được vùng đọc máy (MRZ, hai hoặc ba dòng ký tự < ở cuối trang hộ chiếu) trong ảnh. "
+            "Hãy đặt cả trang thông tin vào khung hình, giữ yên, đủ sáng và tránh loá."
+        ),
     ),
-    "decoder_unavailable": (
-        503,
-        "Bộ giải mã QR “{name}” không dùng được trên máy chủ này.",
-        "The QR decoder “{name}” is not available on this server.",
-    ),
+    "decoder_unavailable": (503, N_("Bộ giải mã QR “%(name)s” không dùng được trên máy chủ này.")),
 }
 
 # What Pillow raises on malformed or truncated input (its plugins are not consistent about it).
@@ -82,7 +64,7 @@ _PILLOW_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-Param = str | int | tuple[str, str]  # a (vi, en) pair when the wording differs, e.g. "8,5" / "8.5"
+Param = str | int | float  # a float is printed in the message's language ("8,5" / "8.5")
 
 
 class DecodeError(ValueError):
@@ -91,23 +73,31 @@ class DecodeError(ValueError):
     code: str
     http_status: int
     params: dict[str, Param]
-    message_vi: str
-    message_en: str
 
     def __init__(self, code: str, /, **params: Param) -> None:
         if code not in _ERRORS:
             raise KeyError(f"unknown DecodeError code {code!r}")
-        status, vi, en = _ERRORS[code]
         self.code = code
-        self.http_status = status
+        self.http_status = _ERRORS[code][0]
         self.params = params
-        self.message_vi = vi.format_map({k: v[0] if isinstance(v, tuple) else v for k, v in params.items()})
-        self.message_en = en.format_map({k: v[1] if isinstance(v, tuple) else v for k, v in params.items()})
-        super().__init__(f"{code}: {self.message_en}")
+        super().__init__(f"{code}: {self.message_vi}")  # Vietnamese needs no catalogue file
 
     def message(self, locale: str) -> str:
         """The message for ``vi``, ``vi_VN``…; any other locale gets English."""
-        return self.message_vi if locale.lower().startswith("vi") else self.message_en
+        lang = "vi" if locale.lower().startswith("vi") else "en"
+        values = {
+            k: format_decimal(v, format="#,##0.##", locale=lang) if isinstance(v, float) else v
+            for k, v in self.params.items()
+        }
+        return translations(lang).gettext(_ERRORS[self.code][1]) % values
+
+    @property
+    def message_vi(self) -> str:
+        return self.message("vi")
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
 
     def to_dict(self, locale: str) -> dict[str, str]:
         """JSON-ready form for an API answer."""
@@ -271,10 +261,9 @@ def to_grayscale(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def _millions(n: int) -> tuple[str, str]:
-    """``n`` in millions with up to two decimals, written for vi ("8,5") and en ("8.5")."""
-    en = f"{n / 1_000_000:.2f}".rstrip("0").rstrip(".")
-    return en.replace(".", ","), en
+def _millions(n: int) -> float:
+    """``n`` in millions, to two decimals (a message prints it as "8,5" in Vietnamese, "8.5" in English)."""
+    return round(n / 1_000_000, 2)
 
 
 def load_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:

@@ -13,8 +13,9 @@ import re
 import unicodedata
 from datetime import date
 
+from asm.i18n import N_
 from asm.idcard.codes import ABROAD_COUNTRY_CODES, is_place_code
-from asm.idcard.errors import CardError
+from asm.idcard.errors import CardError, Phrase
 
 SEXES: tuple[str, str] = ("M", "F")
 DOC_TYPES: tuple[str, ...] = ("cccd", "cmnd", "passport")
@@ -151,22 +152,16 @@ def normalize_document(
                 "document_number_format",
                 "document_number",
                 value=value,
-                rule=("CMND gồm 9 chữ số", "CMND: 9 digits"),
+                rule=Phrase(N_("CMND gồm 9 chữ số")),
             )
         return value
     if nation is None:
         raise CardError("nationality_required", "nationality")
     if nation == VIETNAM:
         if not _VN_PASSPORT.fullmatch(value):
-            rule = (
-                "hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số",
-                "a Vietnamese passport number is one letter and 7 digits",
-            )
+            rule = Phrase(N_("hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số"))
             raise CardError("document_number_format", "document_number", value=value, rule=rule)
     elif not _FOREIGN_PASSPORT.fullmatch(value):
-        rule = (
-            "số hộ chiếu gồm 5–20 chữ cái không dấu hoặc chữ số",
-            "a passport number is 5–20 letters A–Z or digits",
-        )
+        rule = Phrase(N_("số hộ chiếu gồm 5–20 chữ cái không dấu hoặc chữ số"))
         raise CardError("document_number_format", "document_number", value=value, rule=rule)
     return value

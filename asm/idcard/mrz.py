@@ -63,6 +63,7 @@ from datetime import date
 from typing import Any
 
 from asm.clock import local_today
+from asm.i18n import N_, Translator, translations
 from asm.idcard.countries import SPECIMEN_STATES, is_known_state, normalize_state, state_name
 from asm.idcard.errors import CardError, Param
 
@@ -80,109 +81,69 @@ _MAX_AMBIGUOUS = 10  # positions tried both ways in one field; beyond that only 
 
 DOC_TYPES = ("passport", "id_card", "visa")
 
-MRZ_FIELD_LABELS: dict[str | None, tuple[str, str]] = {
-    None: ("vùng đọc máy (MRZ)", "the machine-readable zone (MRZ)"),
-    "document_code": ("mã loại giấy tờ", "document code"),
-    "issuing_state": ("quốc gia cấp", "issuing state"),
-    "document_number": ("số giấy tờ", "document number"),
-    "nationality": ("quốc tịch", "nationality"),
-    "birth_date": ("ngày sinh", "date of birth"),
-    "sex": ("giới tính", "sex"),
-    "expiry": ("ngày hết hạn", "expiry date"),
-    "optional_data": ("số cá nhân (dữ liệu tuỳ chọn)", "personal number (optional data)"),
-    "composite": ("toàn bộ dòng dữ liệu", "the whole data line"),
-    "full_name": ("họ và tên", "name"),
+MRZ_FIELD_LABELS: dict[str | None, str] = {
+    None: N_("vùng đọc máy (MRZ)"),
+    "document_code": N_("mã loại giấy tờ"),
+    "issuing_state": N_("quốc gia cấp"),
+    "document_number": N_("số giấy tờ"),
+    "nationality": N_("quốc tịch"),
+    "birth_date": N_("ngày sinh"),
+    "sex": N_("giới tính"),
+    "expiry": N_("ngày hết hạn"),
+    "optional_data": N_("số cá nhân (dữ liệu tuỳ chọn)"),
+    "composite": N_("toàn bộ dòng dữ liệu"),
+    "full_name": N_("họ và tên"),
 }
 
-_CHECK_VI = (
-    "Chữ số kiểm tra của {label} không khớp (đọc được “{found}”, tính ra “{expected}”): "
+_CHECK = N_(
+    "Chữ số kiểm tra của %(label)s không khớp (đọc được “%(found)s”, tính ra “%(expected)s”): "
     "MRZ bị đọc sai hoặc giấy tờ đã bị sửa. Hãy đọc lại."
 )
-_CHECK_EN = (
-    "The check digit of the {label} does not match (read “{found}”, computed “{expected}”): "
-    "the MRZ was misread or the document was altered. Read it again."
-)
 
-MRZ_MESSAGES: dict[str, tuple[str, str]] = {
-    "mrz_empty": ("Không có nội dung MRZ (chuỗi rỗng).", "The MRZ text is empty."),
-    "mrz_format": (
-        "Không nhận ra vùng đọc máy (MRZ): cần 2 dòng 44 ký tự (hộ chiếu, thị thực), 2 dòng 36 ký tự hoặc "
-        "3 dòng 30 ký tự (thẻ căn cước); đọc được {shape}.",
-        "Not a machine-readable zone (MRZ): 2 lines of 44 characters (passports, visas), 2 lines of 36 or "
-        "3 lines of 30 (identity cards) are needed; read {shape}.",
+MRZ_MESSAGES: dict[str, str] = {
+    "mrz_empty": N_("Không có nội dung MRZ (chuỗi rỗng)."),
+    "mrz_format": N_(
+        "Không nhận ra vùng đọc máy (MRZ): cần 2 dòng 44 ký tự (hộ chiếu, thị thực), 2 dòng 36 ký "
+        "tự hoặc 3 dòng 30 ký tự (thẻ căn cước); đọc được %(shape)s."
     ),
-    "mrz_character": (
-        "Ký tự “{char}” không được phép trong MRZ (dòng {line}, vị trí {position}): chỉ có A–Z, 0–9 và <.",
-        "The character “{char}” is not allowed in an MRZ (line {line}, position {position}): only A–Z, 0–9 and < are.",
+    "mrz_character": N_(
+        "Ký tự “%(char)s” không được phép trong MRZ (dòng %(line)s, vị trí %(position)s): chỉ có A–Z, 0–9 và <."
     ),
-    "mrz_document_code": (
-        "Mã loại giấy tờ “{value}” không hợp lệ cho MRZ dạng {layout}.",
-        "The document code “{value}” is not valid for an MRZ of format {layout}.",
+    "mrz_document_code": N_("Mã loại giấy tờ “%(value)s” không hợp lệ cho MRZ dạng %(layout)s."),
+    "mrz_state_unknown": N_(
+        "%(label)s “%(value)s” không phải mã quốc gia theo ICAO (ISO 3166-1 alpha-3 hoặc mã riêng của ICAO)."
     ),
-    "mrz_state_unknown": (
-        "{label} “{value}” không phải mã quốc gia theo ICAO (ISO 3166-1 alpha-3 hoặc mã riêng của ICAO).",
-        "The {label} “{value}” is not an ICAO state code (ISO 3166-1 alpha-3 or one of ICAO's own codes).",
+    "mrz_document_number_missing": N_("MRZ không có số giấy tờ."),
+    "mrz_check_document_number": _CHECK,
+    "mrz_check_birth_date": _CHECK,
+    "mrz_check_expiry": _CHECK,
+    "mrz_check_optional_data": _CHECK,
+    "mrz_check_composite": _CHECK,
+    "mrz_ocr_ambiguous": N_(
+        "Không phân biệt chắc được chữ và số (O/0, I/1, S/5, B/8, Z/2) ở %(label)s: nhiều cách "
+        "đọc đều khớp chữ số kiểm tra. Hãy chụp lại rõ hơn."
     ),
-    "mrz_document_number_missing": ("MRZ không có số giấy tờ.", "The MRZ has no document number."),
-    "mrz_check_document_number": (_CHECK_VI, _CHECK_EN),
-    "mrz_check_birth_date": (_CHECK_VI, _CHECK_EN),
-    "mrz_check_expiry": (_CHECK_VI, _CHECK_EN),
-    "mrz_check_optional_data": (_CHECK_VI, _CHECK_EN),
-    "mrz_check_composite": (_CHECK_VI, _CHECK_EN),
-    "mrz_ocr_ambiguous": (
-        "Không phân biệt chắc được chữ và số (O/0, I/1, S/5, B/8, Z/2) ở {label}: nhiều cách đọc đều khớp chữ số "
-        "kiểm tra. Hãy chụp lại rõ hơn.",
-        "Letters and digits (O/0, I/1, S/5, B/8, Z/2) in the {label} cannot be told apart for sure: several "
-        "readings agree with the check digit. Take a sharper picture.",
+    "mrz_birth_date_invalid": N_(
+        "Ngày sinh “%(value)s” trong MRZ không phải một ngày có thật (dạng năm-tháng-ngày YYMMDD)."
     ),
-    "mrz_birth_date_invalid": (
-        "Ngày sinh “{value}” trong MRZ không phải một ngày có thật (dạng năm-tháng-ngày YYMMDD).",
-        "The date of birth “{value}” in the MRZ is not a real date (form YYMMDD).",
+    "mrz_expiry_invalid": N_(
+        "Ngày hết hạn “%(value)s” trong MRZ không phải một ngày có thật (dạng năm-tháng-ngày YYMMDD)."
     ),
-    "mrz_expiry_invalid": (
-        "Ngày hết hạn “{value}” trong MRZ không phải một ngày có thật (dạng năm-tháng-ngày YYMMDD).",
-        "The expiry date “{value}” in the MRZ is not a real date (form YYMMDD).",
-    ),
-    "mrz_expiry_before_birth": (
-        "Ngày hết hạn {value} trước ngày sinh {birth}.",
-        "The expiry date {value} is before the date of birth {birth}.",
-    ),
-    "mrz_sex_invalid": (
-        "Giới tính trong MRZ phải là M, F, X hoặc < (đọc được “{value}”).",
-        "The sex in the MRZ must be M, F, X or < (read “{value}”).",
-    ),
-    "mrz_name_missing": ("MRZ không có họ tên.", "The MRZ has no name."),
-    "mrz_name_invalid": (
-        "Họ tên trong MRZ chỉ gồm chữ A–Z và dấu < (ký tự không hợp lệ: “{char}”).",
-        "The name in the MRZ may hold only letters A–Z and < (invalid character: “{char}”).",
-    ),
+    "mrz_expiry_before_birth": N_("Ngày hết hạn %(value)s trước ngày sinh %(birth)s."),
+    "mrz_sex_invalid": N_("Giới tính trong MRZ phải là M, F, X hoặc < (đọc được “%(value)s”)."),
+    "mrz_name_missing": N_("MRZ không có họ tên."),
+    "mrz_name_invalid": N_("Họ tên trong MRZ chỉ gồm chữ A–Z và dấu < (ký tự không hợp lệ: “%(char)s”)."),
 }
 
-WARNING_MESSAGES: dict[str, tuple[str, str]] = {
-    "mrz_expired": (
-        "Giấy tờ đã hết hạn từ ngày {date}.",
-        "The document expired on {date}.",
+WARNING_MESSAGES: dict[str, str] = {
+    "mrz_expired": N_("Giấy tờ đã hết hạn từ ngày %(date)s."),
+    "mrz_birth_date_unknown": N_("MRZ không ghi đủ ngày sinh: hãy nhập ngày sinh theo trang thông tin."),
+    "mrz_expiry_unknown": N_("MRZ không ghi ngày hết hạn: hãy nhập theo trang thông tin."),
+    "mrz_name_truncated": N_(
+        "Họ tên trong MRZ có thể đã bị cắt ngắn (vùng tên đầy): hãy đối chiếu với trang thông tin."
     ),
-    "mrz_birth_date_unknown": (
-        "MRZ không ghi đủ ngày sinh: hãy nhập ngày sinh theo trang thông tin.",
-        "The MRZ does not give the full date of birth: enter it from the data page.",
-    ),
-    "mrz_expiry_unknown": (
-        "MRZ không ghi ngày hết hạn: hãy nhập theo trang thông tin.",
-        "The MRZ does not give the expiry date: enter it from the data page.",
-    ),
-    "mrz_name_truncated": (
-        "Họ tên trong MRZ có thể đã bị cắt ngắn (vùng tên đầy): hãy đối chiếu với trang thông tin.",
-        "The name in the MRZ may be truncated (its field is full): compare it with the data page.",
-    ),
-    "mrz_specimen": (
-        "Đây là giấy tờ mẫu của ICAO (quốc gia Utopia), không phải giấy tờ thật.",
-        "This is an ICAO specimen (state of Utopia), not a real document.",
-    ),
-    "mrz_ocr_corrected": (
-        "Đã sửa lỗi đọc quang học (nhầm chữ và số) ở: {fields}; các chữ số kiểm tra đều khớp.",
-        "Optical reading confusions (letters and digits) were corrected in: {fields}; every check digit agrees.",
-    ),
+    "mrz_specimen": N_("Đây là giấy tờ mẫu của ICAO (quốc gia Utopia), không phải giấy tờ thật."),
+    "mrz_ocr_corrected": N_("Đã sửa lỗi đọc quang học (nhầm chữ và số) ở: %(fields)s; các chữ số kiểm tra đều khớp."),
 }
 
 
@@ -199,20 +160,24 @@ class MrzWarning:
 
     code: str
     field: str | None = None
-    params: tuple[tuple[str, Param], ...] = ()
+    params: tuple[tuple[str, Param | tuple[str | None, ...]], ...] = ()
 
-    def _render(self, index: int) -> str:
-        values: dict[str, Any] = {k: v[index] if isinstance(v, tuple) else v for k, v in self.params}
-        values.setdefault("label", MRZ_FIELD_LABELS[self.field][index])
-        return WARNING_MESSAGES[self.code][index].format_map(values)
+    def render(self, translations: Translator) -> str:
+        """The message in the language of ``translations``; a tuple parameter is a list of field labels."""
+        _ = translations.gettext
+        values: dict[str, Any] = {
+            k: ", ".join(_(MRZ_FIELD_LABELS[f]) for f in v) if isinstance(v, tuple) else v for k, v in self.params
+        }
+        values.setdefault("label", _(MRZ_FIELD_LABELS[self.field]))
+        return _(WARNING_MESSAGES[self.code]) % values
 
     @property
     def message_vi(self) -> str:
-        return self._render(0)
+        return self.render(translations("vi"))
 
     @property
     def message_en(self) -> str:
-        return self._render(1)
+        return self.render(translations("en"))
 
     def message(self, locale: str) -> str:
         return self.message_vi if locale.lower().startswith("vi") else self.message_en
@@ -818,9 +783,7 @@ def parse_mrz_lines(
     if issuing in SPECIMEN_STATES or nationality in SPECIMEN_STATES:
         warnings.append(MrzWarning("mrz_specimen"))
     if corrected_fields:
-        labels_vi = ", ".join(MRZ_FIELD_LABELS[f][0] for f in corrected_fields)
-        labels_en = ", ".join(MRZ_FIELD_LABELS[f][1] for f in corrected_fields)
-        warnings.append(MrzWarning("mrz_ocr_corrected", None, (("fields", (labels_vi, labels_en)),)))
+        warnings.append(MrzWarning("mrz_ocr_corrected", None, (("fields", tuple(corrected_fields)),)))
 
     optional = _text(optional_text)
     return MrzData(

@@ -22,6 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, PageTemplate, Paragraph, Table, TableStyle
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
+from asm.i18n import Translator
 from asm.pdf.fonts import FAMILY, register_fonts
 
 PAGE_SIZE = A4
@@ -29,24 +30,10 @@ MARGIN = 15 * mm
 FOOTER_HEIGHT = 14 * mm  # reserved above the bottom margin for footer_painter()
 CONTENT_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
 LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
-LOCALES = ("vi", "en")
 EMPTY = "—"
-
-NATIONAL_HEADER = {
-    "vi": ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
-    "en": ("SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"),
-}
 
 
 # --- text and time -----------------------------------------------------------------------------
-
-
-def normalize_locale(locale: str) -> str:
-    """Map "vi", "vi_VN", "en-GB" to "vi" / "en"; anything else is a ValueError."""
-    short = locale.replace("-", "_").split("_", 1)[0].lower()
-    if short not in LOCALES:
-        raise ValueError(f"unsupported PDF locale {locale!r}; expected one of {', '.join(LOCALES)}")
-    return short
 
 
 def nfc(text: str) -> str:
@@ -163,14 +150,15 @@ class Rule(Flowable):
 
 
 def national_header(
-    styles: Styles, *, width: float = CONTENT_WIDTH, locale: str = "vi", left: Sequence[Flowable] = ()
+    styles: Styles, translations: Translator, *, width: float = CONTENT_WIDTH, left: Sequence[Flowable] = ()
 ) -> Table:
     """The two-column heading of Vietnamese official papers, every line centred in its column.
 
     Right: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" / "Độc lập - Tự do - Hạnh phúc" with a rule as wide as
     the motto under it. Left: whatever the caller passes (usually the issuing unit, a Rule and "Số: …").
     """
-    line1, line2 = NATIONAL_HEADER[normalize_locale(locale)]
+    _ = translations.gettext
+    line1, line2 = _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), _("Độc lập - Tự do - Hạnh phúc")
     bold = register_fonts().bold
     state = ParagraphStyle("asm-nh-state", styles.normal, fontName=bold, fontSize=10, leading=13, alignment=TA_CENTER)
     motto = ParagraphStyle("asm-nh-motto", state, fontSize=11, leading=14)
@@ -275,13 +263,13 @@ def make_document(
 def footer_painter(styles: Styles, lines: Sequence[str], page_label: str, *, pages: int = 0) -> OnPage:
     """An onPage callback: a rule, the given lines in small type, and the page label.
 
-    page_label is formatted with ``page`` and ``pages`` ("Trang {page}/{pages}"); reportlab learns the
+    page_label is formatted with ``page`` and ``pages`` ("Trang %(page)s/%(pages)s"); reportlab learns the
     page count only after a build, so a caller that wants it builds twice or knows it (one-page forms).
     """
 
     def paint(canvas: Canvas, doc: BaseDocTemplate) -> None:
         width = doc.pagesize[0] - doc.leftMargin - doc.rightMargin
-        label = page_label.format(page=canvas.getPageNumber(), pages=pages)
+        label = page_label % {"page": canvas.getPageNumber(), "pages": pages}
         text = "<br/>".join(markup(line) for line in lines)
         canvas.saveState()
         top = MARGIN + FOOTER_HEIGHT - 3 * mm

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from asm.clock import utcnow
 from asm.extensions import db
+from asm.i18n import N_
 from asm.types import UTCDateTime
 
 
@@ -20,12 +21,14 @@ class DocType(enum.StrEnum):
     NONE = "none"  # hospitals: a provisional identity (no document yet), kept as a draft until completed
 
 
+# msgids of the catalogue (asm/i18n.py): translated where shown
 DOC_LABELS = {
-    DocType.CCCD: ("CCCD/Căn cước", "ID card"),
-    DocType.CMND: ("CMND", "Old ID card"),
-    DocType.PASSPORT: ("Hộ chiếu", "Passport"),
-    DocType.NONE: ("Chưa có giấy tờ", "No document yet"),
+    DocType.CCCD: N_("CCCD/Căn cước"),
+    DocType.CMND: N_("CMND"),
+    DocType.PASSPORT: N_("Hộ chiếu"),
+    DocType.NONE: N_("Chưa có giấy tờ"),
 }
+SEX_LABELS = {"M": N_("Nam"), "F": N_("Nữ")}
 
 
 class Person(db.Model):

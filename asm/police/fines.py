@@ -19,8 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asm.i18n import N_
+
 ORGANISATION_FACTOR = 2
-LEGAL_BASIS = "Nghị định 282/2025/NĐ-CP, Điều 10"
+LEGAL_BASIS = N_("Nghị định 282/2025/NĐ-CP, Điều 10")  # a msgid: translated where printed
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from asm.i18n import Translator
 from asm.pdf.common import (
     CONTENT_WIDTH,
     EMPTY,
@@ -42,7 +43,6 @@ from asm.pdf.common import (
     markup,
     national_header,
     nfc,
-    normalize_locale,
 )
 from asm.pdf.fonts import BOLD, REGULAR, register_fonts
 from asm.police.fines import LEGAL_BASIS, Bracket, Exposure, format_vnd
@@ -154,188 +154,103 @@ class RegisterData:
 
 # --- labels ---------------------------------------------------------------------------------------------------
 
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "est_title": "BÁO CÁO TÌNH HÌNH CHẤP HÀNH THÔNG BÁO LƯU TRÚ",
-        "commune_title": "BÁO CÁO TỔNG HỢP THÔNG BÁO LƯU TRÚ TRÊN ĐỊA BÀN",
-        "register_title": "SỔ LƯU TRÚ",
-        "period": "Từ ngày {start} đến ngày {end}",
-        "area": "Địa bàn: {area}",
-        "establishment": "Cơ sở",
-        "code": "Mã cơ sở",
-        "type": "Loại hình",
-        "address": "Địa chỉ",
-        "police": "Công an quản lý",
-        "summary": "I. Tổng hợp",
-        "due": "Số thông báo phải thực hiện",
-        "on_time": "Đúng hạn",
-        "late": "Trễ hạn",
-        "missing": "Không thông báo (quá hạn)",
-        "pending": "Chưa đến hạn",
-        "share": "Tỷ lệ đúng hạn",
-        "checkouts": "Chưa báo trả phòng (quá ngày dự kiến đi)",
-        "late_list": "II. Các thông báo trễ hạn hoặc không thông báo ({n})",
-        "checkout_list": "III. Lưu trú chưa báo trả phòng ({n})",
-        "fines": "IV. Mức phạt có thể áp dụng",
-        "fines_note": (
-            "Theo {basis}: cơ sở không thông báo lưu trú bị phạt theo số người không được thông báo; "
-            "tổ chức bị phạt gấp {factor} lần. Mỗi lần thông báo (một người hoặc một nhóm khai báo cùng lúc) "
+
+def labels(translations: Translator) -> dict[str, str]:
+    """The reports' words, from the catalogue, by key."""
+    _, pgettext = translations.gettext, translations.pgettext
+    return {
+        "est_title": _("BÁO CÁO TÌNH HÌNH CHẤP HÀNH THÔNG BÁO LƯU TRÚ"),
+        "commune_title": _("BÁO CÁO TỔNG HỢP THÔNG BÁO LƯU TRÚ TRÊN ĐỊA BÀN"),
+        "register_title": _("SỔ LƯU TRÚ"),
+        "period": _("Từ ngày %(start)s đến ngày %(end)s"),
+        "area": _("Địa bàn: %(area)s"),
+        "establishment": pgettext("report", "Cơ sở"),
+        "code": _("Mã cơ sở"),
+        "type": _("Loại hình"),
+        "address": _("Địa chỉ"),
+        "police": _("Công an quản lý"),
+        "police_unit": _("Công an %(unit)s"),
+        "doc_no": _("Số: %(no)s"),
+        "legal_basis": _(LEGAL_BASIS),
+        "summary": _("I. Tổng hợp"),
+        "due": _("Số thông báo phải thực hiện"),
+        "on_time": _("Đúng hạn"),
+        "late": _("Trễ hạn"),
+        "missing": _("Không thông báo (quá hạn)"),
+        "pending": _("Chưa đến hạn"),
+        "share": _("Tỷ lệ đúng hạn"),
+        "checkouts": _("Chưa báo trả phòng (quá ngày dự kiến đi)"),
+        "late_list": _("II. Các thông báo trễ hạn hoặc không thông báo (%(n)s)"),
+        "checkout_list": _("III. Lưu trú chưa báo trả phòng (%(n)s)"),
+        "fines": _("IV. Mức phạt có thể áp dụng"),
+        "fines_note": _(
+            "Theo %(basis)s: cơ sở không thông báo lưu trú bị phạt theo số người không được thông báo; "
+            "tổ chức bị phạt gấp %(factor)s lần. Mỗi lần thông báo (một người hoặc một nhóm khai báo cùng lúc) "
             "trễ hạn hoặc không thực hiện được tính là một vi phạm; số người của vi phạm là số người trong lần đó "
             "bị trễ hoặc không thông báo. Đây là mức có thể áp dụng, không phải quyết định xử phạt."
         ),
-        "bracket": "{lo}–{hi} người",
-        "bracket_open": "từ {lo} người",
-        "violations": "Số vi phạm",
-        "guests": "Số người liên quan",
-        "individual": "Cá nhân (hộ kinh doanh)",
-        "organisation": "Tổ chức",
-        "range": "{lo} – {hi} đồng",
-        "col_no": "STT",
-        "col_name": "Họ và tên",
-        "col_doc": "Số giấy tờ",
-        "col_arrived": "Thời gian đến",
-        "col_deadline": "Hạn thông báo",
-        "col_filed": "Thời gian thông báo",
-        "col_notified": "Lúc thông báo",
-        "col_delay": "Trễ",
-        "col_expected": "Dự kiến đi",
-        "col_room": "Phòng",
-        "not_filed": "Chưa thông báo",
-        "none": "Không có.",
-        "table": "I. Tình hình theo cơ sở ({n} cơ sở)",
-        "ranking": "II. Xếp hạng: các cơ sở trễ hạn nhiều nhất",
-        "charts": "III. Biểu đồ",
-        "chart_late": "Số thông báo trễ hoặc không thông báo, theo thứ hạng cơ sở",
-        "chart_daily": "Số lượt đến mỗi ngày",
-        "silent": "Cơ sở không có thông báo nào trong kỳ ({n})",
-        "total_row": "Tổng cộng",
-        "col_due": "Phải TB",
-        "col_on_time": "Đúng hạn",
-        "col_late": "Trễ",
-        "col_missing": "Không TB",
-        "col_share": "Tỷ lệ đúng hạn",
-        "col_checkouts": "Chưa trả phòng",
-        "col_fine": "Mức phạt (cá nhân, đồng)",
-        "col_rank": "Hạng",
-        "col_bad": "Trễ + không TB",
-        "col_birth": "Ngày sinh",
-        "col_sex": "Giới tính",
-        "col_nat": "Quốc tịch",
-        "col_est": "Cơ sở",
-        "col_in": "Đến",
-        "col_out": "Đi",
-        "col_reason": "Lý do",
-        "register_total": "Tổng số: {n} lượt lưu trú.",
-        "place_date": "{place}, ngày {d:02d} tháng {m:02d} năm {y}",
-        "author_title": "NGƯỜI LẬP BÁO CÁO",
-        "chief_title": "THỦ TRƯỞNG ĐƠN VỊ",
-        "sign": "(Ký, ghi rõ họ tên)",
-        "sign_seal": "(Ký tên, đóng dấu)",
-        "generated": "Lập lúc {at}",
-        "footer_privacy": (
+        "bracket": _("%(lo)s–%(hi)s người"),
+        "bracket_open": _("từ %(lo)s người"),
+        "violations": _("Số vi phạm"),
+        "guests": _("Số người liên quan"),
+        "individual": _("Cá nhân (hộ kinh doanh)"),
+        "organisation": _("Tổ chức"),
+        "range": _("%(lo)s – %(hi)s đồng"),
+        "col_no": _("STT"),
+        "col_name": _("Họ và tên"),
+        "col_doc": _("Số giấy tờ"),
+        "col_arrived": _("Thời gian đến"),
+        "col_deadline": _("Hạn thông báo"),
+        "col_filed": _("Thời gian thông báo"),
+        "col_notified": _("Lúc thông báo"),
+        "col_delay": pgettext("delay", "Trễ"),
+        "col_expected": _("Dự kiến đi"),
+        "col_room": _("Phòng"),
+        "not_filed": _("Chưa thông báo"),
+        "none": _("Không có."),
+        "table": _("I. Tình hình theo cơ sở (%(n)s cơ sở)"),
+        "ranking": _("II. Xếp hạng: các cơ sở trễ hạn nhiều nhất"),
+        "charts": _("III. Biểu đồ"),
+        "chart_late": _("Số thông báo trễ hoặc không thông báo, theo thứ hạng cơ sở"),
+        "chart_daily": _("Số lượt đến mỗi ngày"),
+        "silent": _("Cơ sở không có thông báo nào trong kỳ (%(n)s)"),
+        "total_row": _("Tổng cộng"),
+        "col_due": _("Phải TB"),
+        "col_on_time": _("Đúng hạn"),
+        "col_late": _("Trễ"),
+        "col_missing": _("Không TB"),
+        "col_share": _("Tỷ lệ đúng hạn"),
+        "col_checkouts": _("Chưa trả phòng"),
+        "col_fine": _("Mức phạt (cá nhân, đồng)"),
+        "col_rank": _("Hạng"),
+        "col_bad": _("Trễ + không TB"),
+        "col_birth": _("Ngày sinh"),
+        "col_sex": _("Giới tính"),
+        "col_nat": _("Quốc tịch"),
+        "col_est": pgettext("report", "Cơ sở"),
+        "col_in": _("Đến"),
+        "col_out": _("Đi"),
+        "col_reason": _("Lý do"),
+        "register_total": _("Tổng số: %(n)s lượt lưu trú."),
+        "place_date": _("%(place)s, ngày %(day)s tháng %(month)s năm %(year)s"),
+        "author_title": _("NGƯỜI LẬP BÁO CÁO"),
+        "chief_title": _("THỦ TRƯỞNG ĐƠN VỊ"),
+        "sign": _("(Ký, ghi rõ họ tên)"),
+        "sign_seal": _("(Ký tên, đóng dấu)"),
+        "generated": _("Lập lúc %(at)s"),
+        "footer_privacy": _(
             "Tài liệu có dữ liệu cá nhân, được bảo vệ theo pháp luật về bảo vệ dữ liệu cá nhân: chỉ dùng cho "
             "công tác quản lý lưu trú; không sao chép hay cung cấp cho người không có thẩm quyền."
         ),
-        "footer_time": "Thời gian theo giờ Việt Nam (UTC+7), ngày dạng dd/mm/yyyy.",
-        "page": "Trang {page}/{pages}",
-        "page_only": "Trang {page}",
-        "minutes": "{m} phút",
-        "hours": "{h} giờ {m} phút",
-        "days": "{d} ngày {h} giờ",
-        "sex_M": "Nam",
-        "sex_F": "Nữ",
-    },
-    "en": {
-        "est_title": "STAY NOTIFICATION COMPLIANCE REPORT",
-        "commune_title": "STAY NOTIFICATION SUMMARY FOR THE AREA",
-        "register_title": "STAY REGISTER",
-        "period": "From {start} to {end}",
-        "area": "Area: {area}",
-        "establishment": "Establishment",
-        "code": "Code",
-        "type": "Type",
-        "address": "Address",
-        "police": "Police in charge",
-        "summary": "I. Summary",
-        "due": "Notifications due",
-        "on_time": "On time",
-        "late": "Late",
-        "missing": "Not notified (deadline passed)",
-        "pending": "Not yet due",
-        "share": "Share on time",
-        "checkouts": "No check-out reported (past expected departure)",
-        "late_list": "II. Late or missing notifications ({n})",
-        "checkout_list": "III. Stays without a reported check-out ({n})",
-        "fines": "IV. Fine exposure",
-        "fines_note": (
-            "Under {basis}: an establishment that fails to notify is fined by the number of guests not notified; "
-            "organisations pay {factor} times. Each notification (one guest, or a group filed together) that was "
-            "late or never made counts as one violation; its guests are the guests of that notification who were "
-            "late or not notified. This is the range the law allows, not a penalty decision."
-        ),
-        "bracket": "{lo}–{hi} guests",
-        "bracket_open": "{lo} guests or more",
-        "violations": "Violations",
-        "guests": "Guests concerned",
-        "individual": "Individual (household business)",
-        "organisation": "Organisation",
-        "range": "{lo} – {hi} VND",
-        "col_no": "No.",
-        "col_name": "Full name",
-        "col_doc": "Document no.",
-        "col_arrived": "Arrival",
-        "col_deadline": "Deadline",
-        "col_filed": "Notified at",
-        "col_notified": "Notified",
-        "col_delay": "Delay",
-        "col_expected": "Expected departure",
-        "col_room": "Room",
-        "not_filed": "Not notified",
-        "none": "None.",
-        "table": "I. By establishment ({n} establishments)",
-        "ranking": "II. Ranking: the establishments most often late",
-        "charts": "III. Charts",
-        "chart_late": "Late or missing notifications, by rank",
-        "chart_daily": "Arrivals per day",
-        "silent": "Establishments with no notification in the period ({n})",
-        "total_row": "Total",
-        "col_due": "Due",
-        "col_on_time": "On time",
-        "col_late": "Late",
-        "col_missing": "Missing",
-        "col_share": "Share on time",
-        "col_checkouts": "No check-out",
-        "col_fine": "Fine range (individual, VND)",
-        "col_rank": "Rank",
-        "col_bad": "Late + missing",
-        "col_birth": "Date of birth",
-        "col_sex": "Sex",
-        "col_nat": "Nationality",
-        "col_est": "Establishment",
-        "col_in": "Arrival",
-        "col_out": "Departure",
-        "col_reason": "Reason",
-        "register_total": "Total: {n} stays.",
-        "place_date": "{place}, {d:02d}/{m:02d}/{y}",
-        "author_title": "PREPARED BY",
-        "chief_title": "HEAD OF UNIT",
-        "sign": "(Signature, full name)",
-        "sign_seal": "(Signature and seal)",
-        "generated": "Generated at {at}",
-        "footer_privacy": (
-            "This document holds personal data protected by Vietnamese personal data protection law: use it only "
-            "for stay management and do not copy it or give it to anyone not entitled to it."
-        ),
-        "footer_time": "Times in Vietnam time (UTC+7); dates as dd/mm/yyyy.",
-        "page": "Page {page}/{pages}",
-        "page_only": "Page {page}",
-        "minutes": "{m} min",
-        "hours": "{h} h {m} min",
-        "days": "{d} d {h} h",
-        "sex_M": "Male",
-        "sex_F": "Female",
-    },
-}
+        "footer_time": _("Thời gian theo giờ Việt Nam (UTC+7), ngày dạng dd/mm/yyyy."),
+        "page": _("Trang %(page)s/%(pages)s"),
+        "page_only": _("Trang %(page)s"),
+        "minutes": _("%(m)s phút"),
+        "hours": _("%(h)s giờ %(m)s phút"),
+        "days": _("%(d)s ngày %(h)s giờ"),
+        "sex_M": _("Nam"),
+        "sex_F": _("Nữ"),
+    }
 
 
 # --- shared pieces ------------------------------------------------------------------------------------------
@@ -344,10 +259,10 @@ LABELS: dict[str, dict[str, str]] = {
 def format_delay(minutes: int, labels: dict[str, str]) -> str:
     minutes = max(0, minutes)
     if minutes < 60:
-        return labels["minutes"].format(m=minutes)
+        return labels["minutes"] % {"m": minutes}
     if minutes < 24 * 60:
-        return labels["hours"].format(h=minutes // 60, m=minutes % 60)
-    return labels["days"].format(d=minutes // (24 * 60), h=(minutes // 60) % 24)
+        return labels["hours"] % {"h": minutes // 60, "m": minutes % 60}
+    return labels["days"] % {"d": minutes // (24 * 60), "h": (minutes // 60) % 24}
 
 
 def delay_minutes(deadline_at: datetime, filed_at: datetime) -> int:
@@ -358,7 +273,7 @@ def format_share(share: float | None) -> str:
     return EMPTY if share is None else f"{share * 100:.1f}%".replace(".", ",")
 
 
-def _header_block(header: ReportHeader, styles: Styles, lang: str, width: float) -> Flowable:
+def _header_block(header: ReportHeader, styles: Styles, translations: Translator, width: float) -> Flowable:
     unit = ParagraphStyle("police-unit", styles.normal, fontName=BOLD, fontSize=9.5, leading=12, alignment=TA_CENTER)
     plain = ParagraphStyle("police-unit-top", unit, fontName=REGULAR)
     number = ParagraphStyle("police-no", styles.normal, fontSize=9.5, leading=12, alignment=TA_CENTER)
@@ -366,8 +281,8 @@ def _header_block(header: ReportHeader, styles: Styles, lang: str, width: float)
     left: list[Flowable] = [Paragraph(markup(line), plain) for line in lines[:-1]]
     left += [Paragraph(markup(lines[-1]), unit), Rule(24 * mm), Spacer(1, 2)]
     if header.doc_no:
-        left.append(Paragraph(markup(("Số: " if lang == "vi" else "No.: ") + header.doc_no), number))
-    return national_header(styles, width=width, locale=lang, left=left)
+        left.append(Paragraph(markup(labels(translations)["doc_no"] % {"no": header.doc_no}), number))
+    return national_header(styles, translations, width=width, left=left)
 
 
 def _title_block(title: str, subtitle_lines: Sequence[str], styles: Styles) -> list[Flowable]:
@@ -379,7 +294,12 @@ def _title_block(title: str, subtitle_lines: Sequence[str], styles: Styles) -> l
 
 def _place_date(header: ReportHeader, labels: dict[str, str]) -> str:
     local = header.generated_at.astimezone(_vn())
-    return labels["place_date"].format(place=nfc(header.place), d=local.day, m=local.month, y=local.year)
+    return labels["place_date"] % {
+        "place": nfc(header.place),
+        "day": f"{local.day:02d}",
+        "month": f"{local.month:02d}",
+        "year": local.year,
+    }
 
 
 def _vn():  # type: ignore[no-untyped-def]
@@ -439,7 +359,7 @@ def _fines_block(
     note = ParagraphStyle("police-note", styles.normal, fontSize=8.5, leading=11)
     flow: list[Flowable] = [
         Paragraph(markup(labels["fines"]), styles.heading),
-        Paragraph(markup(labels["fines_note"].format(basis=LEGAL_BASIS, factor=exposure.factor)), note),
+        Paragraph(markup(labels["fines_note"] % {"basis": labels["legal_basis"], "factor": exposure.factor}), note),
         Spacer(1, 2 * mm),
     ]
     head, body = styles.table_header, styles.table
@@ -448,18 +368,17 @@ def _fines_block(
     ]
     for b in brackets:
         who = (
-            labels["bracket"].format(lo=b.min_guests, hi=b.max_guests)
+            labels["bracket"] % {"lo": b.min_guests, "hi": b.max_guests}
             if b.max_guests is not None
-            else labels["bracket_open"].format(lo=b.min_guests)
+            else labels["bracket_open"] % {"lo": b.min_guests}
         )
         bracket_rows.append(
             [
                 _cell(who, body),
-                _cell(labels["range"].format(lo=format_vnd(b.min_vnd), hi=format_vnd(b.max_vnd)), body),
+                _cell(labels["range"] % {"lo": format_vnd(b.min_vnd), "hi": format_vnd(b.max_vnd)}, body),
                 _cell(
-                    labels["range"].format(
-                        lo=format_vnd(b.min_vnd * exposure.factor), hi=format_vnd(b.max_vnd * exposure.factor)
-                    ),
+                    labels["range"]
+                    % {"lo": format_vnd(b.min_vnd * exposure.factor), "hi": format_vnd(b.max_vnd * exposure.factor)},
                     body,
                 ),
             ]
@@ -474,13 +393,15 @@ def _fines_block(
                 (labels["guests"], str(exposure.guests)),
                 (
                     labels["individual"],
-                    labels["range"].format(lo=format_vnd(exposure.min_vnd), hi=format_vnd(exposure.max_vnd)),
+                    labels["range"] % {"lo": format_vnd(exposure.min_vnd), "hi": format_vnd(exposure.max_vnd)},
                 ),
                 (
                     labels["organisation"],
-                    labels["range"].format(
-                        lo=format_vnd(exposure.organisation_min_vnd), hi=format_vnd(exposure.organisation_max_vnd)
-                    ),
+                    labels["range"]
+                    % {
+                        "lo": format_vnd(exposure.organisation_min_vnd),
+                        "hi": format_vnd(exposure.organisation_max_vnd),
+                    },
                 ),
             ],
             styles,
@@ -511,24 +432,23 @@ def _story_pdf(make_story: Callable[[], list[Flowable]], title: str, labels: dic
 # --- per establishment ----------------------------------------------------------------------------------------
 
 
-def build_establishment_report_pdf(data: EstablishmentReportData, *, locale: str = "vi") -> bytes:
-    lang = normalize_locale(locale)
-    labels = LABELS[lang]
+def build_establishment_report_pdf(data: EstablishmentReportData, *, translations: Translator) -> bytes:
+    words = labels(translations)
     styles = make_styles(table_size=8)
-    title = f"{labels['est_title'].capitalize()} {data.establishment_code}"
-    return _story_pdf(lambda: _establishment_story(data, lang, labels, styles), title, labels, styles)
+    title = f"{words['est_title'].capitalize()} {data.establishment_code}"
+    return _story_pdf(lambda: _establishment_story(data, translations, words, styles), title, words, styles)
 
 
 def _establishment_story(
-    data: EstablishmentReportData, lang: str, labels: dict[str, str], styles: Styles
+    data: EstablishmentReportData, translations: Translator, labels: dict[str, str], styles: Styles
 ) -> list[Flowable]:
     width = CONTENT_WIDTH
     h = data.header
-    story: list[Flowable] = [_header_block(h, styles, lang, width)]
+    story: list[Flowable] = [_header_block(h, styles, translations, width)]
     story += _title_block(
         labels["est_title"],
         [
-            labels["period"].format(start=format_date(h.period_from), end=format_date(h.period_to)),
+            labels["period"] % {"start": format_date(h.period_from), "end": format_date(h.period_to)},
             f"{data.establishment_name} ({data.establishment_code})",
         ],
         styles,
@@ -540,7 +460,7 @@ def _establishment_story(
                 (labels["code"], data.establishment_code),
                 (labels["type"], data.establishment_type),
                 (labels["address"], data.establishment_address),
-                (labels["police"], "Công an " + data.commune_name),
+                (labels["police"], labels["police_unit"] % {"unit": data.commune_name}),
             ],
             styles,
             width,
@@ -550,9 +470,9 @@ def _establishment_story(
         Paragraph(markup(labels["summary"]), styles.heading),
         _facts_table(_compliance_rows(data.compliance, labels), styles, width),
     ]
-    story.append(Paragraph(markup(labels["late_list"].format(n=len(data.late))), styles.heading))
+    story.append(Paragraph(markup(labels["late_list"] % {"n": len(data.late)}), styles.heading))
     story.append(_late_table(data.late, labels, styles, width))
-    story.append(Paragraph(markup(labels["checkout_list"].format(n=len(data.checkouts))), styles.heading))
+    story.append(Paragraph(markup(labels["checkout_list"] % {"n": len(data.checkouts)}), styles.heading))
     story.append(_checkout_table(data.checkouts, labels, styles, width))
     story.append(CondPageBreak(60 * mm))
     story += _fines_block(data.compliance.exposure, data.brackets, labels, styles, width)
@@ -631,34 +551,35 @@ def ranking(lines: Sequence[EstablishmentLine], limit: int = 10) -> list[Establi
     return bad[:limit]
 
 
-def build_commune_report_pdf(data: CommuneReportData, *, locale: str = "vi") -> bytes:
-    lang = normalize_locale(locale)
-    labels = LABELS[lang]
+def build_commune_report_pdf(data: CommuneReportData, *, translations: Translator) -> bytes:
+    words = labels(translations)
     styles = make_styles(table_size=7.5)
     return _story_pdf(
-        lambda: _commune_story(data, lang, labels, styles), labels["commune_title"].capitalize(), labels, styles
+        lambda: _commune_story(data, translations, words, styles), words["commune_title"].capitalize(), words, styles
     )
 
 
-def _commune_story(data: CommuneReportData, lang: str, labels: dict[str, str], styles: Styles) -> list[Flowable]:
+def _commune_story(
+    data: CommuneReportData, translations: Translator, labels: dict[str, str], styles: Styles
+) -> list[Flowable]:
     width = CONTENT_WIDTH
     h = data.header
-    story: list[Flowable] = [_header_block(h, styles, lang, width)]
+    story: list[Flowable] = [_header_block(h, styles, translations, width)]
     story += _title_block(
         labels["commune_title"],
         [
-            labels["period"].format(start=format_date(h.period_from), end=format_date(h.period_to)),
-            labels["area"].format(area=data.area_name),
+            labels["period"] % {"start": format_date(h.period_from), "end": format_date(h.period_to)},
+            labels["area"] % {"area": data.area_name},
         ],
         styles,
     )
-    story.append(Paragraph(markup(labels["table"].format(n=len(data.establishments))), styles.heading))
+    story.append(Paragraph(markup(labels["table"] % {"n": len(data.establishments)}), styles.heading))
     story.append(_establishments_table(data.establishments, labels, styles, width))
     ranked = ranking(data.establishments)
     story.append(Paragraph(markup(labels["ranking"]), styles.heading))
     story.append(_ranking_table(ranked, labels, styles, width))
     if data.silent:
-        story.append(Paragraph(markup(labels["silent"].format(n=len(data.silent))), styles.heading))
+        story.append(Paragraph(markup(labels["silent"] % {"n": len(data.silent)}), styles.heading))
         story.append(Paragraph(markup("; ".join(data.silent)), styles.normal))
     story.append(CondPageBreak(120 * mm))
     story.append(Paragraph(markup(labels["charts"]), styles.heading))
@@ -845,7 +766,7 @@ def write_register_pdf(
     rows: Iterable[RegisterRow],
     *,
     total: int,
-    locale: str = "vi",
+    translations: Translator,
     on_progress: Callable[[int], None] | None = None,
     progress_every: int = 500,
 ) -> int:
@@ -854,8 +775,7 @@ def write_register_pdf(
     `total` is the expected number of rows (for "Trang n/N" and the progress bar). Returns the number of rows
     written; the last page ends with the total and the signature block.
     """
-    lang = normalize_locale(locale)
-    labels = LABELS[lang]
+    words = labels(translations)
     register_fonts()
     styles = make_styles(table_size=REGISTER_FONT_SIZE)
     page_w, page_h = REGISTER_PAGE
@@ -864,17 +784,17 @@ def write_register_pdf(
     widths = [w * mm for _, w in REGISTER_COLUMNS]
     widths[-1] = width - sum(widths[:-1])
     canvas = Canvas(output, pagesize=REGISTER_PAGE, invariant=True, pageCompression=1)
-    canvas.setTitle(nfc(f"{labels['register_title'].capitalize()} {area_name}"))
+    canvas.setTitle(nfc(f"{words['register_title'].capitalize()} {area_name}"))
     canvas.setAuthor("ASM")
     canvas.setCreator("ASM")
 
     # The first page carries the national header and the title; measure it once.
-    head_flow: list[Flowable] = [_header_block(header, styles, lang, width)]
+    head_flow: list[Flowable] = [_header_block(header, styles, translations, width)]
     head_flow += _title_block(
-        labels["register_title"],
+        words["register_title"],
         [
-            labels["period"].format(start=format_date(header.period_from), end=format_date(header.period_to)),
-            labels["area"].format(area=area_name),
+            words["period"] % {"start": format_date(header.period_from), "end": format_date(header.period_to)},
+            words["area"] % {"area": area_name},
         ],
         styles,
     )
@@ -900,9 +820,9 @@ def write_register_pdf(
         canvas.line(margin, margin + footer_h - 3 * mm, page_w - margin, margin + footer_h - 3 * mm)
         canvas.setFont(REGULAR, 6.5)
         canvas.setFillColor(colors.HexColor("#444444"))
-        canvas.drawString(margin, margin + footer_h - 7 * mm, nfc(labels["footer_privacy"]))
-        canvas.drawString(margin, margin + footer_h - 10 * mm, nfc(labels["footer_time"]))
-        text = labels["page"].format(page=page, pages=max(pages, page))
+        canvas.drawString(margin, margin + footer_h - 7 * mm, nfc(words["footer_privacy"]))
+        canvas.drawString(margin, margin + footer_h - 10 * mm, nfc(words["footer_time"]))
+        text = words["page"] % {"page": page, "pages": max(pages, page)}
         canvas.drawRightString(page_w - margin, margin + footer_h - 7 * mm, text)
         canvas.restoreState()
 
@@ -914,7 +834,7 @@ def write_register_pdf(
         canvas.setFont(BOLD, REGISTER_FONT_SIZE)
         x = margin
         for (key, _), w in zip(REGISTER_COLUMNS, widths, strict=True):
-            canvas.drawString(x + 2, top - ROW_HEIGHT + 3.2, _fit(labels[key], BOLD, REGISTER_FONT_SIZE, w - 4))
+            canvas.drawString(x + 2, top - ROW_HEIGHT + 3.2, _fit(words[key], BOLD, REGISTER_FONT_SIZE, w - 4))
             x += w
         canvas.restoreState()
         return top - ROW_HEIGHT
@@ -944,14 +864,14 @@ def write_register_pdf(
             str(count),
             row.full_name,
             format_date(row.birth_date) if row.birth_date else EMPTY,
-            labels.get(f"sex_{row.sex}", EMPTY) if row.sex else EMPTY,
+            words.get(f"sex_{row.sex}", EMPTY) if row.sex else EMPTY,
             row.nationality or EMPTY,
             row.doc_number,
             row.establishment,
             row.room or EMPTY,
             format_datetime(row.arrived_at),
             format_datetime(row.departed_at) if row.departed_at else EMPTY,
-            format_datetime(row.filed_at) if row.filed_at else labels["not_filed"],
+            format_datetime(row.filed_at) if row.filed_at else words["not_filed"],
             row.reason,
         )
         text = canvas.beginText()
@@ -971,8 +891,8 @@ def write_register_pdf(
     # the total and the signature block, on a new page if they do not fit
     closing: list[Flowable] = [
         Spacer(1, 3 * mm),
-        Paragraph(f"<b>{markup(labels['register_total'].format(n=count))}</b>", styles.normal),
-        *signature_block(header, labels, styles, width),
+        Paragraph(f"<b>{markup(words['register_total'] % {'n': count})}</b>", styles.normal),
+        *signature_block(header, words, styles, width),
     ]
     closing_h = sum(f.wrapOn(canvas, width, page_h)[1] for f in closing)
     if y - closing_h < bottom:
@@ -993,7 +913,7 @@ def write_register_pdf(
     return count
 
 
-def build_register_pdf(data: RegisterData, *, locale: str = "vi") -> bytes:
+def build_register_pdf(data: RegisterData, *, translations: Translator) -> bytes:
     buffer = io.BytesIO()
-    write_register_pdf(buffer, data.header, data.area_name, data.rows, total=len(data.rows), locale=locale)
+    write_register_pdf(buffer, data.header, data.area_name, data.rows, total=len(data.rows), translations=translations)
     return buffer.getvalue()

@@ -8,7 +8,6 @@ a report of any size holds one chunk in memory.
 
 from __future__ import annotations
 
-import csv
 import secrets
 import threading
 from collections import defaultdict
@@ -16,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import and_, func, or_, select
@@ -25,9 +24,11 @@ from sqlalchemy.orm import aliased
 from asm.accounts.models import Role, User
 from asm.clock import local_today, utcnow
 from asm.establishments.models import TYPE_LABELS, Establishment, EstablishmentType, Room
+from asm.exports import PROGRESS_EVERY, Sheet, write_csv, write_xlsx
 from asm.extensions import db
 from asm.geo.models import Commune, Province
-from asm.people.models import Person
+from asm.i18n import Translator, translations
+from asm.people.models import SEX_LABELS, Person
 from asm.police import pdf
 from asm.police.fines import Bracket, brackets_from_setting, exposure
 from asm.police.jurisdiction import (
@@ -43,10 +44,10 @@ from asm.stays.models import Stay, StayStatus
 
 CHUNK = 2000
 MAX_PERIOD_DAYS = 366
-PROGRESS_EVERY = 500
+# send_file adds "; charset=utf-8" to text/* types itself (the CSV is written in UTF-8, with a BOM for Excel)
 CONTENT_TYPES = {
     "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -192,16 +193,19 @@ def fine_settings() -> tuple[tuple[Bracket, ...], int]:
     )
 
 
-def header_for(user: User, j: Jurisdiction, start: date, end: date, *, now: datetime, doc_no: str) -> pdf.ReportHeader:
+def header_for(
+    user: User, j: Jurisdiction, start: date, end: date, *, now: datetime, doc_no: str, translations: Translator
+) -> pdf.ReportHeader:
+    _ = translations.gettext
     if j.commune_code is not None:
         commune = db.session.get(Commune, j.commune_code)
         assert commune is not None
         province = commune.province
-        lines = ["Công an " + province.name, "Công an " + commune.name]
+        lines = [_("Công an %(unit)s") % {"unit": province.name}, _("Công an %(unit)s") % {"unit": commune.name}]
     else:
         province = db.session.get(Province, j.province_code)
         assert province is not None
-        lines = ["Bộ Công an", "Công an " + province.name]
+        lines = [_("Bộ Công an"), _("Công an %(unit)s") % {"unit": province.name}]
     place = province.name.removeprefix("Thành phố ").removeprefix("Tỉnh ")
     return pdf.ReportHeader(
         unit_lines=lines,
@@ -214,13 +218,12 @@ def header_for(user: User, j: Jurisdiction, start: date, end: date, *, now: date
     )
 
 
-def type_label(value: str, locale: str) -> str:
-    pair = TYPE_LABELS.get(EstablishmentType(value), (value, value))
-    return pair[1] if locale == "en" else pair[0]
+def type_label(value: str, translations: Translator) -> str:
+    return translations.gettext(TYPE_LABELS[EstablishmentType(value)])
 
 
 def establishment_report_data(
-    scope: Scope, start: date, end: date, header: pdf.ReportHeader, *, now: datetime, locale: str
+    scope: Scope, start: date, end: date, header: pdf.ReportHeader, *, now: datetime, translations: Translator
 ) -> pdf.EstablishmentReportData:
     est = scope.establishment
     assert est is not None
@@ -257,7 +260,7 @@ def establishment_report_data(
         header=header,
         establishment_name=est.name,
         establishment_code=est.code,
-        establishment_type=type_label(est.type, locale),
+        establishment_type=type_label(est.type, translations),
         establishment_address=est.address,
         commune_name=est.commune.full_name,
         compliance=compliance,
@@ -268,7 +271,7 @@ def establishment_report_data(
 
 
 def commune_report_data(
-    scope: Scope, start: date, end: date, header: pdf.ReportHeader, *, now: datetime, locale: str
+    scope: Scope, start: date, end: date, header: pdf.ReportHeader, *, now: datetime, translations: Translator
 ) -> pdf.CommuneReportData:
     brackets, factor = fine_settings()
     by_est = compliance_by_establishment(scope, start, end, now=now, brackets=brackets, factor=factor)
@@ -277,7 +280,7 @@ def commune_report_data(
             select(Establishment).where(Establishment.id.in_(scope.establishment_ids())).order_by(Establishment.name)
         )
     )
-    lines = [pdf.EstablishmentLine(e.code, e.name, type_label(e.type, locale), by_est[e.id]) for e in ests]
+    lines = [pdf.EstablishmentLine(e.code, e.name, type_label(e.type, translations), by_est[e.id]) for e in ests]
     day = local_date(Stay.arrived_at)
     per_day = {
         (d if isinstance(d, date) else date.fromisoformat(str(d))): n
@@ -371,39 +374,47 @@ def register_row(r: Any) -> pdf.RegisterRow:
 
 # --- CSV and XLSX ---------------------------------------------------------------------------------------------
 
-TABLE_HEADS = {
-    "vi": {
-        "register": ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Quốc tịch", "Số giấy tờ", "Cơ sở", "Phòng",
-                     "Thời gian đến", "Thời gian đi", "Thời gian thông báo", "Lý do"],
-        "notifications": ["STT", "Họ và tên", "Số giấy tờ", "Thời gian đến", "Hạn thông báo", "Thời gian thông báo",
-                          "Tình trạng", "Trễ (phút)", "Thời gian đi", "Chưa báo trả phòng"],
-        "establishments": ["STT", "Mã cơ sở", "Cơ sở", "Loại hình", "Phải thông báo", "Đúng hạn", "Trễ hạn",
-                           "Không thông báo", "Chưa đến hạn", "Tỷ lệ đúng hạn (%)", "Chưa báo trả phòng", "Số vi phạm",
-                           "Phạt tối thiểu (cá nhân, đồng)", "Phạt tối đa (cá nhân, đồng)"],
-    },
-    "en": {
-        "register": ["No.", "Full name", "Date of birth", "Sex", "Nationality", "Document no.", "Establishment",
-                     "Room", "Arrival", "Departure", "Notified at", "Reason"],
-        "notifications": ["No.", "Full name", "Document no.", "Arrival", "Deadline", "Notified at", "State",
-                          "Delay (minutes)", "Departure", "No check-out reported"],
-        "establishments": ["No.", "Code", "Establishment", "Type", "Due", "On time", "Late", "Missing",
-                           "Not yet due", "Share on time (%)", "No check-out", "Violations",
-                           "Minimum fine (individual, VND)", "Maximum fine (individual, VND)"],
-    },
-}  # fmt: skip
-STATES = {
-    "vi": {"on_time": "Đúng hạn", "late": "Trễ hạn", "missing": "Không thông báo", "pending": "Chưa đến hạn"},
-    "en": {"on_time": "On time", "late": "Late", "missing": "Not notified", "pending": "Not yet due"},
-}
-YES_NO = {"vi": ("Có", "Không"), "en": ("Yes", "No")}
+
+def table_heads(translations: Translator) -> dict[str, list[str]]:
+    """The column heads of the CSV and XLSX tables, from the catalogue."""
+    _, pgettext = translations.gettext, translations.pgettext
+    return {
+        "register": [_("STT"), _("Họ và tên"), _("Ngày sinh"), _("Giới tính"), _("Quốc tịch"), _("Số giấy tờ"),
+                     pgettext("report", "Cơ sở"), _("Phòng"), _("Thời gian đến"), _("Thời gian đi"),
+                     _("Thời gian thông báo"), _("Lý do")],
+        "notifications": [_("STT"), _("Họ và tên"), _("Số giấy tờ"), _("Thời gian đến"), _("Hạn thông báo"),
+                          _("Thời gian thông báo"), _("Tình trạng"), _("Trễ (phút)"), _("Thời gian đi"),
+                          _("Chưa báo trả phòng")],
+        "establishments": [_("STT"), _("Mã cơ sở"), pgettext("report", "Cơ sở"), _("Loại hình"), _("Phải thông báo"),
+                           _("Đúng hạn"), _("Trễ hạn"), _("Không thông báo"), _("Chưa đến hạn"),
+                           _("Tỷ lệ đúng hạn (%)"), _("Chưa báo trả phòng"), _("Số vi phạm"),
+                           _("Phạt tối thiểu (cá nhân, đồng)"), _("Phạt tối đa (cá nhân, đồng)")],
+    }  # fmt: skip
+
+
+def sheet_titles(translations: Translator) -> dict[str, str]:
+    _ = translations.gettext
+    return {"register": _("Sổ lưu trú"), "notifications": _("Thông báo"), "establishments": _("Theo cơ sở")}
+
+
+def state_words(translations: Translator) -> dict[str, str]:
+    _ = translations.gettext
+    return {
+        "on_time": _("Đúng hạn"),
+        "late": _("Trễ hạn"),
+        "missing": _("Không thông báo"),
+        "pending": _("Chưa đến hạn"),
+        "yes": _("Có"),
+        "no": _("Không"),
+    }
 
 
 def _dt(value: datetime | None) -> str:
     return pdf.format_datetime(value) if value else ""
 
 
-def register_table(rows: Iterator[Any], locale: str) -> Iterator[list[Any]]:
-    sexes = {"M": pdf.LABELS[locale]["sex_M"], "F": pdf.LABELS[locale]["sex_F"]}
+def register_table(rows: Iterator[Any], translations: Translator) -> Iterator[list[Any]]:
+    sexes = {sex: translations.gettext(word) for sex, word in SEX_LABELS.items()}
     for i, r in enumerate(rows, start=1):
         yield [
             i,
@@ -421,8 +432,9 @@ def register_table(rows: Iterator[Any], locale: str) -> Iterator[list[Any]]:
         ]
 
 
-def notifications_table(rows: Iterator[Any], locale: str, now: datetime) -> Iterator[list[Any]]:
-    states, (yes, no) = STATES[locale], YES_NO[locale]
+def notifications_table(rows: Iterator[Any], translations: Translator, now: datetime) -> Iterator[list[Any]]:
+    states = state_words(translations)
+    yes, no = states["yes"], states["no"]
     today = local_today(now)
     for i, r in enumerate(rows, start=1):
         if r.filed_at is None:
@@ -468,37 +480,6 @@ def establishments_table(data: pdf.CommuneReportData) -> Iterator[list[Any]]:
             c.exposure.min_vnd,
             c.exposure.max_vnd,
         ]
-
-
-def write_csv(output: IO[str], head: list[str], rows: Iterator[list[Any]], on_row: Callable[[int], None]) -> int:
-    writer = csv.writer(output)
-    writer.writerow(head)
-    n = 0
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if n % PROGRESS_EVERY == 0:
-            on_row(n)
-    return n
-
-
-def write_xlsx(
-    path: Path, sheets: list[tuple[str, list[str], Iterator[list[Any]]]], on_row: Callable[[int], None]
-) -> int:
-    """openpyxl's write-only mode streams rows to the file: memory stays flat whatever the row count."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    n = 0
-    for title, head, rows in sheets:
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(head)
-        for row in rows:
-            sheet.append(row)
-            n += 1
-            if n % PROGRESS_EVERY == 0:
-                on_row(n)
-    workbook.save(path)
-    return n
 
 
 # --- jobs -----------------------------------------------------------------------------------------------------
@@ -566,7 +547,8 @@ def generate(app: Flask, job: ReportJob) -> str:
     j = jurisdiction_of(user) if user is not None and Role(user.role).is_police else None
     if user is None or j is None:
         raise ReportError("not a police user")
-    params, locale, kind, fmt = dict(job.params), job.params.get("locale", "vi"), job.kind, job.fmt
+    params, kind, fmt = dict(job.params), job.kind, job.fmt
+    words = translations(params.get("locale", "vi"))  # the language of the page that asked for the report
     scope = resolve_scope(j, params)
     if kind == "establishment" and scope.establishment is None:
         raise ReportError("an establishment report needs an establishment")
@@ -583,8 +565,8 @@ def generate(app: Flask, job: ReportJob) -> str:
         db.session.execute(ReportJob.__table__.update().where(ReportJob.id == job_id).values(done=n))
         db.session.commit()
 
-    header = header_for(user, j, start, end, now=now, doc_no=f"{job_id}/BC-LT")
-    heads = TABLE_HEADS[locale]
+    header = header_for(user, j, start, end, now=now, doc_no=f"{job_id}/BC-LT", translations=words)
+    heads, titles = table_heads(words), sheet_titles(words)
     if kind == "register" and fmt == "pdf":
         with path.open("wb") as out:
             pdf.write_register_pdf(
@@ -593,41 +575,33 @@ def generate(app: Flask, job: ReportJob) -> str:
                 scope.name,
                 (register_row(r) for r in stay_rows(scope, start, end)),
                 total=total,
-                locale=locale,
+                translations=words,
                 on_progress=progress,
                 progress_every=PROGRESS_EVERY,
             )
     elif kind == "register":
-        rows = register_table(stay_rows(scope, start, end), locale)
-        _write_table(path, fmt, [("Sổ lưu trú" if locale == "vi" else "Register", heads["register"], rows)], progress)
+        rows = register_table(stay_rows(scope, start, end), words)
+        _write_table(path, fmt, [(titles["register"], heads["register"], rows)], progress)
     elif kind == "establishment" and fmt == "pdf":
-        data = establishment_report_data(scope, start, end, header, now=now, locale=locale)
-        path.write_bytes(pdf.build_establishment_report_pdf(data, locale=locale))
+        data = establishment_report_data(scope, start, end, header, now=now, translations=words)
+        path.write_bytes(pdf.build_establishment_report_pdf(data, translations=words))
     elif kind == "establishment":
-        rows = notifications_table(stay_rows(scope, start, end), locale, now)
-        _write_table(
-            path, fmt, [("Thông báo" if locale == "vi" else "Notifications", heads["notifications"], rows)], progress
-        )
+        rows = notifications_table(stay_rows(scope, start, end), words, now)
+        _write_table(path, fmt, [(titles["notifications"], heads["notifications"], rows)], progress)
     elif kind == "commune":
-        data = commune_report_data(scope, start, end, header, now=now, locale=locale)
+        data = commune_report_data(scope, start, end, header, now=now, translations=words)
         if fmt == "pdf":
-            path.write_bytes(pdf.build_commune_report_pdf(data, locale=locale))
+            path.write_bytes(pdf.build_commune_report_pdf(data, translations=words))
         else:
             table = establishments_table(data)
-            _write_table(
-                path,
-                fmt,
-                [("Theo cơ sở" if locale == "vi" else "Establishments", heads["establishments"], table)],
-                progress,
-            )
+            _write_table(path, fmt, [(titles["establishments"], heads["establishments"], table)], progress)
     else:
         raise ReportError("unknown report")
     return name
 
 
-def _write_table(
-    path: Path, fmt: str, sheets: list[tuple[str, list[str], Iterator[list[Any]]]], progress: Callable[[int], None]
-) -> None:
+def _write_table(path: Path, fmt: str, sheets: list[Sheet], progress: Callable[[int], None]) -> None:
+    """CSV or XLSX through asm.exports, which neutralises every cell (no formula, whatever the rows hold)."""
     if fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read UTF-8
             for _title, head, rows in sheets:

@@ -18,6 +18,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from asm.i18n import Translator
 from asm.pdf.common import (
     CONTENT_WIDTH,
     EMPTY,
@@ -33,7 +34,6 @@ from asm.pdf.common import (
     markup,
     national_header,
     nfc,
-    normalize_locale,
 )
 from asm.pdf.fonts import BOLD
 
@@ -81,101 +81,54 @@ class ReceiptData:
     verify_url: str | None  # drawn as a QR code
 
 
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "GIẤY BIÊN NHẬN THÔNG BÁO LƯU TRÚ",
-        "doc_no": "Số: {no}",
-        "receipt_no": "Số biên nhận",
-        "filed_at": "Thời điểm gửi",
-        "police": "Cơ quan tiếp nhận",
-        "establishment": "Cơ sở lưu trú",
-        "code": "Mã cơ sở",
-        "address": "Địa chỉ",
-        "room": "Phòng",
-        "filed_by": "Người khai báo",
-        "reason": "Lý do lưu trú",
-        "guests": "Danh sách người lưu trú ({count} người)",
-        "col_no": "STT",
-        "col_name": "Họ và tên",
-        "col_birth": "Ngày sinh",
-        "col_doc": "Giấy tờ",
-        "col_doc_no": "Số giấy tờ",
-        "col_nationality": "Quốc tịch",
-        "period": "Thời gian lưu trú và thời hạn thông báo",
-        "arrived": "Thời gian đến",
-        "expected": "Dự kiến đi",
-        "departed": "Thời gian đi",
-        "deadline": "Hạn thông báo",
-        "status": "Tình trạng",
-        "on_time": "Đúng hạn",
-        "late": "Trễ hạn",
-        "no_deadline": "Không áp dụng",
-        "undetermined": "Chưa xác định",
-        "verify": "Quét mã QR để xác minh biên nhận",
-        "footer_privacy": (
+def labels(translations: Translator) -> dict[str, str]:
+    """The receipt's words, from the catalogue, by key."""
+    _, pgettext = translations.gettext, translations.pgettext
+    return {
+        "title": _("GIẤY BIÊN NHẬN THÔNG BÁO LƯU TRÚ"),
+        "doc_no": _("Số: %(no)s"),
+        "receipt_no": _("Số biên nhận"),
+        "filed_at": _("Thời điểm gửi"),
+        "police": _("Cơ quan tiếp nhận"),
+        "establishment": pgettext("receipt", "Cơ sở lưu trú"),
+        "code": _("Mã cơ sở"),
+        "address": _("Địa chỉ"),
+        "room": _("Phòng"),
+        "filed_by": _("Người khai báo"),
+        "reason": _("Lý do lưu trú"),
+        "guests": _("Danh sách người lưu trú (%(count)s người)"),
+        "col_no": _("STT"),
+        "col_name": _("Họ và tên"),
+        "col_birth": _("Ngày sinh"),
+        "col_doc": _("Giấy tờ"),
+        "col_doc_no": _("Số giấy tờ"),
+        "col_nationality": _("Quốc tịch"),
+        "period": _("Thời gian lưu trú và thời hạn thông báo"),
+        "arrived": _("Thời gian đến"),
+        "expected": _("Dự kiến đi"),
+        "departed": _("Thời gian đi"),
+        "deadline": _("Hạn thông báo"),
+        "status": _("Tình trạng"),
+        "on_time": _("Đúng hạn"),
+        "late": _("Trễ hạn"),
+        "no_deadline": _("Không áp dụng"),
+        "undetermined": _("Chưa xác định"),
+        "verify": _("Quét mã QR để xác minh biên nhận"),
+        "footer_privacy": _(
             "Biên nhận có dữ liệu cá nhân, được bảo vệ theo pháp luật về bảo vệ dữ liệu cá nhân: "
             "chỉ dùng cho việc thông báo lưu trú, không sao chép hay cung cấp cho người không có thẩm quyền. "
             "Số giấy tờ đã được che một phần."
         ),
-        "footer_time": "Thời gian theo giờ Việt Nam (UTC+7), ngày dạng dd/mm/yyyy.",
-        "page": "Trang {page}/{pages}",
-        "check_in": "Khai báo đến",
-        "file": "Khai báo đến",
-        "extend": "Gia hạn",
-        "move": "Chuyển phòng",
-        "check_out": "Trả phòng",
-        "cancel": "Hủy thông báo",
-    },
-    "en": {
-        "title": "STAY NOTIFICATION RECEIPT",
-        "doc_no": "No.: {no}",
-        "receipt_no": "Receipt no.",
-        "filed_at": "Filed at",
-        "police": "Received by",
-        "establishment": "Accommodation",
-        "code": "Establishment code",
-        "address": "Address",
-        "room": "Room",
-        "filed_by": "Filed by",
-        "reason": "Reason for stay",
-        "guests": "Guests ({count})",
-        "col_no": "No.",
-        "col_name": "Full name",
-        "col_birth": "Date of birth",
-        "col_doc": "Document",
-        "col_doc_no": "Document no.",
-        "col_nationality": "Nationality",
-        "period": "Period of stay and notification deadline",
-        "arrived": "Arrival",
-        "expected": "Expected departure",
-        "departed": "Departure",
-        "deadline": "Notification deadline",
-        "status": "Timeliness",
-        "on_time": "On time",
-        "late": "Late",
-        "no_deadline": "Not applicable",
-        "undetermined": "Not determined",
-        "verify": "Scan the QR code to verify this receipt",
-        "footer_privacy": (
-            "This receipt holds personal data protected by Vietnamese personal data protection law: "
-            "use it only for stay notification and do not copy it or give it to anyone not entitled to it. "
-            "Document numbers are partly masked."
-        ),
-        "footer_time": "Times in Vietnam time (UTC+7); dates as dd/mm/yyyy.",
-        "page": "Page {page}/{pages}",
-        "check_in": "Arrival",
-        "file": "Arrival",
-        "extend": "Extension",
-        "move": "Room change",
-        "check_out": "Check-out",
-        "cancel": "Cancellation",
-    },
-}
-
-
-def police_unit(commune_name: str) -> str:
-    """The receiving authority: the police of the commune/ward of the place of stay."""
-    return "Công an " + nfc(commune_name).strip()
+        "footer_time": _("Thời gian theo giờ Việt Nam (UTC+7), ngày dạng dd/mm/yyyy."),
+        "page": _("Trang %(page)s/%(pages)s"),
+        "check_in": pgettext("event", "Khai báo đến"),
+        "file": pgettext("event", "Khai báo đến"),
+        "extend": pgettext("event", "Gia hạn"),
+        "move": pgettext("event", "Chuyển phòng"),
+        "check_out": pgettext("event", "Trả phòng"),
+        "cancel": pgettext("event", "Hủy thông báo"),
+        "police_unit": _("Công an %(unit)s"),  # the police of the commune: a proper name, kept in English too
+    }
 
 
 def mask_document_number(number: str) -> str:
@@ -187,61 +140,64 @@ def mask_document_number(number: str) -> str:
     return "*" * (len(number) - keep) + number[len(number) - keep :]
 
 
-def build_receipt_pdf(data: ReceiptData, *, locale: str = "vi") -> bytes:
-    """Render the receipt; one A4 page for up to about 30 guests, more pages beyond."""
-    lang = normalize_locale(locale)
+def build_receipt_pdf(data: ReceiptData, *, translations: Translator) -> bytes:
+    """Render the receipt in the words of ``translations``; one A4 page for up to about 30 guests, more beyond."""
     if data.kind not in KINDS:
         raise ValueError(f"unknown receipt kind {data.kind!r}; expected one of {', '.join(KINDS)}")
     if len(data.guests) <= _ONE_PAGE_LIMIT:
         for table_size in _TABLE_SIZES:
-            result, pages = _render(data, lang, table_size, pages=1)
+            result, pages = _render(data, translations, table_size, pages=1)
             if pages == 1:
                 return result
     # Too many guests for one page: readable rows over several pages; a first pass counts them.
-    _, pages = _render(data, lang, _OVERFLOW_SIZE, pages=0)
-    return _render(data, lang, _OVERFLOW_SIZE, pages=pages)[0]
+    _, pages = _render(data, translations, _OVERFLOW_SIZE, pages=0)
+    return _render(data, translations, _OVERFLOW_SIZE, pages=pages)[0]
 
 
-def _render(data: ReceiptData, lang: str, table_size: tuple[float, float], *, pages: int) -> tuple[bytes, int]:
+def _render(
+    data: ReceiptData, translations: Translator, table_size: tuple[float, float], *, pages: int
+) -> tuple[bytes, int]:
     """One build; returns the PDF and its page count (``pages`` is only printed in the footer)."""
-    labels = LABELS[lang]
+    words = labels(translations)
     font_size, padding = table_size
     styles = make_styles(table_size=font_size)
     buffer = io.BytesIO()
     doc = make_document(
         buffer,
-        title=f"{labels['title'].capitalize()} {data.receipt_no}",
-        subject=labels[data.kind],
-        on_page=footer_painter(styles, [labels["footer_privacy"], labels["footer_time"]], labels["page"], pages=pages),
+        title=f"{words['title'].capitalize()} {data.receipt_no}",
+        subject=words[data.kind],
+        on_page=footer_painter(styles, [words["footer_privacy"], words["footer_time"]], words["page"], pages=pages),
     )
     width = CONTENT_WIDTH
     story: list[Flowable] = [
-        _header(data, labels, styles, width, lang),
+        _header(data, words, styles, width, translations),
         Spacer(1, 6 * mm),
-        Paragraph(markup(labels["title"]), styles.title),
-        Paragraph(f"<b>{markup(labels[data.kind])}</b>", styles.subtitle),
+        Paragraph(markup(words["title"]), styles.title),
+        Paragraph(f"<b>{markup(words[data.kind])}</b>", styles.subtitle),
         Spacer(1, 4 * mm),
-        _details(data, labels, styles, width),
+        _details(data, words, styles, width),
         Spacer(1, 2 * mm),
-        _period_and_qr(data, labels, styles, width),
-        Paragraph(markup(labels["guests"].format(count=len(data.guests))), styles.heading),
+        _period_and_qr(data, words, styles, width),
+        Paragraph(markup(words["guests"] % {"count": len(data.guests)}), styles.heading),
         # Last, so that a very large group only continues the table on the next pages.
-        _guest_table(data.guests, labels, styles, width, padding),
+        _guest_table(data.guests, words, styles, width, padding),
     ]
     doc.build(story)
     return buffer.getvalue(), doc.page
 
 
-def _header(data: ReceiptData, labels: dict[str, str], styles: Styles, width: float, lang: str) -> Flowable:
+def _header(
+    data: ReceiptData, labels: dict[str, str], styles: Styles, width: float, translations: Translator
+) -> Flowable:
     unit = ParagraphStyle("receipt-unit", styles.normal, fontName=BOLD, fontSize=9.5, leading=12, alignment=TA_CENTER)
     number = ParagraphStyle("receipt-no", styles.normal, fontSize=9.5, leading=12, alignment=TA_CENTER)
     left: list[Flowable] = [
         Paragraph(markup(nfc(data.establishment_name).upper()), unit),
         Rule(24 * mm),
         Spacer(1, 2),
-        Paragraph(markup(labels["doc_no"].format(no=data.receipt_no)), number),
+        Paragraph(markup(labels["doc_no"] % {"no": data.receipt_no}), number),
     ]
-    return national_header(styles, width=width, locale=lang, left=left)
+    return national_header(styles, translations, width=width, left=left)
 
 
 def _cell(text: str, style: ParagraphStyle) -> Paragraph:
@@ -268,7 +224,7 @@ def _details(data: ReceiptData, labels: dict[str, str], styles: Styles, width: f
             lab("filed_at"),
             val(format_datetime(data.filed_at)),
         ],
-        [lab("police"), val(police_unit(data.commune_name), bold_value), "", ""],
+        [lab("police"), val(labels["police_unit"] % {"unit": nfc(data.commune_name).strip()}, bold_value), "", ""],
         [lab("establishment"), val(data.establishment_name), lab("code"), val(data.establishment_code)],
         [lab("address"), val(data.establishment_address), "", ""],
         [lab("room"), val(data.room), lab("filed_by"), val(data.filed_by)],
@@ -381,10 +337,9 @@ def _period_and_qr(data: ReceiptData, labels: dict[str, str], styles: Styles, wi
 
 __all__ = [
     "KINDS",
-    "LABELS",
     "ReceiptData",
     "ReceiptGuest",
     "build_receipt_pdf",
+    "labels",
     "mask_document_number",
-    "police_unit",
 ]

@@ -6,23 +6,23 @@ from io import BytesIO
 
 from flask import url_for
 
+from asm.i18n import Translator
 from asm.people.models import DOC_LABELS, DocType, Person
 from asm.stays.models import EventKind, StayEvent
 from asm.stays.pdf import ReceiptData, ReceiptGuest, build_receipt_pdf
-from asm.web.i18n import label
 
 
-def receipt_guest(person: Person) -> ReceiptGuest:
+def receipt_guest(person: Person, translations: Translator) -> ReceiptGuest:
     return ReceiptGuest(
         full_name=person.full_name,
-        document_label=label(DOC_LABELS[DocType(person.doc_type)]),
+        document_label=translations.gettext(DOC_LABELS[DocType(person.doc_type)]),
         document_number_masked=person.masked_doc_number,
         birth_date=person.birth_date,
         nationality=person.nationality,
     )
 
 
-def receipt_data(event: StayEvent) -> ReceiptData:
+def receipt_data(event: StayEvent, translations: Translator) -> ReceiptData:
     stay = event.stay
     est = stay.establishment
     people = [stay.person]
@@ -39,7 +39,7 @@ def receipt_data(event: StayEvent) -> ReceiptData:
         establishment_code=est.code,
         establishment_address=est.address,
         commune_name=est.commune.full_name,
-        guests=[receipt_guest(p) for p in people],
+        guests=[receipt_guest(p, translations) for p in people],
         room=stay.room.name if stay.room else None,
         arrived_at=stay.arrived_at,
         expected_departure=stay.expected_departure,
@@ -50,5 +50,5 @@ def receipt_data(event: StayEvent) -> ReceiptData:
     )
 
 
-def receipt_pdf(event: StayEvent, *, locale: str) -> BytesIO:
-    return BytesIO(build_receipt_pdf(receipt_data(event), locale=locale))
+def receipt_pdf(event: StayEvent, *, translations: Translator) -> BytesIO:
+    return BytesIO(build_receipt_pdf(receipt_data(event, translations), translations=translations))

@@ -36,7 +36,7 @@ from asm.web.access import (
     roles,
 )
 from asm.web.htmx import redirect_to, render
-from asm.web.i18n import current_locale
+from asm.web.i18n import current_locale, request_translations
 
 bp = Blueprint("stays", __name__, url_prefix="/co-so/<code>")
 
@@ -300,5 +300,5 @@ def receipt(code: str, receipt_no: str) -> Response:
         abort(404)
     log_people_view(current_user, "receipt", receipt_no)
     db.session.commit()
-    pdf = receipt_pdf(event, locale=current_locale())
+    pdf = receipt_pdf(event, translations=request_translations())
     return send_file(pdf, mimetype="application/pdf", download_name=f"{receipt_no}.pdf")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
 
+from asm.i18n import Translator, translations
+
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
@@ -21,6 +23,6 @@ def current_locale() -> str:
     return locale.language if locale else "vi"
 
 
-def label(pair: tuple[str, str]) -> str:
-    """Pick the Vietnamese or English half of a (vi, en) label."""
-    return pair[1] if current_locale() == "en" else pair[0]
+def request_translations() -> Translator:
+    """The catalogue's translations in the request's language, for the pure PDF and export builders."""
+    return translations(current_locale())

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, session
+from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 from jinja2 import StrictUndefined
 
 from asm.accounts.models import ROLE_LABELS, Role
 from asm.clock import fmt_date, fmt_datetime, to_local, utcnow
 from asm.establishments.models import TYPE_LABELS, EstablishmentType
-from asm.people.models import DOC_LABELS, DocType
+from asm.people.models import DOC_LABELS, SEX_LABELS, DocType
 from asm.web.htmx import add_vary
-from asm.web.i18n import current_locale, label
+from asm.web.i18n import current_locale
 
 
 def init_app(app: Flask) -> None:
@@ -23,12 +24,10 @@ def init_app(app: Flask) -> None:
         date=fmt_date,
         datetime=fmt_datetime,
         time=lambda v: to_local(v).strftime("%H:%M") if v else "",
-        role_label=lambda r: label(ROLE_LABELS[Role(r)]),
-        type_label=lambda t: label(TYPE_LABELS[EstablishmentType(t)]),
-        doc_label=lambda d: label(DOC_LABELS[DocType(d)]),
-        sex_label=lambda s: {"M": ("Nam", "Male"), "F": ("Nữ", "Female")}.get(s, ("", ""))[
-            1 if current_locale() == "en" else 0
-        ],
+        role_label=lambda r: gettext(ROLE_LABELS[Role(r)]),
+        type_label=lambda t: gettext(TYPE_LABELS[EstablishmentType(t)]),
+        doc_label=lambda d: gettext(DOC_LABELS[DocType(d)]),
+        sex_label=lambda s: gettext(SEX_LABELS[s]) if s in SEX_LABELS else "",
     )
     app.after_request(add_vary)
 

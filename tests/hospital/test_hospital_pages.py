@@ -188,6 +188,9 @@ def test_the_carer_card_qr_leads_to_the_carer(clerk: FlaskClient, hospital: Hosp
     text = nfc("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(card.data)).pages))
     assert "THẺ NGƯỜI CHĂM SÓC NGƯỜI BỆNH" in text and "Nguyễn Thị Hoa" in text and "Trần Văn Nam" in text
     assert "Vợ" in text and "K1-101-1" in text and "034303011829" not in text  # the number is masked
+    english = clerk.get(f"/benh-vien/{hospital.est.code}/the/{carer.stay_id}.pdf?lang=en")
+    text_en = nfc("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(english.data)).pages))
+    assert "PATIENT CARER CARD" in text_en and "Caring for" in text_en and "THẺ NGƯỜI" not in text_en
     if PDFTOPPM is None:
         pytest.skip("pdftoppm (Debian package poppler-utils) is not installed")
     import zxingcpp
@@ -222,6 +225,10 @@ def test_the_census_pdf_of_a_ward(clerk: FlaskClient, hospital: Hospital) -> Non
     assert today.strftime("%d/%m/%Y") in text
     empty = clerk.get(f"/benh-vien/{hospital.est.code}/khoa/{hospital.k2.id}/danh-sach.pdf")
     assert "Không có người bệnh nào trong ngày." in nfc(PdfReader(io.BytesIO(empty.data)).pages[0].extract_text())
+    english = clerk.get(f"/benh-vien/{hospital.est.code}/khoa/{hospital.k1.id}/danh-sach.pdf?lang=en")
+    text_en = nfc("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(english.data)).pages))
+    assert "CENSUS OF PATIENTS AND CARERS" in text_en and "Carers" in text_en and "Trần Văn Nam" in text_en
+    assert "DANH SÁCH" not in text_en and "Người chăm sóc" not in text_en
 
 
 # --- police and outsiders ---------------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ from asm.hospital.pdf import (
     build_carer_card_pdf,
     build_census_pdf,
 )
+from asm.i18n import translations
 
 PDFTOTEXT = shutil.which("pdftotext")
+
+VI, EN = translations("vi"), translations("en")
 
 
 def text_of(pdf: bytes) -> str:
@@ -72,7 +75,7 @@ LINE = CensusLine(
 
 
 def test_the_carer_card_reads_back_in_local_time() -> None:
-    text = text_of(build_carer_card_pdf(card(), locale="vi"))
+    text = text_of(build_carer_card_pdf(card(), translations=VI))
     for expected in (
         "BỆNH VIỆN ĐA KHOA HOÀN KIẾM",
         "THẺ NGƯỜI CHĂM SÓC NGƯỜI BỆNH",
@@ -89,12 +92,12 @@ def test_the_carer_card_reads_back_in_local_time() -> None:
 
 
 def test_the_carer_card_in_english() -> None:
-    text = text_of(build_carer_card_pdf(card(), locale="en"))
+    text = text_of(build_carer_card_pdf(card(), translations=EN))
     assert "PATIENT CARER CARD" in text and "Caring for" in text
 
 
 def test_the_census_lists_beds_patients_and_carers() -> None:
-    text = text_of(build_census_pdf(census([LINE]), locale="vi"))
+    text = text_of(build_census_pdf(census([LINE]), translations=VI))
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
     assert "DANH SÁCH NGƯỜI BỆNH VÀ NGƯỜI CHĂM SÓC" in text
     assert "1/8 giường" in text and "20/11/2026" in text
@@ -104,17 +107,17 @@ def test_the_census_lists_beds_patients_and_carers() -> None:
 
 
 def test_the_census_of_an_empty_day_and_in_english(tmp_path: Path) -> None:
-    pdf = build_census_pdf(census([]), locale="en")
+    pdf = build_census_pdf(census([]), translations=EN)
     assert "No patient during the day." in text_of(pdf)
     if PDFTOTEXT is None:
         pytest.skip("pdftotext (Debian package poppler-utils) is not installed")
-    (tmp_path / "c.pdf").write_bytes(build_census_pdf(census([LINE]), locale="vi"))
+    (tmp_path / "c.pdf").write_bytes(build_census_pdf(census([LINE]), translations=VI))
     out = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(tmp_path / "c.pdf"), "-"], capture_output=True, check=True)
     assert "Trần Văn Nam" in unicodedata.normalize("NFC", out.stdout.decode())
 
 
 def test_a_long_census_flows_onto_more_pages() -> None:
-    pdf = build_census_pdf(census([LINE] * 80), locale="vi")
+    pdf = build_census_pdf(census([LINE] * 80), translations=VI)
     pages = PdfReader(io.BytesIO(pdf)).pages
     assert len(pages) > 1
     assert "Trần Văn Nam" in unicodedata.normalize("NFC", pages[-1].extract_text())

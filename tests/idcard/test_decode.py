@@ -290,7 +290,7 @@ def test_error_messages_in_both_languages() -> None:
     ],
 )
 def test_every_code_has_status_and_messages(code: str, status: int) -> None:
-    err = DecodeError(code, size=("1", "1"), limit=("1", "1"), name="zbar")
+    err = DecodeError(code, size=1.5, limit=1.0, name="zbar")
     assert err.http_status == status
     assert err.message_vi and err.message_en and err.message_vi != err.message_en
 

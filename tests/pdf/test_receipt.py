@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from asm.i18n import translations
 from asm.pdf import fonts
 from asm.pdf.common import format_date, format_datetime
 from asm.stays.pdf import KINDS, ReceiptData, ReceiptGuest, build_receipt_pdf, mask_document_number
@@ -26,6 +27,8 @@ VERIFY_URL = "https://asm.example.vn/r/LT-2025-000123?sig=9f2c1a"
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFTOPPM = shutil.which("pdftoppm")
+
+VI, EN = translations("vi"), translations("en")
 
 
 def nfc(text: str) -> str:
@@ -98,7 +101,7 @@ def read_text(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[bytes
 
 
 def test_vietnamese_receipt_reads_back(read_text) -> None:
-    pdf = build_receipt_pdf(receipt(), locale="vi")
+    pdf = build_receipt_pdf(receipt(), translations=VI)
     text = read_text(pdf)
 
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
@@ -124,14 +127,14 @@ def test_vietnamese_receipt_reads_back(read_text) -> None:
 
 def test_late_receipt_says_so(read_text) -> None:
     late = receipt(filed_at=datetime(2025, 11, 3, 16, 20, tzinfo=UTC), on_time=False)
-    text = read_text(build_receipt_pdf(late, locale="vi"))
+    text = read_text(build_receipt_pdf(late, translations=VI))
     assert "Trễ hạn" in text
     assert "Đúng hạn" not in text
     assert "03/11/2025 23:20" in text
 
 
 def test_english_receipt(read_text) -> None:
-    text = read_text(build_receipt_pdf(receipt(guests=group(3)), locale="en"))
+    text = read_text(build_receipt_pdf(receipt(guests=group(3)), translations=EN))
     assert "STAY NOTIFICATION RECEIPT" in text
     assert "SOCIALIST REPUBLIC OF VIET NAM" in text
     assert "Arrival" in text
@@ -145,7 +148,7 @@ def test_english_receipt(read_text) -> None:
 
 
 def test_english_late(read_text) -> None:
-    text = read_text(build_receipt_pdf(receipt(on_time=False), locale="en"))
+    text = read_text(build_receipt_pdf(receipt(on_time=False), translations=EN))
     assert "Late" in text
     assert "On time" not in text
 
@@ -157,7 +160,7 @@ def test_local_time_crosses_midnight(read_text) -> None:
         filed_at=datetime(2025, 11, 3, 23, 10, tzinfo=UTC),
         deadline_at=datetime(2025, 11, 4, 1, 0, tzinfo=UTC),
     )
-    text = read_text(build_receipt_pdf(data))
+    text = read_text(build_receipt_pdf(data, translations=VI))
     assert "04/11/2025 00:30" in text
     assert "04/11/2025 06:10" in text
     assert "04/11/2025 08:00" in text
@@ -166,7 +169,7 @@ def test_local_time_crosses_midnight(read_text) -> None:
 def test_other_timezones_are_converted_too() -> None:
     tokyo = timezone(timedelta(hours=9))
     data = receipt(arrived_at=datetime(2025, 11, 4, 0, 30, tzinfo=tokyo))  # = 15:30 UTC = 22:30 local
-    assert "03/11/2025 22:30" in "\n".join(pypdf_pages(build_receipt_pdf(data)))
+    assert "03/11/2025 22:30" in "\n".join(pypdf_pages(build_receipt_pdf(data, translations=VI)))
 
 
 @pytest.mark.parametrize(
@@ -182,8 +185,8 @@ def test_other_timezones_are_converted_too() -> None:
 )
 def test_every_kind_is_named(kind: str, vi: str, en: str) -> None:
     data = receipt(kind=kind, deadline_at=None, on_time=None)
-    assert vi in "\n".join(pypdf_pages(build_receipt_pdf(data, locale="vi")))
-    assert en in "\n".join(pypdf_pages(build_receipt_pdf(data, locale="en")))
+    assert vi in "\n".join(pypdf_pages(build_receipt_pdf(data, translations=VI)))
+    assert en in "\n".join(pypdf_pages(build_receipt_pdf(data, translations=EN)))
     assert set(KINDS) == {"check_in", "file", "extend", "move", "check_out", "cancel"}
 
 
@@ -191,7 +194,7 @@ def test_kind_may_be_a_str_enum() -> None:
     class Kind(enum.StrEnum):
         MOVE = "move"
 
-    text = "\n".join(pypdf_pages(build_receipt_pdf(receipt(kind=Kind.MOVE))))
+    text = "\n".join(pypdf_pages(build_receipt_pdf(receipt(kind=Kind.MOVE), translations=VI)))
     assert "Chuyển phòng" in text
 
 
@@ -204,7 +207,7 @@ def test_no_deadline_and_departure() -> None:
         room=None,
         expected_departure=None,
     )
-    text = "\n".join(pypdf_pages(build_receipt_pdf(data)))
+    text = "\n".join(pypdf_pages(build_receipt_pdf(data, translations=VI)))
     assert "Không áp dụng" in text
     assert "06/11/2025 11:05" in text
     assert "Đúng hạn" not in text
@@ -218,7 +221,7 @@ def test_decomposed_input_comes_out_composed(read_text) -> None:
     decomposed = [unicodedata.normalize("NFD", name) for name in NAMES]
     assert decomposed != NAMES
     data = receipt(guests=[guest(name) for name in decomposed])
-    text = read_text(build_receipt_pdf(data))
+    text = read_text(build_receipt_pdf(data, translations=VI))
     for name in NAMES:
         assert name in text
 
@@ -227,7 +230,7 @@ def test_full_document_number_never_printed(read_text) -> None:
     """Callers pass masked numbers; an unmasked one slipping through is masked by the builder."""
     unmasked = replace(guest(NAMES[0]), document_number_masked=FULL_NUMBER)
     data = receipt(guests=[unmasked, guest(NAMES[1], "5678")])
-    text = read_text(build_receipt_pdf(data))
+    text = read_text(build_receipt_pdf(data, translations=VI))
     assert FULL_NUMBER not in text
     assert FULL_NUMBER[:8] not in text
     assert "********1829" in text
@@ -244,7 +247,7 @@ def test_mask_document_number() -> None:
 
 def test_markup_characters_are_text() -> None:
     data = receipt(establishment_name="Nhà nghỉ <Bình An> & Co", reason="Công tác & học tập")
-    text = "\n".join(pypdf_pages(build_receipt_pdf(data)))
+    text = "\n".join(pypdf_pages(build_receipt_pdf(data, translations=VI)))
     assert "Nhà nghỉ <Bình An> & Co" in text
     assert "Công tác & học tập" in text
 
@@ -255,7 +258,7 @@ def test_markup_characters_are_text() -> None:
 @pytest.mark.parametrize("locale", ["vi", "en"])
 @pytest.mark.parametrize("size", [1, 30])
 def test_one_page(locale: str, size: int, read_text) -> None:
-    pdf = build_receipt_pdf(receipt(guests=group(size)), locale=locale)
+    pdf = build_receipt_pdf(receipt(guests=group(size)), translations=translations(locale))
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
     text = read_text(pdf)
     for person in group(size):
@@ -265,7 +268,7 @@ def test_one_page(locale: str, size: int, read_text) -> None:
 
 def test_large_group_flows_onto_more_pages() -> None:
     people = group(90)
-    pages = pypdf_pages(build_receipt_pdf(receipt(guests=people)))
+    pages = pypdf_pages(build_receipt_pdf(receipt(guests=people), translations=VI))
     assert len(pages) >= 2
     text = "\n".join(pages)
     for person in people:
@@ -279,7 +282,7 @@ def test_large_group_flows_onto_more_pages() -> None:
 
 
 def test_text_is_text_not_images() -> None:
-    reader = PdfReader(io.BytesIO(build_receipt_pdf(receipt(guests=group(3)))))
+    reader = PdfReader(io.BytesIO(build_receipt_pdf(receipt(guests=group(3)), translations=VI)))
     assert all(len(page.images) == 0 for page in reader.pages)
     font_dict = reader.pages[0]["/Resources"]["/Font"].get_object()
     base_fonts = {str(ref.get_object()["/BaseFont"]) for ref in font_dict.values()}
@@ -289,7 +292,7 @@ def test_text_is_text_not_images() -> None:
 
 
 def test_output_is_reproducible() -> None:
-    assert build_receipt_pdf(receipt()) == build_receipt_pdf(receipt())
+    assert build_receipt_pdf(receipt(), translations=VI) == build_receipt_pdf(receipt(), translations=VI)
 
 
 def test_qr_code_holds_the_verify_url(tmp_path: Path) -> None:
@@ -299,7 +302,7 @@ def test_qr_code_holds_the_verify_url(tmp_path: Path) -> None:
     from PIL import Image
 
     source = tmp_path / "receipt.pdf"
-    source.write_bytes(build_receipt_pdf(receipt()))
+    source.write_bytes(build_receipt_pdf(receipt(), translations=VI))
     subprocess.run([PDFTOPPM, "-png", "-r", "150", str(source), str(tmp_path / "page")], check=True, timeout=60)
     with Image.open(tmp_path / "page-1.png") as image:
         found = [result.text for result in zxingcpp.read_barcodes(image)]
@@ -307,21 +310,22 @@ def test_qr_code_holds_the_verify_url(tmp_path: Path) -> None:
 
 
 def test_without_verify_url_there_is_no_qr_caption() -> None:
-    text = "\n".join(pypdf_pages(build_receipt_pdf(receipt(verify_url=None))))
+    text = "\n".join(pypdf_pages(build_receipt_pdf(receipt(verify_url=None), translations=VI)))
     assert "Quét mã QR" not in text
     assert "LT-2025-000123" in text
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="kind"):
-        build_receipt_pdf(receipt(kind="arrival"))
+        build_receipt_pdf(receipt(kind="arrival"), translations=VI)
     with pytest.raises(ValueError, match="kind"):
-        build_receipt_pdf(receipt(kind="draft"))  # a draft was never sent: no receipt
+        build_receipt_pdf(receipt(kind="draft"), translations=VI)  # a draft was never sent: no receipt
     with pytest.raises(ValueError, match="locale"):
-        build_receipt_pdf(receipt(), locale="fr")
+        translations("fr")
     with pytest.raises(ValueError, match="timezone-aware"):
-        build_receipt_pdf(receipt(arrived_at=datetime(2025, 11, 3, 15, 30)))
-    assert build_receipt_pdf(receipt(), locale="vi_VN") == build_receipt_pdf(receipt(), locale="vi")
+        build_receipt_pdf(receipt(arrived_at=datetime(2025, 11, 3, 15, 30)), translations=VI)
+    vi_vn = build_receipt_pdf(receipt(), translations=translations("vi_VN"))
+    assert vi_vn == build_receipt_pdf(receipt(), translations=VI)
 
 
 # --- shared helpers --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from asm.police.services import create_report_job
 from asm.stays.models import Stay, StayStatus
 from tests.conftest import Factory, csrf_token
 from tests.support.desk import use_fast_password_hashes
-from tests.support.police import NAME_F, NAME_O, NAMES_A, PoliceWorld, wait_for_job
+from tests.support.police import NAME_F, NAME_O, NAMES_A, PoliceWorld, download_report, report_period
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is needed")
 
@@ -41,25 +41,8 @@ def world(app: Flask, factory: Factory) -> PoliceWorld:
     return PoliceWorld(app, factory)
 
 
-def period() -> tuple[str, str]:
-    today = local_today()
-    return (today - timedelta(days=29)).isoformat(), today.isoformat()
-
-
 def make_report(world: PoliceWorld, who: str, **fields: str) -> bytes:
-    client = world.client(who)
-    start, end = period()
-    data = {"from": start, "to": end, "fmt": "pdf", **fields, "csrf_token": csrf_token(client)}
-    response = client.post("/cong-an/bao-cao", data=data)
-    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    job_url = response.headers["Location"]
-    assert client.get(job_url).status_code == 200
-    download = wait_for_job(client, job_url)
-    response = client.get(download)
-    assert response.status_code == 200
-    data = response.data
-    response.close()  # send_file streams from the file: close it as the WSGI server would
-    return data
+    return download_report(world, who, **fields)[0]
 
 
 def pdftotext(data: bytes, tmp_path: Path) -> str:
@@ -195,7 +178,7 @@ def test_the_same_tables_as_csv_and_xlsx(world: PoliceWorld) -> None:
 
 def test_outside_the_area_no_report_is_made(world: PoliceWorld) -> None:
     client = world.client("officer_o")
-    start, end = period()
+    start, end = report_period()
     for fields in (
         {"kind": "establishment", "establishment": "EST-A"},
         {"kind": "commune", "commune": "00004"},
@@ -236,7 +219,7 @@ def test_a_report_made_before_a_move_is_not_downloadable_after(world: PoliceWorl
 
 
 def test_a_waiting_report_shows_its_progress_and_polls(world: PoliceWorld) -> None:
-    start, end = period()
+    start, end = report_period()
     job = create_report_job(
         user=world.user("officer_a"),
         kind="register",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
+from asm.i18n import translations
 from asm.police import pdf
 from asm.police.charts import bar_chart, nice_max
 from asm.police.fines import DEFAULT_BRACKETS, Bracket, bracket_for, brackets_from_setting, exposure, format_vnd
@@ -21,6 +22,8 @@ HEADER = pdf.ReportHeader(
     period_to=date(2026, 1, 9),
     author="Trần Văn Công",
 )
+
+VI, EN = translations("vi"), translations("en")
 
 
 @pytest.mark.parametrize(
@@ -78,7 +81,14 @@ def test_the_register_writer_reports_progress_and_counts_its_pages() -> None:
     seen: list[int] = []
     out = io.BytesIO()
     written = pdf.write_register_pdf(
-        out, HEADER, "Phường Ba Đình", iter(rows(250)), total=250, on_progress=seen.append, progress_every=100
+        out,
+        HEADER,
+        "Phường Ba Đình",
+        iter(rows(250)),
+        total=250,
+        on_progress=seen.append,
+        progress_every=100,
+        translations=VI,
     )
     assert written == 250 and seen == [100, 200, 250]
     reader = PdfReader(io.BytesIO(out.getvalue()))
@@ -89,11 +99,13 @@ def test_the_register_writer_reports_progress_and_counts_its_pages() -> None:
 
 def test_a_long_name_is_shortened_not_spilled() -> None:
     long = pdf.RegisterRow("Tôn Nữ Thị " + "Công Tằng " * 8, None, "", "VNM", "1", "Cơ sở", None, NOW, None, None, "x")
-    text = PdfReader(io.BytesIO(pdf.build_register_pdf(pdf.RegisterData(HEADER, "Phường", [long])))).pages[0]
+    text = PdfReader(
+        io.BytesIO(pdf.build_register_pdf(pdf.RegisterData(HEADER, "Phường", [long]), translations=VI))
+    ).pages[0]
     assert "Tôn Nữ Thị Công Tằng" in text.extract_text() and "…" in text.extract_text()
 
 
 def test_reports_in_english() -> None:
     data = pdf.RegisterData(HEADER, "Ba Dinh ward", rows(3))
-    text = PdfReader(io.BytesIO(pdf.build_register_pdf(data, locale="en"))).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(pdf.build_register_pdf(data, translations=EN))).pages[0].extract_text()
     assert "STAY REGISTER" in text and "SOCIALIST REPUBLIC OF VIET NAM" in text and "Total: 3 stays." in text

@@ -17,14 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from asm.accounts.models import Role, User
-from asm.clock import utcnow
+from asm.clock import local_today, utcnow
 from asm.common import Actor
 from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.people.services import PersonInput
 from asm.stays import services
 from asm.stays.models import Stay
-from tests.conftest import Factory
+from tests.conftest import Factory, csrf_token
 from tests.support.desk import client_as
 
 WARD_A, WARD_O, WARD_F = "00004", "00070", "25747"
@@ -179,3 +179,26 @@ def wait_for_job(client: FlaskClient, job_url: str, *, tries: int = 600) -> str:
             raise AssertionError(f"report failed: {body}")
         time.sleep(0.05)
     raise AssertionError("report not done in time")
+
+
+def report_period() -> tuple[str, str]:
+    """The reports page's default: the last 30 days."""
+    today = local_today()
+    return (today - timedelta(days=29)).isoformat(), today.isoformat()
+
+
+def download_report(world: PoliceWorld, who: str, **fields: str) -> tuple[bytes, dict[str, str]]:
+    """Ask for a report on the reports page, wait for the job as the page does, download it: (file, headers)."""
+    client = world.client(who)
+    start, end = report_period()
+    data = {"from": start, "to": end, "fmt": "pdf", **fields, "csrf_token": csrf_token(client)}
+    response = client.post("/cong-an/bao-cao", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    job_url = response.headers["Location"]
+    assert client.get(job_url).status_code == 200
+    download = wait_for_job(client, job_url)
+    response = client.get(download)
+    assert response.status_code == 200
+    body, headers = response.data, dict(response.headers)
+    response.close()  # send_file streams from the file: close it as the WSGI server would
+    return body, headers

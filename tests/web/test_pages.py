@@ -228,6 +228,10 @@ def test_the_receipt_pdf_names_the_guest_and_the_receipt(desk: Desk) -> None:
     text = pdf_text(pdf.data)
     assert NAME_1 in text
     assert stay.receipt_no in text
+    # In the page's language: the words come from the catalogue, the document's label too.
+    english = pdf_text(desk.client.get(link.group(1) + "?lang=en").data)
+    assert "STAY NOTIFICATION RECEIPT" in english and "ID card" in english and NAME_1 in english
+    assert "GIẤY BIÊN NHẬN" not in english and "CCCD/Căn" in text and "CCCD/Căn" not in english
 
 
 def test_dates_are_shown_in_vietnam_time(app: Flask, factory: Factory) -> None:
