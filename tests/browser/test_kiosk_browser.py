@@ -347,10 +347,9 @@ def test_a_serial_scanner_is_read_through_web_serial(kiosk_page: Page) -> None:
     page.reload()
     expect(page.locator("body[data-ready]")).to_be_attached()
     page.get_by_role("button", name="Nhận phòng").click()
-    with page.expect_request("**/kiosk/api/doc-ma") as sent:
-        page.get_by_role("button", name="Đầu đọc cổng COM").click()
-    assert sent.value.post_data_json == {"text": CARD, "source": "serial"}  # whole, the split letter joined
-    expect_confirmation(page)
+    page.get_by_role("button", name="Đầu đọc cổng COM").click()
+    expect_confirmation(page)  # "Nguyễn": the letter split across two chunks was joined (else: U+FFFD, refused)
+    assert page.evaluate("window.kioskMetrics.map(m => [m.source, m.path])") == [["serial", "device"]]
 
 
 @pytest.mark.parametrize(
@@ -499,5 +498,67 @@ def test_the_screen_clears_itself_when_a_guest_walks_away(
     expect(page.get_by_role("heading", name="Xin chào! Bạn cần làm gì?")).to_be_visible()
     expect(person(page)).to_have_count(0)
     assert NAME not in page.content()
+    page.context.close()
+    assert not errors, errors
+
+
+# --- reading on the device (docs/OFFLINE.md) ------------------------------------------------------------------------
+
+
+def test_a_new_card_is_read_from_the_camera_and_filed_with_the_server_stopped(
+    camera_browser: Browser, server: RestartableServer, pairing_code: str
+) -> None:
+    """Issue 15: the server goes away, the kiosk is even reloaded; a new guest holds up a card: the kiosk decodes
+    and parses it on the device (zxing-wasm, cccd.js, from the service worker's copy), shows the confirmation and
+    queues the filing, which reaches the server once it is back."""
+    page, errors = open_page(camera_browser, server.url)
+    pair_in_browser(page, pairing_code)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    expect(page.locator("body[data-reader=device]")).to_be_attached()  # zxing-wasm compiled under the CSP
+
+    server.stop()
+    page.reload()  # opens from the copy, the reader too
+    expect(page.locator("body[data-ready]")).to_be_attached()
+    expect(page.locator("body[data-parser=device][data-reader=device]")).to_be_attached()
+    page.get_by_role("button", name="Nhận phòng").click()
+    expect_confirmation(page)
+    (metric,) = report(page, "fake camera, server stopped")
+    assert (metric["source"], metric["path"]) == ("camera", "device")
+
+    page.get_by_role("button", name="Đúng, tiếp tục").click()
+    page.get_by_role("button", name="Gửi khai báo").click()
+    expect(page.locator("#receipt-queued")).to_be_visible()
+    expect(page.locator("#receipt-people .name")).to_have_text(NAME)
+    assert page.evaluate(QUEUED) == 1
+    assert stays() == []
+
+    server.start()
+    page.wait_for_function(f"() => {QUEUED} === 0", timeout=30_000)
+    (stay,) = stays()
+    assert (stay.person.full_name, stay.person.doc_number, stay.source) == (NAME, "034303011829", Source.KIOSK)
+    page.context.close()
+    assert not errors, errors
+
+
+def test_without_the_device_reader_the_kiosk_reads_through_the_server(
+    camera_browser: Browser, server: RestartableServer, pairing_code: str
+) -> None:
+    """The fallback: where the parser and zxing-wasm cannot load, the camera frames and scanned texts go to the
+    server's decode and parse endpoints, as before."""
+    page, errors = open_page(camera_browser, server.url)
+    page.route(re.compile(r"/(vendor/zxing-wasm|static/idcard)/"), lambda route: route.abort())
+    pair_in_browser(page, pairing_code)
+    expect(page.locator("body[data-parser=server][data-reader=server]")).to_be_attached()
+    with page.expect_request("**/kiosk/api/giai-ma?khung=1"):
+        page.get_by_role("button", name="Nhận phòng").click()
+    expect_confirmation(page)
+    page.get_by_role("button", name="Làm lại").click()
+    with page.expect_request("**/kiosk/api/doc-ma"):
+        wedge_scan(page, CARD)
+    expect_confirmation(page)
+    assert [(m["source"], m["path"]) for m in page.evaluate("window.kioskMetrics")] == [
+        ("camera", "server"),
+        ("wedge", "server"),
+    ]
     page.context.close()
     assert not errors, errors
