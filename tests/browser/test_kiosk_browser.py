@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from PIL import Image
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -39,9 +38,10 @@ from tests.browser.conftest import (
     blocked_by_policy,
 )
 from tests.conftest import CARD, Factory
+from tests.support.camera import card_frame, fake_camera_args, write_y4m
 from tests.support.desk import client_as, use_fast_password_hashes
 from tests.support.kiosk import register_kiosk
-from tests.support.qrimages import qr_image, to_bytes
+from tests.support.qrimages import to_bytes
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -66,40 +66,13 @@ QUEUED = (
 # --- a fake camera ----------------------------------------------------------------------------------------------
 
 
-def write_y4m(path: Path, frame: Image.Image, *, frames: int = 10, fps: int = 10) -> None:
-    """A YUV4MPEG2 video (4:2:0, JPEG chroma siting) repeating one frame: Chromium's fake camera loops it."""
-    width, height = frame.size
-    y, cb, cr = frame.convert("YCbCr").split()
-    half = (width // 2, height // 2)
-    planes = (
-        y.tobytes() + cb.resize(half, Image.Resampling.BOX).tobytes() + cr.resize(half, Image.Resampling.BOX).tobytes()
-    )
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            f.write(b"FRAME\n" + planes)
-
-
-def card_frame(text: str, size: tuple[int, int] = (640, 480)) -> Image.Image:
-    """A camera frame: the card's QR code in the middle of a light grey scene."""
-    frame = Image.new("RGB", size, (214, 218, 222))
-    code = qr_image(text, scale=7).convert("RGB")
-    frame.paste(code, ((size[0] - code.width) // 2, (size[1] - code.height) // 2))
-    return frame
-
-
 @pytest.fixture(scope="module")
 def camera_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """Chromium whose camera shows the card's QR code: a second browser (the camera is a launch argument), started
     by the same Playwright as the shared `browser` (one Playwright per process)."""
     video = tmp_path_factory.mktemp("camera") / "card.y4m"
     write_y4m(video, card_frame(CARD))
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
+    args = [*CHROMIUM_ARGS, *fake_camera_args(video)]
     camera = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args, env={**os.environ, **CHROMIUM_ENV})
     yield camera
     camera.close()
