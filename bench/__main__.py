@@ -3,6 +3,7 @@
     python -m bench                      # all of them, in this order
     python -m bench api [--help]         # stay filings/s through the JSON API vs raw INSERTs (PostgreSQL)
     python -m bench decoders [--help]    # card-QR decoders: detection, exact text, time per frame
+    python -m bench device [--help]      # kiosk scan-to-confirmation: zxing-wasm + cccd.js in Chromium vs server
     python -m bench hospital [--help]    # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
 
@@ -36,6 +37,15 @@ def _hospital(argv: list[str]) -> int:
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decoders": _decoders, "api": _api}
 BENCHMARKS["hospital"] = _hospital  # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
+
+
+def _device(argv: list[str]) -> int:
+    from bench import device_reading
+
+    return device_reading.main(argv)
+
+
+BENCHMARKS["device"] = _device  # kiosk scan-to-confirmation on the device (zxing-wasm) vs the server path
 
 
 def _police(argv: list[str]) -> int:

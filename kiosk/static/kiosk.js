@@ -109,12 +109,12 @@
   }
 
   // Codes found in one image: the first that parses is the guest; else the first refusal is shown.
-  function acceptTexts(texts, source, t0, capturedAt) {
+  function acceptTexts(texts, source, t0, capturedAt, frame) {
     let refusal = null;
     for (const text of texts) {
       const read = readOnDevice(text, source);
       if (read.card) {
-        addPerson({ qr: text, source, t0, path: "device", ...read.card }, capturedAt);
+        addPerson({ qr: text, source, t0, path: "device", frame, ...read.card }, capturedAt);
         return true;
       }
       refusal = refusal || read.error;
@@ -183,7 +183,10 @@
     message("scan-error", null);
     message("confirm-error", null);
     show("confirm");
-    if (capturedAt) window.kioskMetrics.push({ source: entry.source, path: entry.path, ms: Math.round(performance.now() - entry.t0) });
+    if (capturedAt) {
+      const ms = Math.round(performance.now() - entry.t0);
+      window.kioskMetrics.push({ source: entry.source, path: entry.path, frame: entry.frame, ms });
+    }
   }
 
   function renderPeople(list, people, removable) {
@@ -266,7 +269,7 @@
     }
   }
 
-  async function readImage(blob, frame, t0, capturedAt) {
+  async function readImage(blob, frame, t0, capturedAt, size) {
     const url = config.urls.image + (frame ? "?khung=1" : "");
     const response = await fetch(url, {
       method: "POST",
@@ -276,7 +279,7 @@
     });
     const body = await response.json();
     if (response.ok) {
-      addPerson(fromServer(body, frame ? "camera" : "photo", t0), capturedAt);
+      addPerson({ ...fromServer(body, frame ? "camera" : "photo", t0), frame: size }, capturedAt);
       return true;
     }
     if (!(frame && body.error && body.error.code === "no_code_found")) message("scan-error", body.error.message);
@@ -329,7 +332,8 @@
     session.busy = true;
     try {
       const texts = await onDevice.reader.read(image);
-      if (texts.length && !session.stopped && acceptTexts(texts, "camera", t0, capturedAt)) stopCamera();
+      const frame = `${image.width}x${image.height}`;
+      if (texts.length && !session.stopped && acceptTexts(texts, "camera", t0, capturedAt, frame)) stopCamera();
     } catch (e) {
       /* a lost frame: the next one tries again */
     } finally {
@@ -349,7 +353,8 @@
     canvas.toBlob(
       async (blob) => {
         try {
-          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt))) stopCamera();
+          const size = `${canvas.width}x${canvas.height}`;
+          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt, size))) stopCamera();
         } catch (e) {
           /* a lost frame: the next one tries again */
         } finally {
