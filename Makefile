@@ -13,7 +13,7 @@ APT_RUN  := libzbar0 fonts-dejavu-core fonts-ocr-b
 APT_TEST := chromium chromium-driver chromium-l10n fonts-noto-color-emoji poppler-utils
 APT_BENCH := postgresql-contrib
 
-.PHONY: run setup test test-sqlite test-postgres lint format bench translations clean
+.PHONY: run setup test test-js test-sqlite test-postgres lint format bench translations browser-rules clean
 
 run: setup
 	mkdir -p instance
@@ -25,11 +25,15 @@ run: setup
 
 setup: $(STAMPS)/apt-run $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/translations
 
-test: setup $(STAMPS)/apt-test
+test: setup $(STAMPS)/apt-test test-js
 	env -u ASM_TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$ASM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on $$ASM_TEST_DATABASE_URL"; $(BIN)/pytest; \
 	else echo "(set ASM_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run on PostgreSQL too)"; fi
+
+# The browser's ID-card parser against the shared vectors (tests/vectors/cccd.json), with node's own test runner.
+test-js: $(STAMPS)/npm
+	npm test --silent
 
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .
@@ -41,6 +45,10 @@ format: $(STAMPS)/python
 
 bench: setup $(STAMPS)/apt-bench
 	$(BIN)/python -m bench
+
+# The data the browser's parser shares with asm/idcard (asm/static/idcard/rules.js), regenerated after a change there.
+browser-rules: $(STAMPS)/python
+	$(BIN)/python -m asm.idcard.browser
 
 translations: $(STAMPS)/python
 	$(BIN)/pybabel extract -F babel.cfg -o asm/translations/messages.pot --no-location --sort-output .

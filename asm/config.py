@@ -53,9 +53,12 @@ class Base:
     TEMPLATES_STRICT = False
     # Pages load only this site's own scripts, styles and images, talk only to it, post forms only to it, and may
     # not be framed (asm/web/headers.py). The kiosk's camera is a MediaStream, which the policy does not govern.
+    # 'wasm-unsafe-eval' lets the pages compile WebAssembly (the QR reader, zxing-wasm, served from this site); it
+    # allows no eval of JavaScript.
     HSTS_SECONDS = 31_536_000  # a year of HTTPS only, sent on answers over HTTPS (0: never)
     CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
     # On PostgreSQL, the API files one guest in one SQL statement (asm/api/filing.py); False: always the ORM.

@@ -4,6 +4,7 @@
     python -m bench api [--help]         # stay filings/s through the JSON API vs raw INSERTs (PostgreSQL)
     python -m bench decoders [--help]    # card-QR decoders: detection, exact text, time per frame
     python -m bench mrz [--help]         # passport MRZ from 1280x720 photos vs the QR decoder
+    python -m bench device [--help]      # kiosk scan-to-confirmation: zxing-wasm + cccd.js in Chromium vs server
     python -m bench hospital [--help]    # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
     python -m bench groups [--help]      # groups of 40 guests in one API request vs raw INSERTs (PostgreSQL)
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
@@ -47,6 +48,13 @@ def _groups(argv: list[str]) -> int:
 
 
 BENCHMARKS["groups"] = _groups  # groups of 40 guests through the API vs raw INSERTs (PostgreSQL)
+def _device(argv: list[str]) -> int:
+    from bench import device_reading
+
+    return device_reading.main(argv)
+
+
+BENCHMARKS["device"] = _device  # kiosk scan-to-confirmation on the device (zxing-wasm) vs the server path
 
 
 def _police(argv: list[str]) -> int:

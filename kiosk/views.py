@@ -150,6 +150,12 @@ def screen_config(device: KioskDevice) -> dict[str, Any]:
             "image": url_for("kiosk.read_image"),
             "pin": url_for("kiosk.staff_pin"),
             "submit": url_for("kiosk.submit"),
+            # Reading on the device (docs/OFFLINE.md): the parser, the wedge rules, the QR reader and zxing-wasm.
+            "cccd": url_for("static", filename="idcard/cccd.js"),
+            "wedge": url_for("kiosk.static", filename="wedge.js"),
+            "scanner": url_for("static", filename="idcard/scanner.js"),
+            "zxing": url_for("web.vendor", name="zxing-wasm/es/reader/index.js"),
+            "zxingWasm": url_for("web.vendor", name="zxing-wasm/reader/zxing_reader.wasm"),
         },
         "device": device.id,
         "idleSeconds": device.idle_seconds,
@@ -183,6 +189,8 @@ def screen_texts() -> dict[str, str]:
         "why_check_out": _("Trả phòng cần nhân viên xác nhận."),
         "why_room": _("Nhân viên chọn phòng cho khách."),
         "why_manual": _("Thông tin nhập tay: nhân viên kiểm tra giấy tờ rồi xác nhận."),
+        # What to change on a mis-set scanner, for the diagnosis made on the device (kiosk/static/wedge.js).
+        **{f"wedge_{code}": str(text) for code, text in wedge.MESSAGES.items()},
     }
 
 

@@ -17,6 +17,12 @@ from asm.i18n import N_
 from asm.idcard.codes import ABROAD_COUNTRY_CODES, is_place_code
 from asm.idcard.errors import CardError, Phrase
 
+# The rules a document number breaks, named in `document_number_format` messages (translated with them).
+RULE_CMND = Phrase(N_("CMND gồm 9 chữ số"))
+RULE_VN_PASSPORT = Phrase(N_("hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số"))
+RULE_PASSPORT = Phrase(N_("số hộ chiếu gồm 5–20 chữ cái không dấu hoặc chữ số"))
+PHRASES = (RULE_CMND, RULE_VN_PASSPORT, RULE_PASSPORT)
+
 SEXES: tuple[str, str] = ("M", "F")
 DOC_TYPES: tuple[str, ...] = ("cccd", "cmnd", "passport")
 VIETNAM = "VNM"
@@ -152,16 +158,16 @@ def normalize_document(
                 "document_number_format",
                 "document_number",
                 value=value,
-                rule=Phrase(N_("CMND gồm 9 chữ số")),
+                rule=RULE_CMND,
             )
         return value
     if nation is None:
         raise CardError("nationality_required", "nationality")
     if nation == VIETNAM:
         if not _VN_PASSPORT.fullmatch(value):
-            rule = Phrase(N_("hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số"))
+            rule = RULE_VN_PASSPORT
             raise CardError("document_number_format", "document_number", value=value, rule=rule)
     elif not _FOREIGN_PASSPORT.fullmatch(value):
-        rule = Phrase(N_("số hộ chiếu gồm 5–20 chữ cái không dấu hoặc chữ số"))
+        rule = RULE_PASSPORT
         raise CardError("document_number_format", "document_number", value=value, rule=rule)
     return value

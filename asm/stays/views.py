@@ -142,7 +142,32 @@ def _checkin_page(est, guests, errors, now, form=None):  # type: ignore[no-untyp
         default_arrival=to_local(now).strftime("%Y-%m-%dT%H:%M"),
         default_departure=(local_today(now) + timedelta(days=1)).isoformat(),
         deadline=services.deadline_for(now),
+        scan_config=scan_config(est),
     )
+
+
+GUEST_TEMPLATE_KEY = "keytemplate"  # replaced by a fresh block key in the browser (asm/static/checkin.js)
+
+
+def scan_config(est: Establishment) -> dict[str, object]:
+    """What the check-in page's own reader needs (asm/static/checkin.js): where the server paths and zxing-wasm are,
+    and the words it writes."""
+    blank = GuestForm(key=GUEST_TEMPLATE_KEY, values={"doc_type": "cccd"}, scanned=True)
+    return {
+        "guestBlock": render_template("stays/_guest.html", est=est, guest=blank),
+        "templateKey": GUEST_TEMPLATE_KEY,
+        "locale": current_locale(),
+        "urls": {
+            "scan": url_for("stays.scan", code=est.code),
+            "scanner": url_for("static", filename="idcard/scanner.js"),
+            "zxing": url_for("web.vendor", name="zxing-wasm/es/reader/index.js"),
+            "zxingWasm": url_for("web.vendor", name="zxing-wasm/reader/zxing_reader.wasm"),
+        },
+        "texts": {
+            "unreadable": _("Không đọc được mã"),
+            "camera_unavailable": _("Không mở được camera. Hãy dùng đầu đọc, ảnh chụp hoặc nhập tay."),
+        },
+    }
 
 
 @bp.route("/quet", methods=["POST"])

@@ -3,7 +3,9 @@
 Pages get a Content-Security-Policy that allows only this site's own scripts, styles and connections (the
 templates carry no inline script, style or event handler; htmx is told not to add its indicator `<style>` and
 not to evaluate code, `templates/base.html`), may not be framed, and may use the camera only for this site (the
-kiosk and the tablet scan). Every answer, JSON and PDF included, says nosniff and keeps the referrer on this site.
+kiosk and the tablet scan). Scripts may compile WebAssembly ('wasm-unsafe-eval': the device's QR reader,
+zxing-wasm from this site) but never evaluate JavaScript strings. Every answer, JSON and PDF included, says
+nosniff and keeps the referrer on this site.
 An answer over HTTPS (directly, or through a trusted proxy: `TRUSTED_PROXIES`) tells the browser to come back
 over HTTPS only, for `HSTS_SECONDS`. The policy is the `CONTENT_SECURITY_POLICY` setting.
 """

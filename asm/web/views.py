@@ -14,8 +14,15 @@ from asm.web.access import ALL_ROLES, public, roles
 
 bp = Blueprint("web", __name__)
 
-# Front-end files served from node_modules (installed by `npm ci` from package-lock.json).
-VENDOR_FILES = {"htmx.min.js": "htmx.org/dist/htmx.min.js"}
+# Front-end files served from node_modules (installed by `npm ci` from package-lock.json): URL name -> file. The
+# zxing-wasm reader keeps its layout (its index.js imports ../share.js) for the device-side QR decoding
+# (asm/static/idcard/scanner.js).
+VENDOR_FILES = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "zxing-wasm/es/reader/index.js": "zxing-wasm/dist/es/reader/index.js",
+    "zxing-wasm/es/share.js": "zxing-wasm/dist/es/share.js",
+    "zxing-wasm/reader/zxing_reader.wasm": "zxing-wasm/dist/reader/zxing_reader.wasm",
+}
 
 
 @bp.route("/")
@@ -38,7 +45,7 @@ def set_language(lang: str) -> Response:
     return redirect(safe_next(request.form.get("next")) or url_for("web.home"), code=303)
 
 
-@bp.route("/vendor/<name>")
+@bp.route("/vendor/<path:name>")
 @public
 def vendor(name: str) -> Response:
     if name not in VENDOR_FILES:

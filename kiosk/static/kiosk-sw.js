@@ -1,18 +1,32 @@
 // The kiosk's service worker: keeps a copy of the kiosk screen (its page, script and style) so that a kiosk
 // reloaded or restarted while the server is unreachable still opens its screen, shows the filings waiting in
-// localStorage and sends them by itself when the server answers again (see docs/KIOSK.md). Network first: a
-// reachable server always serves the page fresh, and the copy is renewed with it. Nothing else is cached:
-// readings, PINs and filings always go to the server.
+// localStorage and sends them by itself when the server answers again (see docs/KIOSK.md). With it, a copy of what
+// reads a new card on the device (the CCCD parser, the wedge rules, the QR reader and zxing-wasm with its .wasm;
+// docs/OFFLINE.md), so that the screen opened from the copy still reads cards. Network first: a reachable server
+// always serves these fresh, and the copy is renewed with them. Nothing else is cached: PINs and filings always go
+// to the server.
 "use strict";
 
-const CACHE = "asm-kiosk-shell-v1";
-const SHELL = ["./", "static/kiosk.js", "static/kiosk.css"]; // relative to this script, served at /kiosk/sw.js
+const CACHE = "asm-kiosk-shell-v2";
+// Relative to this script, served at /kiosk/sw.js.
+const SHELL = ["./", "static/kiosk.js", "static/kiosk.css"];
+const READER = [
+  "static/wedge.js",
+  "../static/idcard/cccd.js",
+  "../static/idcard/rules.js",
+  "../static/idcard/scanner.js",
+  "../vendor/zxing-wasm/es/reader/index.js",
+  "../vendor/zxing-wasm/es/share.js",
+  "../vendor/zxing-wasm/reader/zxing_reader.wasm",
+];
+const fresh = (path) => new Request(path, { credentials: "same-origin", cache: "no-store" });
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { credentials: "same-origin", cache: "no-store" }))))
+      // The screen must be kept; the reader is kept where it can be (without it the screen reads through the server).
+      .then((cache) => cache.addAll(SHELL.map(fresh)).then(() => Promise.allSettled(READER.map((path) => cache.add(fresh(path))))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -26,7 +40,7 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-const SHELL_URLS = new Set(SHELL.map((path) => new URL(path, self.location.href).href)); // relative to this script
+const SHELL_URLS = new Set([...SHELL, ...READER].map((path) => new URL(path, self.location.href).href));
 
 const NETWORK_WAIT_MS = 8000; // weak signal: a server that has not answered by then is treated as away
 
@@ -45,7 +59,8 @@ async function fromNetworkElseCopy(request, key) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), NETWORK_WAIT_MS);
   try {
-    const response = await fetch(request, { cache: "no-store", signal: abort.signal });
+    // Front-end libraries (/vendor/) change only with their version: the browser's HTTP cache may answer for them.
+    const response = await fetch(request, { cache: key.includes("/vendor/") ? "default" : "no-store", signal: abort.signal });
     // Only a real kiosk screen is kept: a redirect to pairing (revoked device) or an error is not.
     if (response.ok && !response.redirected) {
       await cache.put(key, response.clone());

@@ -1,6 +1,7 @@
 // The kiosk screen: scan (camera, keyboard-wedge or serial scanner, photo, manual entry) -> confirm -> details
 // -> file -> receipt. Filings wait in localStorage until the server acknowledges them (see docs/KIOSK.md).
-// No third-party code. Every text shown comes translated from the server (#kiosk-texts).
+// Codes are decoded (zxing-wasm) and parsed (asm/static/idcard/cccd.js) on the device, with the server's decoding
+// and parsing as the fallback (docs/OFFLINE.md). Every text shown comes translated from the server (#kiosk-texts).
 "use strict";
 
 (() => {
@@ -9,8 +10,9 @@
   const $ = (id) => document.getElementById(id);
   const QUEUE_KEY = "asm-kiosk-queue-v1:" + config.device;
   const OFFSET_KEY = "asm-kiosk-clock-v1";
-  const FRAME_EVERY_MS = 250; // about 4 frames a second
+  const FRAME_EVERY_MS = 250; // about 4 frames a second to the server
   const FRAME_MAX_WIDTH = 960; // downscaled before upload
+  const DEVICE_FRAME_EVERY_MS = 100; // decoded on the device: the next frame as soon as the last one is done
   const WEDGE_GAP_MS = 1500; // a pause longer than this starts a new scan
   const RETRY_MAX_MS = 60000;
   const REJECTED_KEEP_MS = 7 * 24 * 3600 * 1000;
@@ -56,6 +58,69 @@
     } catch (e) {
       /* offline: keep the last measured offset */
     }
+  }
+
+  // ---------------------------------------------------------------- reading on the device
+  // The guest's card is parsed (cccd.js, wedge.js) and its QR decoded (zxing-wasm) in the browser, so that a new
+  // guest is read with no server in reach; the server parses the QR text again when the filing arrives, and trusts
+  // nothing else the page says about the person. A part that cannot load keeps its server path: /doc-ma for
+  // texts, /giai-ma for images.
+  const onDevice = { parser: null, wedge: null, reader: null, grab: null };
+  const parserLoaded = Promise.all([import(config.urls.cccd), import(config.urls.wedge)]).then(
+    ([parser, wedgeRules]) => {
+      onDevice.parser = parser;
+      onDevice.wedge = wedgeRules;
+      document.body.dataset.parser = "device";
+    },
+    () => (document.body.dataset.parser = "server"),
+  );
+  const readerLoaded = parserLoaded
+    .then(() => (onDevice.parser ? import(config.urls.scanner) : Promise.reject(new Error("no parser"))))
+    .then(async (scanner) => {
+      onDevice.reader = await scanner.loadReader({ moduleUrl: config.urls.zxing, wasmUrl: config.urls.zxingWasm });
+      onDevice.grab = scanner.frameGrabber();
+      document.body.dataset.reader = "device";
+    })
+    .catch(() => (document.body.dataset.reader = "server"));
+
+  const isAscii = (text) => /^[\x00-\x7f]*$/.test(text);
+  const dmy = (iso) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+
+  // What the server's /doc-ma answers, from the device's own parse: {card} for the confirmation (no address, the
+  // number masked) or {error}. A keyboard-wedge scan that the parser refuses, or whose name and address are plain
+  // ASCII, is checked for the traces of a mis-set scanner (wedge.js, as kiosk/wedge.py).
+  function readOnDevice(text, source) {
+    const { parser } = onDevice;
+    let card = null;
+    let refused = null;
+    try {
+      card = parser.parseQrText(text, { today: parser.vietnamToday(Date.now() + clockOffset) });
+    } catch (exc) {
+      if (!(exc instanceof parser.CardError)) throw exc;
+      refused = exc;
+    }
+    const suspect = source === "wedge" && (refused || (isAscii(card.full_name) && isAscii(card.address)));
+    const garbling = suspect ? onDevice.wedge.diagnose(text) : null;
+    if (garbling) return { error: { code: garbling.code, message: fmt(T["wedge_" + garbling.code], garbling), staff: true } };
+    if (refused) return { error: { code: refused.code, message: refused.messageFor(config.locale) } };
+    return {
+      card: { full_name: card.full_name, birth_date: dmy(card.birth_date), sex: card.sex, doc_masked: parser.mask(card.id_number) },
+    };
+  }
+
+  // Codes found in one image: the first that parses is the guest; else the first refusal is shown.
+  function acceptTexts(texts, source, t0, capturedAt, frame) {
+    let refusal = null;
+    for (const text of texts) {
+      const read = readOnDevice(text, source);
+      if (read.card) {
+        addPerson({ qr: text, source, t0, path: "device", frame, ...read.card }, capturedAt);
+        return true;
+      }
+      refusal = refusal || read.error;
+    }
+    message("scan-error", refusal.message);
+    return false;
   }
 
   // ---------------------------------------------------------------- steps
@@ -118,7 +183,10 @@
     message("scan-error", null);
     message("confirm-error", null);
     show("confirm");
-    if (capturedAt) window.kioskMetrics.push({ source: entry.source, ms: Math.round(performance.now() - entry.t0) });
+    if (capturedAt) {
+      const ms = Math.round(performance.now() - entry.t0);
+      window.kioskMetrics.push({ source: entry.source, path: entry.path, frame: entry.frame, ms });
+    }
   }
 
   function renderPeople(list, people, removable) {
@@ -161,7 +229,7 @@
   }
 
   function fromServer(body, source, t0) {
-    return { qr: body.qr, source, t0, ...body.card };
+    return { qr: body.qr, source, t0, path: "server", ...body.card };
   }
 
   async function postJSON(url, body, headers) {
@@ -176,6 +244,16 @@
   async function readText(text, source) {
     const t0 = performance.now();
     const capturedAt = Date.now();
+    await parserLoaded;
+    if (onDevice.parser) {
+      const read = readOnDevice(text, source);
+      if (read.card) addPerson({ qr: text, source, t0, path: "device", ...read.card }, capturedAt);
+      else {
+        if (state.step !== "scan") show("scan");
+        message("scan-error", read.error.message, read.error.staff);
+      }
+      return;
+    }
     let response;
     try {
       response = await postJSON(config.urls.text, { text, source });
@@ -191,7 +269,7 @@
     }
   }
 
-  async function readImage(blob, frame, t0, capturedAt) {
+  async function readImage(blob, frame, t0, capturedAt, size) {
     const url = config.urls.image + (frame ? "?khung=1" : "");
     const response = await fetch(url, {
       method: "POST",
@@ -201,7 +279,7 @@
     });
     const body = await response.json();
     if (response.ok) {
-      addPerson(fromServer(body, frame ? "camera" : "photo", t0), capturedAt);
+      addPerson({ ...fromServer(body, frame ? "camera" : "photo", t0), frame: size }, capturedAt);
       return true;
     }
     if (!(frame && body.error && body.error.code === "no_code_found")) message("scan-error", body.error.message);
@@ -234,8 +312,33 @@
     const video = $("camera-video");
     video.srcObject = session.stream;
     $("camera-status").textContent = T.camera_looking;
+    await readerLoaded;
+    if (session.stopped) return;
+    if (onDevice.reader) {
+      session.timer = setInterval(() => grabOnDevice(session, video), DEVICE_FRAME_EVERY_MS);
+      return;
+    }
     const canvas = document.createElement("canvas");
     session.timer = setInterval(() => grabFrame(session, video, canvas), FRAME_EVERY_MS);
+  }
+
+  // One camera frame at full size (1280×720), decoded and parsed in the browser; the next one starts when it is done.
+  async function grabOnDevice(session, video) {
+    if (session.busy || session.stopped) return;
+    const t0 = performance.now();
+    const capturedAt = Date.now();
+    const image = onDevice.grab(video);
+    if (!image) return;
+    session.busy = true;
+    try {
+      const texts = await onDevice.reader.read(image);
+      const frame = `${image.width}x${image.height}`;
+      if (texts.length && !session.stopped && acceptTexts(texts, "camera", t0, capturedAt, frame)) stopCamera();
+    } catch (e) {
+      /* a lost frame: the next one tries again */
+    } finally {
+      session.busy = false;
+    }
   }
 
   function grabFrame(session, video, canvas) {
@@ -250,7 +353,8 @@
     canvas.toBlob(
       async (blob) => {
         try {
-          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt))) stopCamera();
+          const size = `${canvas.width}x${canvas.height}`;
+          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt, size))) stopCamera();
         } catch (e) {
           /* a lost frame: the next one tries again */
         } finally {
@@ -338,8 +442,19 @@
     const file = event.target.files[0];
     event.target.value = "";
     if (!file) return;
+    const t0 = performance.now();
+    const capturedAt = Date.now();
+    await readerLoaded;
+    if (onDevice.reader) {
+      const texts = await onDevice.reader.read(file).catch(() => []);
+      if (texts.length) {
+        acceptTexts(texts, "photo", t0, capturedAt);
+        return;
+      }
+      // Nothing found on the device: the server's second pass (sharpened, smoothed copies) may still find it.
+    }
     try {
-      await readImage(file, false, performance.now(), Date.now());
+      await readImage(file, false, t0, capturedAt);
     } catch (e) {
       message("scan-error", T.network);
     }

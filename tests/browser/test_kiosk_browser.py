@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from PIL import Image
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -39,9 +38,10 @@ from tests.browser.conftest import (
     blocked_by_policy,
 )
 from tests.conftest import CARD, Factory
+from tests.support.camera import card_frame, fake_camera_args, write_y4m
 from tests.support.desk import client_as, use_fast_password_hashes
 from tests.support.kiosk import register_kiosk
-from tests.support.qrimages import qr_image, to_bytes
+from tests.support.qrimages import to_bytes
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -66,40 +66,13 @@ QUEUED = (
 # --- a fake camera ----------------------------------------------------------------------------------------------
 
 
-def write_y4m(path: Path, frame: Image.Image, *, frames: int = 10, fps: int = 10) -> None:
-    """A YUV4MPEG2 video (4:2:0, JPEG chroma siting) repeating one frame: Chromium's fake camera loops it."""
-    width, height = frame.size
-    y, cb, cr = frame.convert("YCbCr").split()
-    half = (width // 2, height // 2)
-    planes = (
-        y.tobytes() + cb.resize(half, Image.Resampling.BOX).tobytes() + cr.resize(half, Image.Resampling.BOX).tobytes()
-    )
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            f.write(b"FRAME\n" + planes)
-
-
-def card_frame(text: str, size: tuple[int, int] = (640, 480)) -> Image.Image:
-    """A camera frame: the card's QR code in the middle of a light grey scene."""
-    frame = Image.new("RGB", size, (214, 218, 222))
-    code = qr_image(text, scale=7).convert("RGB")
-    frame.paste(code, ((size[0] - code.width) // 2, (size[1] - code.height) // 2))
-    return frame
-
-
 @pytest.fixture(scope="module")
 def camera_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """Chromium whose camera shows the card's QR code: a second browser (the camera is a launch argument), started
     by the same Playwright as the shared `browser` (one Playwright per process)."""
     video = tmp_path_factory.mktemp("camera") / "card.y4m"
     write_y4m(video, card_frame(CARD))
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
+    args = [*CHROMIUM_ARGS, *fake_camera_args(video)]
     camera = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args, env={**os.environ, **CHROMIUM_ENV})
     yield camera
     camera.close()
@@ -347,10 +320,9 @@ def test_a_serial_scanner_is_read_through_web_serial(kiosk_page: Page) -> None:
     page.reload()
     expect(page.locator("body[data-ready]")).to_be_attached()
     page.get_by_role("button", name="Nhận phòng").click()
-    with page.expect_request("**/kiosk/api/doc-ma") as sent:
-        page.get_by_role("button", name="Đầu đọc cổng COM").click()
-    assert sent.value.post_data_json == {"text": CARD, "source": "serial"}  # whole, the split letter joined
-    expect_confirmation(page)
+    page.get_by_role("button", name="Đầu đọc cổng COM").click()
+    expect_confirmation(page)  # "Nguyễn": the letter split across two chunks was joined (else: U+FFFD, refused)
+    assert page.evaluate("window.kioskMetrics.map(m => [m.source, m.path])") == [["serial", "device"]]
 
 
 @pytest.mark.parametrize(
@@ -499,5 +471,67 @@ def test_the_screen_clears_itself_when_a_guest_walks_away(
     expect(page.get_by_role("heading", name="Xin chào! Bạn cần làm gì?")).to_be_visible()
     expect(person(page)).to_have_count(0)
     assert NAME not in page.content()
+    page.context.close()
+    assert not errors, errors
+
+
+# --- reading on the device (docs/OFFLINE.md) ------------------------------------------------------------------------
+
+
+def test_a_new_card_is_read_from_the_camera_and_filed_with_the_server_stopped(
+    camera_browser: Browser, server: RestartableServer, pairing_code: str
+) -> None:
+    """Issue 15: the server goes away, the kiosk is even reloaded; a new guest holds up a card: the kiosk decodes
+    and parses it on the device (zxing-wasm, cccd.js, from the service worker's copy), shows the confirmation and
+    queues the filing, which reaches the server once it is back."""
+    page, errors = open_page(camera_browser, server.url)
+    pair_in_browser(page, pairing_code)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    expect(page.locator("body[data-reader=device]")).to_be_attached()  # zxing-wasm compiled under the CSP
+
+    server.stop()
+    page.reload()  # opens from the copy, the reader too
+    expect(page.locator("body[data-ready]")).to_be_attached()
+    expect(page.locator("body[data-parser=device][data-reader=device]")).to_be_attached()
+    page.get_by_role("button", name="Nhận phòng").click()
+    expect_confirmation(page)
+    (metric,) = report(page, "fake camera, server stopped")
+    assert (metric["source"], metric["path"]) == ("camera", "device")
+
+    page.get_by_role("button", name="Đúng, tiếp tục").click()
+    page.get_by_role("button", name="Gửi khai báo").click()
+    expect(page.locator("#receipt-queued")).to_be_visible()
+    expect(page.locator("#receipt-people .name")).to_have_text(NAME)
+    assert page.evaluate(QUEUED) == 1
+    assert stays() == []
+
+    server.start()
+    page.wait_for_function(f"() => {QUEUED} === 0", timeout=30_000)
+    (stay,) = stays()
+    assert (stay.person.full_name, stay.person.doc_number, stay.source) == (NAME, "034303011829", Source.KIOSK)
+    page.context.close()
+    assert not errors, errors
+
+
+def test_without_the_device_reader_the_kiosk_reads_through_the_server(
+    camera_browser: Browser, server: RestartableServer, pairing_code: str
+) -> None:
+    """The fallback: where the parser and zxing-wasm cannot load, the camera frames and scanned texts go to the
+    server's decode and parse endpoints, as before."""
+    page, errors = open_page(camera_browser, server.url)
+    page.route(re.compile(r"/(vendor/zxing-wasm|static/idcard)/"), lambda route: route.abort())
+    pair_in_browser(page, pairing_code)
+    expect(page.locator("body[data-parser=server][data-reader=server]")).to_be_attached()
+    with page.expect_request("**/kiosk/api/giai-ma?khung=1"):
+        page.get_by_role("button", name="Nhận phòng").click()
+    expect_confirmation(page)
+    page.get_by_role("button", name="Làm lại").click()
+    with page.expect_request("**/kiosk/api/doc-ma"):
+        wedge_scan(page, CARD)
+    expect_confirmation(page)
+    assert [(m["source"], m["path"]) for m in page.evaluate("window.kioskMetrics")] == [
+        ("camera", "server"),
+        ("wedge", "server"),
+    ]
     page.context.close()
     assert not errors, errors

@@ -297,3 +297,30 @@ def test_the_service_worker_is_served_to_paired_kiosks_only(kiosk: Kiosk, app: F
     assert worker.headers["Cache-Control"] == "no-cache"
     assert b"caches.open" in worker.data
     assert app.test_client().get("/kiosk/sw.js").status_code == 401
+
+
+# --- the device parses, the server decides (docs/OFFLINE.md) ---------------------------------------------------------
+
+
+def test_the_filing_is_what_the_servers_parse_of_the_qr_says_not_the_devices_fields(kiosk: Kiosk) -> None:
+    """kiosk.js parses the card on the device for the confirmation, but files only the raw QR text: anything else
+    a (tampered) page adds about the guest is ignored, and a QR text altered after the scan is refused."""
+    forged = {"qr": CARD, "card": {"full_name": "Kẻ Giả Mạo", "id_number": "001090012345"}, "full_name": "Kẻ Giả Mạo"}
+    response = kiosk.submit({**CHECK_IN, "guests": [forged]})
+    assert response.status_code == 201, response.get_json()
+    (stay,) = stays()
+    assert (stay.person.full_name, stay.person.doc_number) == (NAME_1, "034303011829")
+
+    altered = CARD.replace("034303011829", "034304011829")  # digits 5-6 no longer match the birth year
+    refused = kiosk.submit({**CHECK_IN, "guests": [{"qr": altered}]})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["codes"] == {"guests.0.qr": "id_birth_year_mismatch"}
+    assert len(stays()) == 1
+
+
+def test_the_screen_carries_the_device_readers_urls_and_the_wedge_advice(kiosk: Kiosk) -> None:
+    page = kiosk.client.get("/kiosk/").get_data(as_text=True)
+    for url in ("/static/idcard/cccd.js", "/kiosk/static/wedge.js", "/static/idcard/scanner.js"):
+        assert url in page
+    assert "/vendor/zxing-wasm/reader/zxing_reader.wasm" in page
+    assert "wedge_input_method" in page and "wedge_keyboard_layout" in page
