@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from asm.accounts.models import ApiToken, Role, User
-from asm.common import ValidationError
+from asm.common import ValidationError, free_text
 from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune, Province
@@ -34,8 +34,11 @@ def create_user(
 ) -> User:
     role = Role(role)
     errors = ValidationError()
-    username = (username or "").strip().lower()
-    if not username:
+    username = free_text(errors, "username", username, max_length=80).lower()
+    full_name = free_text(errors, "full_name", full_name, max_length=120)
+    if "username" in errors.errors:
+        pass  # refused as text already
+    elif not username:
         errors.add("username", _l("Cần tên đăng nhập."))
     elif db.session.scalar(select(User.id).where(User.username == username)):
         errors.add("username", _l("Tên đăng nhập đã có."), "username_taken")

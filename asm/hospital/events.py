@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import joinedload
 
+from asm import text as rules
 from asm.clock import aware, local_today, to_local
 from asm.common import Actor, ValidationError
 from asm.establishments.models import Establishment
@@ -38,7 +39,7 @@ from asm.extensions import db
 from asm.hospital import services as hospital
 from asm.hospital.models import Bed, BedAssignment, BedStatus, Carer, EventOutcome, HospitalEvent
 from asm.people.models import DocType, Person
-from asm.people.services import PersonInput, clean_name, validate_person
+from asm.people.services import PersonInput, validate_person
 from asm.stays import services as stays
 from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay, StayEvent, StayStatus
 
@@ -303,7 +304,11 @@ class Batch:
         assert patient is not None
         provisional = patient.doc_type == DocType.NONE
         if provisional:
-            patient.full_name = clean_name(patient.full_name) or hospital.UNKNOWN_NAME
+            try:
+                patient.full_name = rules.person_name(patient.full_name) if patient.full_name.strip() else ""
+            except rules.TextError as exc:
+                errors.refuse("patient.full_name", exc)
+            patient.full_name = patient.full_name or hospital.UNKNOWN_NAME
             patient.doc_number = hospital.provisional_number(self.est, event.admission_id)
             patient.nationality = (patient.nationality or "VNM").upper()
             if patient.birth_date is None:
@@ -322,7 +327,12 @@ class Batch:
             )
         self.in_house.add(key)
         person = self.people.get(key)
-        fields = {"full_name": patient.full_name, "birth_date": patient.birth_date, "sex": patient.sex}
+        fields = {
+            "full_name": patient.full_name,
+            "search_key": rules.search_key(patient.full_name),
+            "birth_date": patient.birth_date,
+            "sex": patient.sex,
+        }
         for name in ("address", "old_id_number", "id_issue_date"):
             if getattr(patient, name):
                 fields[name] = getattr(patient, name)

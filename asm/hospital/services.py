@@ -17,14 +17,15 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from asm import text as rules
 from asm.clock import local_today, to_local
-from asm.common import Actor, ValidationError
+from asm.common import Actor, ValidationError, free_text
 from asm.establishments.models import Establishment, EstablishmentType, Room
 from asm.establishments.services import add_rooms
 from asm.extensions import db
 from asm.hospital.models import Bed, BedAssignment, BedKind, BedStatus, Carer, Ward
 from asm.people.models import DocType, Person
-from asm.people.services import PersonInput, clean_name, find_person, record_person, validate_person
+from asm.people.services import PersonInput, find_person, record_person, validate_person
 from asm.stays import services as stays
 from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay, StayEvent, StayStatus
 
@@ -35,6 +36,8 @@ CARER_REASON = "Chăm sóc người bệnh"
 UNKNOWN_NAME = "Chưa rõ danh tính"
 RECORD_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,15}$")
 MAX_RELATION = 40
+MAX_WARD_NAME = 120
+MAX_LABEL = 40  # a bed's label and a room's name
 
 
 # --- structure ----------------------------------------------------------------------------------------------
@@ -65,11 +68,18 @@ def create_ward(
         errors.add("code", _l("Mã khoa chỉ gồm chữ, số và dấu gạch."), "code_invalid")
     elif db.session.scalar(select(Ward.id).where(Ward.establishment_id == establishment.id, Ward.code == code)):
         errors.add("code", _l("Mã khoa đã có."), "code_taken")
-    if not clean_name(name):
+    name = free_text(errors, "name", name, max_length=MAX_WARD_NAME)
+    if not name and "name" not in errors.errors:
         errors.add("name", _l("Cần tên khoa."), "name_missing")
     if kind not in tuple(BedKind):
         errors.add("kind", _l("Loại giường không hợp lệ."), "kind_invalid")
-    labels = [label.strip() for _room, label in beds]
+    beds = [
+        (free_text(errors, "beds", room, max_length=MAX_LABEL), free_text(errors, "beds", label, max_length=MAX_LABEL))
+        for room, label in beds
+    ]
+    if errors:
+        raise errors
+    labels = [label for _room, label in beds]
     taken = set(
         db.session.scalars(select(Bed.label).where(Bed.establishment_id == establishment.id, Bed.label.in_(labels)))
     )
@@ -80,7 +90,7 @@ def create_ward(
     ward = Ward(
         establishment_id=establishment.id,
         code=code,
-        name=clean_name(name),
+        name=name,
         capacity=capacity if capacity is not None else len(beds),
     )
     db.session.add(ward)
@@ -93,8 +103,8 @@ def create_ward(
             Bed(
                 establishment_id=establishment.id,
                 ward=ward,
-                room_id=rooms[room_name.strip()].id,
-                label=label.strip(),
+                room_id=rooms[room_name].id,
+                label=label,
                 kind=kind,
                 status=BedStatus.FREE,
             )
@@ -272,6 +282,12 @@ def _admit_provisional(
         errors.add("birth_date", _l("Ngày sinh không thể ở tương lai."), "birth_date_future")
     if info.sex not in (None, "", "M", "F"):
         errors.add("sex", _l("Giới tính phải là Nam hoặc Nữ."), "sex_invalid")
+    full_name = UNKNOWN_NAME
+    if (info.full_name or "").strip():
+        try:
+            full_name = rules.person_name(info.full_name)
+        except rules.TextError as exc:
+            errors.refuse("full_name", exc)
     nationality = (info.nationality or "VNM").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", nationality):
         errors.add("nationality", _l("Quốc tịch là mã 3 chữ cái, ví dụ VNM."), "nationality_invalid")
@@ -292,7 +308,7 @@ def _admit_provisional(
             {"record_no": [str(_l("Mã bệnh án %(no)s đang nằm viện.", no=record_no))]},
             {"record_no": "already_in_house"},
         )
-    person.full_name = clean_name(info.full_name) or UNKNOWN_NAME
+    person.full_name = full_name
     person.birth_date = info.birth_date  # type: ignore[assignment]
     person.sex = info.sex or None
     stay = Stay(
@@ -376,11 +392,9 @@ def register_carer(
     require_patient(patient_stay)
     est = patient_stay.establishment
     errors = ValidationError()
-    relation = clean_name(data.relation)
-    if not relation:
+    relation = free_text(errors, "relation", data.relation, max_length=MAX_RELATION)
+    if not relation and "relation" not in errors.errors:
         errors.add("relation", _l("Cần ghi quan hệ với người bệnh."), "relation_missing")
-    elif len(relation) > MAX_RELATION:
-        errors.add("relation", _l("Quan hệ tối đa %(n)s ký tự.", n=MAX_RELATION), "relation_too_long")
     carers = open_carers(patient_stay)
     if data.replaces_stay_id is not None:
         leaving = next((c for c in carers if c.id == data.replaces_stay_id), None)

@@ -73,8 +73,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The full name is missing.",
     ),
     "name_invalid": (
-        "Họ và tên chỉ được chứa chữ cái, dấu cách, dấu nháy đơn và dấu gạch nối (ký tự không hợp lệ: “{char}”).",
-        "The full name may hold only letters, spaces, apostrophes and hyphens (invalid character: “{char}”).",
+        "Họ và tên chỉ được chứa chữ cái, dấu cách, dấu nháy đơn và dấu gạch nối, mỗi từ bắt đầu và kết thúc bằng "
+        "chữ cái (ký tự không hợp lệ: “{char}”).",
+        "The full name may hold only letters, spaces, apostrophes and hyphens, each word starting and ending with "
+        "a letter (invalid character: “{char}”).",
+    ),
+    "name_too_long": (
+        "Họ và tên tối đa {max} ký tự.",
+        "The full name may be at most {max} characters long.",
+    ),
+    "address_invalid": (
+        "Nơi thường trú chỉ được chứa chữ cái, chữ số, dấu cách và dấu câu, bắt đầu bằng chữ cái hoặc chữ số "
+        "(ký tự không hợp lệ: “{char}”).",
+        "The permanent address may hold only letters, digits, spaces and punctuation, and must start with a letter "
+        "or a digit (invalid character: “{char}”).",
+    ),
+    "address_too_long": (
+        "Nơi thường trú tối đa {max} ký tự.",
+        "The permanent address may be at most {max} characters long.",
+    ),
+    "text_invalid": (
+        "{label} chứa ký tự điều khiển hoặc ký tự vô hình (“{char}”).",
+        "The {label} holds a control or invisible character (“{char}”).",
     ),
     "birth_date_invalid": (
         "Ngày sinh “{value}” không phải một ngày có thật theo dạng ngày-tháng-năm ddmmyyyy.",
