@@ -114,6 +114,13 @@ def first_forbidden(value: str) -> str | None:
     return next((char for char in value if is_forbidden(char)), None)
 
 
+def is_plain(value: str) -> bool:
+    """No control, invisible (format), surrogate, private-use or unassigned character: what a code, a document
+    number or an id that is looked up in the database must be (else it matches nothing, and PostgreSQL refuses a
+    NUL outright)."""
+    return not any(unicodedata.category(char)[0] == "C" for char in value)
+
+
 def collapse(value: str) -> str:
     """Runs of whitespace (space, TAB, CR, LF, Unicode spaces) become one space; ends trimmed."""
     return _SPACES.sub(" ", value).strip()

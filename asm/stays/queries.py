@@ -13,7 +13,7 @@ from asm.establishments.models import Establishment, Room
 from asm.extensions import db
 from asm.people.models import Person
 from asm.stays.models import OPEN_STATUSES, Stay, StayEvent, StayStatus
-from asm.text import fold, like_pattern, search_text
+from asm.text import fold, is_plain, like_pattern, search_text
 
 
 def _with_people(query: Select[tuple[Stay]]) -> Select[tuple[Stay]]:
@@ -136,6 +136,8 @@ def event_by_receipt(establishment: Establishment, receipt_no: str) -> StayEvent
 
 def past_guest(establishment: Establishment, doc_type: str, doc_number: str) -> Person | None:
     """A person who stayed at this establishment before: the only people a desk may prefill."""
+    if not is_plain(doc_type + doc_number):
+        return None
     return db.session.scalar(
         select(Person)
         .join(Stay, Stay.person_id == Person.id)
