@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from itertools import pairwise
 
 NAME_MAX = 120
@@ -131,6 +132,7 @@ def in_foreign_block(char: str) -> bool:
     return any(low <= point <= high for low, high in FOREIGN_BLOCKS)
 
 
+@lru_cache(maxsize=4096)  # per character: a few hundred distinct ones in practice, bounded against the rest
 def is_latin_letter(char: str) -> bool:
     return unicodedata.category(char) in ("Lu", "Ll", "Lt") and unicodedata.name(char, "").startswith("LATIN ")
 
@@ -188,6 +190,7 @@ def _title_word(word: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def _address_char_ok(char: str) -> bool:
     if char == " ":
         return True

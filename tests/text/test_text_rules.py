@@ -269,7 +269,7 @@ def test_the_module_is_pure() -> None:
     tree = ast.parse(Path(text.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "re", "unicodedata", "collections.abc", "itertools"}
+    assert imported <= {"__future__", "re", "unicodedata", "collections.abc", "functools", "itertools"}
 
 
 # --- properties -------------------------------------------------------------------------------------------------
