@@ -15,6 +15,7 @@ from asm.common import ValidationError, free_text
 from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune, Province
+from asm.text import is_plain
 
 TOKEN_PREFIX = "asm_"
 MIN_PASSWORD = 8
@@ -67,7 +68,9 @@ def create_user(
 
 
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    username = (username or "").strip().lower()
+    # A control character matches no username (create_user refuses them), and PostgreSQL refuses a NUL outright.
+    user = db.session.scalar(select(User).where(User.username == username)) if is_plain(username) else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None

@@ -411,3 +411,10 @@ def test_cli_refuses_control_characters(app: Flask, est: Establishment, hospital
         assert "text_invalid" in result.output or "ký tự điều khiển" in result.output, result.output
     assert (count(Room), count(Ward), count(User)) == (rooms, wards, users)
     assert count(Establishment) == 2
+
+
+def test_a_login_name_with_a_control_character_is_a_failed_login(client: FlaskClient, factory: Factory) -> None:
+    factory.user(Role.ADMIN, username="quantri")
+    for username in ("quantri\x00", "quan\u202etri", "\x00"):
+        data = {"username": username, "password": "secret-pass-1", "csrf_token": csrf_token(client)}
+        assert client.post("/dang-nhap", data=data).status_code == 401
