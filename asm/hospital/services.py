@@ -77,8 +77,8 @@ def create_ward(
         (free_text(errors, "beds", room, max_length=MAX_LABEL), free_text(errors, "beds", label, max_length=MAX_LABEL))
         for room, label in beds
     ]
-    if errors:
-        raise errors
+    if "beds" in errors.errors:
+        raise errors  # before the labels reach a query
     labels = [label for _room, label in beds]
     taken = set(
         db.session.scalars(select(Bed.label).where(Bed.establishment_id == establishment.id, Bed.label.in_(labels)))
