@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+
+from asm import text as rules
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -30,6 +34,10 @@ class ValidationError(Exception):
         self.errors.setdefault(field_name, []).append(str(message))
         self.codes.setdefault(field_name, code)
 
+    def refuse(self, field_name: str, exc: rules.TextError) -> None:
+        """A text rule's refusal (``asm.text``), its message in the request's language."""
+        self.add(field_name, text_message(exc), exc.code)
+
     def __bool__(self) -> bool:
         return bool(self.errors)
 
@@ -39,6 +47,21 @@ class ValidationError(Exception):
 
     def __str__(self) -> str:
         return "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
+
+
+def text_message(exc: rules.TextError) -> str:
+    """The message of a refused text, translated (the message ids of ``asm.text`` are Vietnamese)."""
+    return gettext(exc.msgid, **exc.params)
+
+
+def free_text(errors: ValidationError, field_name: str, value: str | None, *, max_length: int) -> str:
+    """Typed text read by a service (a reason, a note, a room name): ``asm.text.free_text``, its refusal added to
+    ``errors`` under ``field_name`` (then the text comes back as given, to be shown again, never stored)."""
+    try:
+        return rules.free_text(value if isinstance(value, str) else "", max_length=max_length)
+    except rules.TextError as exc:
+        errors.refuse(field_name, exc)
+        return value or ""
 
 
 class Conflict(Exception):

@@ -128,13 +128,18 @@ def generate(app: Any, *, stays: int, establishments: int, hot_share: float, bat
             lambda: conn.execute(
                 text("""
                 INSERT INTO people
-                    (doc_type, doc_number, nationality, full_name, birth_date, sex, created_at, updated_at)
+                    (doc_type, doc_number, nationality, full_name, search_key, birth_date, sex, created_at,
+                     updated_at)
                 SELECT CASE WHEN g % 20 = 0 THEN 'passport' ELSE 'cccd' END,
                        CASE WHEN g % 20 = 0 THEN 'P' || lpad(g::text, 9, '0') ELSE lpad(g::text, 12, '0') END,
                        CASE WHEN g % 20 = 0 THEN 'KOR' ELSE 'VNM' END,
                        (ARRAY['Nguyễn','Trần','Lê','Phạm','Hoàng','Vũ','Đặng','Bùi'])[1 + g % 8]
                          || ' ' || (ARRAY['Thị','Văn','Hữu','Ngọc','Minh'])[1 + g % 5]
                          || ' ' || (ARRAY['Hoa','Nam','Ánh','Hường','Bảo','Tâm','Đức','Linh'])[1 + g % 7] || ' ' || g,
+                       -- the same name as asm.text.search_key folds it
+                       (ARRAY['nguyen','tran','le','pham','hoang','vu','dang','bui'])[1 + g % 8]
+                         || ' ' || (ARRAY['thi','van','huu','ngoc','minh'])[1 + g % 5]
+                         || ' ' || (ARRAY['hoa','nam','anh','huong','bao','tam','duc','linh'])[1 + g % 7] || ' ' || g,
                        date '1950-01-01' + (g % 20000),
                        CASE WHEN g % 2 = 0 THEN 'F' ELSE 'M' END,
                        now(), now()

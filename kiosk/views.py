@@ -29,7 +29,7 @@ from asm.devices.auth import COOKIE, current_device, set_credential_cookie
 from asm.devices.models import FLOW_LABELS, KioskDevice, KioskFlow
 from asm.establishments.models import Room
 from asm.extensions import db
-from asm.idcard import CardData, CardError, normalize_name
+from asm.idcard import CardData, CardError
 from asm.idcard.decode import DecodeError
 from asm.people import documents
 from asm.people.models import mask
@@ -316,11 +316,9 @@ def read_guest(raw: Any, i: int, errors: ValidationError) -> services.KioskGuest
         birth = datetime.strptime(manual.get("birth_date", ""), "%Y-%m-%d").date()
     except ValueError:
         errors.add(prefix + "birth_date", _("Cần nhập ngày sinh."), "birth_date_missing")
+    # The name, typed on a touch screen ("trần văn nam" → "Trần Văn Nam"), is checked and cleaned with every other
+    # person field by asm.people.services.validate_person, as on every channel.
     full_name = manual.get("full_name", "")
-    try:
-        full_name = normalize_name(full_name)  # typed on a touch screen: "trần văn nam" → "Trần Văn Nam"
-    except CardError as exc:
-        errors.add(prefix + "full_name", exc.message(current_locale()), exc.code)
     person = PersonInput(
         doc_type=manual.get("doc_type", "cccd"),
         doc_number=manual.get("doc_number", ""),

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from asm.accounts.models import ApiToken, Role, User
-from asm.common import ValidationError
+from asm.common import ValidationError, free_text
 from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune, Province
+from asm.text import is_plain
 
 TOKEN_PREFIX = "asm_"
 MIN_PASSWORD = 8
@@ -34,8 +35,11 @@ def create_user(
 ) -> User:
     role = Role(role)
     errors = ValidationError()
-    username = (username or "").strip().lower()
-    if not username:
+    username = free_text(errors, "username", username, max_length=80).lower()
+    full_name = free_text(errors, "full_name", full_name, max_length=120)
+    if "username" in errors.errors:
+        pass  # refused as text already
+    elif not username:
         errors.add("username", _l("Cần tên đăng nhập."))
     elif db.session.scalar(select(User.id).where(User.username == username)):
         errors.add("username", _l("Tên đăng nhập đã có."), "username_taken")
@@ -64,7 +68,9 @@ def create_user(
 
 
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    username = (username or "").strip().lower()
+    # A control character matches no username (create_user refuses them), and PostgreSQL refuses a NUL outright.
+    user = db.session.scalar(select(User).where(User.username == username)) if is_plain(username) else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None

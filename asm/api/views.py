@@ -16,8 +16,9 @@ from asm.api.auth import api_limits, current_token, token_actor
 from asm.api.idempotency import idempotent
 from asm.api.serialize import read_date, read_datetime, read_person, read_string, stay_json
 from asm.clock import utcnow
-from asm.common import ValidationError
+from asm.common import ValidationError, free_text
 from asm.establishments.models import Room
+from asm.establishments.services import ROOM_NAME_MAX
 from asm.extensions import csrf, db
 from asm.filing import sql as sql_writer
 from asm.filing.core import Filing, Place
@@ -142,7 +143,7 @@ def read_check_in(body: dict[str, Any], now: datetime) -> tuple[services.CheckIn
         expected_departure=read_date(body.get("expected_departure"), "expected_departure", errors),
         file_now=body.get("file", True) is not False,
     )
-    return data, read_string(body, "room", errors), errors
+    return data, free_text(errors, "room", read_string(body, "room", errors), max_length=ROOM_NAME_MAX), errors
 
 
 def check_in_through_orm(
@@ -165,7 +166,8 @@ def check_in_through_orm(
 
 def room_by_name(establishment_id: int, name: str, errors: ValidationError) -> Room | None:
     """The room itself, not its id: while the caller holds it, the service's check finds it without a query."""
-    if not name:
+    name = free_text(errors, "room", name, max_length=ROOM_NAME_MAX)
+    if not name or "room" in errors.errors:
         return None
     room = db.session.scalar(select(Room).where(Room.establishment_id == establishment_id, Room.name == name))
     if room is None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from asm.clock import aware, to_local
-from asm.common import Actor, ValidationError
+from asm.common import Actor, ValidationError, free_text
 from asm.devices.models import KioskDevice, KioskFlow
 from asm.establishments.models import Establishment
 from asm.extensions import db
@@ -95,8 +95,8 @@ def register_device(
 ) -> tuple[KioskDevice, str]:
     """A new kiosk and its one-time pairing code (returned once; only its hash is kept)."""
     errors = ValidationError()
-    name = " ".join((name or "").split())
-    if not name or len(name) > 80:
+    name = free_text(errors, "name", name, max_length=80)
+    if not name and "name" not in errors.errors:
         errors.add("name", _l("Cần tên máy kiosk (tối đa 80 ký tự)."), "name_missing")
     chosen = check_flows(flows, errors)
     check_pin_format(pin or "", errors)

@@ -56,6 +56,9 @@ def create_command(
 @click.argument("names", nargs=-1, required=True)
 def add_rooms_command(code: str, names: tuple[str, ...]) -> None:
     """Add rooms to an establishment."""
-    rooms = add_rooms(establishment_by_code(code), list(names))
+    try:
+        rooms = add_rooms(establishment_by_code(code), list(names))
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"added {len(rooms)} rooms")

@@ -9,6 +9,7 @@ from sqlalchemy import false, func, select
 from werkzeug.wrappers import Response
 
 from asm.accounts.models import Role
+from asm.common import ValidationError
 from asm.establishments.models import Establishment
 from asm.establishments.services import add_rooms
 from asm.extensions import db
@@ -60,7 +61,13 @@ def add_room(code: str) -> Response:
     if Role(current_user.role) == Role.OWNER and est not in current_user.establishments:
         abort(403)
     names = [n for n in request.form.get("names", "").replace(",", " ").split() if n]
-    added = add_rooms(est, names)
+    try:
+        added = add_rooms(est, names)
+    except ValidationError as exc:
+        db.session.rollback()
+        for message in exc.messages():
+            flash(message, "error")
+        return redirect_to(url_for("stays.in_house", code=est.code))
     db.session.commit()
     flash(_("Đã thêm %(n)s phòng.", n=len(added)), "success")
     return redirect_to(url_for("stays.in_house", code=est.code))

@@ -27,8 +27,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from asm import text as rules
 from asm.clock import aware, local_today, to_local
-from asm.common import Actor, ValidationError
+from asm.common import Actor, ValidationError, free_text
 from asm.establishments.models import Establishment, Room
 from asm.extensions import db
 from asm.filing.plan import (
@@ -51,7 +52,10 @@ RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I
 FUTURE_TOLERANCE = timedelta(minutes=10)
 MAX_BACKDATE = timedelta(days=30)
 MAX_GROUP = 50
+REASON_MAX = 200  # stays.reason
+CANCEL_REASON_MAX = 255  # stays.cancel_reason
 NATIONALITY = re.compile(r"[A-Z]{3}")
+UNKNOWN_NAME = "Chưa rõ danh tính"  # the name of a provisional identity whose name is not known either
 
 
 @dataclass
@@ -126,8 +130,8 @@ def validate_check_in(
         if key in seen:
             errors.add(f"guests.{i}.doc_number", _l("Người này đã có trong danh sách."), "duplicate_guest")
         seen.add(key)
-    data.reason = " ".join((data.reason or "").split())
-    if not data.reason:
+    data.reason = free_text(errors, "reason", data.reason, max_length=REASON_MAX)
+    if not data.reason and "reason" not in errors.errors:
         errors.add("reason", _l("Cần nhập lý do lưu trú."), "reason_missing")
     check_arrival(data.arrived_at, now, errors)
     arrival_day = to_local(data.arrived_at).date()
@@ -140,6 +144,10 @@ def validate_provisional(
 ) -> None:
     """A person with no document yet (a hospital's patient: a child, an unconscious patient): kept as a draft,
     filed once the document is known. The caller gives the name (or a placeholder) and the provisional number."""
+    try:  # a name typed in is written as the card would; the placeholder stays as it is
+        guest.full_name = rules.person_name(guest.full_name, title=guest.full_name != UNKNOWN_NAME)
+    except rules.TextError as exc:
+        errors.refuse(prefix + "full_name", exc)
     if filing:
         errors.add(
             prefix + "doc_number",
@@ -516,7 +524,10 @@ class Filing:
         """Withdraw a stay filed or recorded by mistake. The notification stays in the history."""
         if not stay.is_open:
             raise ValidationError({"stay": [str(_l("Chỉ hủy được lưu trú đang mở."))]}, {"stay": "not_open"})
-        reason = " ".join((reason or "").split())
+        errors = ValidationError()
+        reason = free_text(errors, "reason", reason, max_length=CANCEL_REASON_MAX)
+        if errors:
+            raise errors
         if not reason:
             raise ValidationError({"reason": [str(_l("Cần nêu lý do hủy."))]}, {"reason": "reason_missing"})
         was_filed = stay.filed_at is not None

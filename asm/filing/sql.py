@@ -38,6 +38,7 @@ from asm.police.watch import SCOPE
 from asm.rawdb import RawConnection
 from asm.stays.models import Source
 from asm.stays.rules import notice_state
+from asm.text import search_key
 
 STAY_ID = "@stay_id@"  # hold the places of the stay's id and of the warnings in the answer until the database
 WARNINGS = "@warnings@"  # has them; json.dumps writes each as one quoted string
@@ -72,14 +73,15 @@ room AS (
     WHERE (%(room)s::varchar IS NULL OR found.id IS NOT NULL) AND (elsewhere.n = 0 OR %(warning)s::text IS NOT NULL)
 ),{claim}
 person AS (
-    INSERT INTO people AS p (doc_type, doc_number, nationality, full_name, birth_date, sex, address, old_id_number,
-                             id_issue_date, card_extra, created_at, updated_at)
-    SELECT %(doc_type)s::varchar, %(doc_number)s::varchar, %(nationality)s::varchar, %(full_name)s, %(birth_date)s,
-           %(sex)s, %(address)s, %(old_id_number)s, %(id_issue_date)s, %(card_extra)s::json, %(now)s::timestamptz,
-           %(now)s::timestamptz
+    INSERT INTO people AS p (doc_type, doc_number, nationality, full_name, search_key, birth_date, sex, address,
+                             old_id_number, id_issue_date, card_extra, created_at, updated_at)
+    SELECT %(doc_type)s::varchar, %(doc_number)s::varchar, %(nationality)s::varchar, %(full_name)s, %(search_key)s,
+           %(birth_date)s, %(sex)s, %(address)s, %(old_id_number)s, %(id_issue_date)s, %(card_extra)s::json,
+           %(now)s::timestamptz, %(now)s::timestamptz
     FROM ids, room{after_claim}
     ON CONFLICT (doc_type, doc_number, nationality) DO UPDATE SET
         full_name = EXCLUDED.full_name,
+        search_key = EXCLUDED.search_key,
         birth_date = EXCLUDED.birth_date,
         sex = EXCLUDED.sex,
         address = COALESCE(EXCLUDED.address, p.address),
@@ -236,6 +238,7 @@ def person_params(person: PersonRow) -> dict[str, Any]:
         "doc_number": person.key[1],
         "nationality": person.key[2],
         "full_name": values["full_name"],
+        "search_key": search_key(values["full_name"]),
         "birth_date": values["birth_date"],
         "sex": values["sex"],
     }

@@ -20,6 +20,7 @@ from asm.hospital.models import Bed, BedAssignment, Carer, HospitalEvent
 from asm.people.models import Person
 from asm.police.watch import raise_alerts
 from asm.stays.models import Stay, StayEvent
+from asm.text import search_key
 
 LINKED_MODELS: Mapping[str, Any] = {
     "bed_assignments": BedAssignment,
@@ -37,14 +38,14 @@ def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
         rows = [
             {"doc_type": p.key[0], "doc_number": p.key[1], "nationality": p.key[2]}
             | p.values
-            | {"created_at": now, "updated_at": now}
+            | {"search_key": search_key(p.full_name), "created_at": now, "updated_at": now}
             for p in new_people
         ]
         for person, pid in zip(new_people, insert_with_ids(Person, rows), strict=True):
             person.id = pid
     changed_people = [p for p in plan.people if not p.new and p.changes]
     for group in grouped(changed_people, lambda p: tuple(sorted(p.changes))):
-        update_by_id(Person, [{"id": p.id} | p.changes | {"updated_at": now} for p in group])
+        update_by_id(Person, [{"id": p.id} | p.changes | key_of_name(p.changes) | {"updated_at": now} for p in group])
         for p in group:
             p.changes = {}
     new_stays = [s for s in plan.stays if s.new and s.id is None]
@@ -67,6 +68,11 @@ def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
     for s in changed_stays:
         s.changed = set()
     expire(plan, orm_stays or {})
+
+
+def key_of_name(changes: dict[str, Any]) -> dict[str, Any]:
+    """The folded name every name search compares with (asm.text.search_key), written with the name."""
+    return {"search_key": search_key(changes["full_name"])} if "full_name" in changes else {}
 
 
 def stay_changes(stay: StayRow) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from asm.common import ValidationError
 from asm.establishments.models import EstablishmentType
 from asm.extensions import db
 from asm.hospital.events import MAX_BATCH, TYPES, EventInput, EventResult, apply_events, body_hash, refused
+from asm.text import is_plain
 from asm.web.access import api_token
 
 
@@ -29,8 +30,8 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
         return refused(index, None, "event_invalid", "An event is a JSON object", {"event": ["object expected"]})
     errors = ValidationError()
     event_id = raw.get("event_id")
-    if not isinstance(event_id, str) or not 1 <= len(event_id.strip()) <= 100:
-        errors.add("event_id", "a string of 1-100 characters is required", "required")
+    if not isinstance(event_id, str) or not 1 <= len(event_id.strip()) <= 100 or not is_plain(event_id):
+        errors.add("event_id", "a string of 1-100 characters (no control characters) is required", "required")
         event_id = None
     else:
         event_id = event_id.strip()
@@ -38,14 +39,14 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
     if kind not in TYPES:
         errors.add("type", f"one of {', '.join(TYPES)}", "type_invalid")
     admission_id = raw.get("admission_id")
-    if not isinstance(admission_id, str) or not 1 <= len(admission_id.strip()) <= 64:
-        errors.add("admission_id", "a string of 1-64 characters is required", "required")
+    if not isinstance(admission_id, str) or not 1 <= len(admission_id.strip()) <= 64 or not is_plain(admission_id):
+        errors.add("admission_id", "a string of 1-64 characters (no control characters) is required", "required")
         admission_id = ""
     occurred_at = read_datetime(raw.get("occurred_at"), "occurred_at", errors)
     if occurred_at is None and "occurred_at" not in errors.errors:
         errors.add("occurred_at", "required", "required")
     bed = raw.get("bed")
-    if kind in ("admission", "transfer") and (not isinstance(bed, str) or not bed.strip()):
+    if kind in ("admission", "transfer") and (not isinstance(bed, str) or not bed.strip() or not is_plain(bed)):
         errors.add("bed", "the bed label is required", "required")
     patient = None
     if kind == "admission":

@@ -93,7 +93,9 @@ def refused(
 
 
 def body_hash(raw: Any) -> str:
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    # surrogatepass: a lone surrogate sent as \\ud800 in JSON is hashed too (the rules refuse it later), not a 500
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Batch:

@@ -17,19 +17,18 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from asm.common import ValidationError
-from asm.filing.core import FUTURE_TOLERANCE, CheckInInput, Filing
+from asm.common import ValidationError, free_text
+from asm.filing.core import FUTURE_TOLERANCE, UNKNOWN_NAME, CheckInInput, Filing
 from asm.filing.plan import EventRow, LinkedRow, StayRow
 from asm.hospital.models import BedStatus
 from asm.people.models import DocType
-from asm.people.services import PersonInput, clean_name
+from asm.people.services import PersonInput
 from asm.stays.models import EventKind, StayStatus
 
 PATIENT = "patient"
 CARER = "carer"
 PATIENT_REASON = "Điều trị nội trú"
 CARER_REASON = "Chăm sóc người bệnh"
-UNKNOWN_NAME = "Chưa rõ danh tính"
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +87,7 @@ def provisional_person(
     return PersonInput(
         doc_type=DocType.NONE,
         doc_number=provisional_number(establishment_id, record_no),
-        full_name=clean_name(full_name) or UNKNOWN_NAME,
+        full_name=(full_name or "").strip() or UNKNOWN_NAME,  # checked by the core's name rule
         birth_date=birth_date,
         sex=sex,
         nationality=(nationality or "VNM").strip().upper(),
@@ -230,11 +229,9 @@ class Hospital:
         setting says carers are not notified (then a draft the clerk may still file). `replaces`: a carer swap."""
         require_open_patient(admission.stay)
         errors = ValidationError()
-        relation = clean_name(relation)
-        if not relation:
+        relation = free_text(errors, "relation", relation, max_length=MAX_RELATION)
+        if not relation and "relation" not in errors.errors:
             errors.add("relation", _l("Cần ghi quan hệ với người bệnh."), "relation_missing")
-        elif len(relation) > MAX_RELATION:
-            errors.add("relation", _l("Quan hệ tối đa %(n)s ký tự.", n=MAX_RELATION), "relation_too_long")
         carers = [c for c in admission.carers if c.is_open]
         if replaces is not None and replaces not in carers:
             errors.add(

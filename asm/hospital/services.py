@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from asm.clock import aware, local_today
-from asm.common import Actor, ValidationError
+from asm.common import Actor, ValidationError, free_text
 from asm.establishments.models import Establishment, EstablishmentType, Room
 from asm.establishments.services import add_rooms
 from asm.extensions import db
@@ -36,12 +36,14 @@ from asm.hospital.filing import (
     provisional_person,
 )
 from asm.hospital.models import Bed, BedAssignment, BedKind, BedStatus, Carer, Ward
-from asm.people.services import PersonInput, clean_name
+from asm.people.services import PersonInput
 from asm.stays.models import OPEN_STATUSES, Source, Stay
 
 __all__ = ["CARER", "CARER_REASON", "PATIENT", "PATIENT_REASON", "UNKNOWN_NAME", "provisional_number"]
 
 RECORD_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,15}$")
+MAX_WARD_NAME = 120
+MAX_LABEL = 40  # a bed's label and a room's name
 
 
 # --- structure ----------------------------------------------------------------------------------------------
@@ -72,11 +74,18 @@ def create_ward(
         errors.add("code", _l("Mã khoa chỉ gồm chữ, số và dấu gạch."), "code_invalid")
     elif db.session.scalar(select(Ward.id).where(Ward.establishment_id == establishment.id, Ward.code == code)):
         errors.add("code", _l("Mã khoa đã có."), "code_taken")
-    if not clean_name(name):
+    name = free_text(errors, "name", name, max_length=MAX_WARD_NAME)
+    if not name and "name" not in errors.errors:
         errors.add("name", _l("Cần tên khoa."), "name_missing")
     if kind not in tuple(BedKind):
         errors.add("kind", _l("Loại giường không hợp lệ."), "kind_invalid")
-    labels = [label.strip() for _room, label in beds]
+    beds = [
+        (free_text(errors, "beds", room, max_length=MAX_LABEL), free_text(errors, "beds", label, max_length=MAX_LABEL))
+        for room, label in beds
+    ]
+    if "beds" in errors.errors:
+        raise errors  # before the labels reach a query
+    labels = [label for _room, label in beds]
     taken = set(
         db.session.scalars(select(Bed.label).where(Bed.establishment_id == establishment.id, Bed.label.in_(labels)))
     )
@@ -87,7 +96,7 @@ def create_ward(
     ward = Ward(
         establishment_id=establishment.id,
         code=code,
-        name=clean_name(name),
+        name=name,
         capacity=capacity if capacity is not None else len(beds),
     )
     db.session.add(ward)
@@ -100,8 +109,8 @@ def create_ward(
             Bed(
                 establishment_id=establishment.id,
                 ward=ward,
-                room_id=rooms[room_name.strip()].id,
-                label=label.strip(),
+                room_id=rooms[room_name].id,
+                label=label,
                 kind=kind,
                 status=BedStatus.FREE,
             )
@@ -252,7 +261,7 @@ class AdmissionInput:
 
 # The core names a guest's fields `guests.0.*`; the desk's admission form names them by itself.
 PROVISIONAL_FIELDS = {"guests.0.doc_number": "record_no", "guests.0.birth_date": "birth_date", "guests.0.sex": "sex"}
-PROVISIONAL_FIELDS |= {"guests.0.nationality": "nationality"}
+PROVISIONAL_FIELDS |= {"guests.0.nationality": "nationality", "guests.0.full_name": "full_name"}
 
 
 def admit(

@@ -51,8 +51,16 @@ MESSAGES: dict[str, str] = {
     ),
     "old_id_format": N_("Số CMND cũ phải gồm đúng 9 chữ số (đọc được: “%(value)s”)."),
     "name_missing": N_("Thiếu họ và tên."),
+    "name_too_long": N_("Họ và tên tối đa %(max)s ký tự."),
+    "address_invalid": N_(
+        "Nơi thường trú chỉ được chứa chữ cái, chữ số, dấu cách và dấu câu, bắt đầu bằng chữ cái hoặc chữ số "
+        "(ký tự không hợp lệ: “%(char)s”)."
+    ),
+    "address_too_long": N_("Nơi thường trú tối đa %(max)s ký tự."),
+    "text_invalid": N_("%(label)s chứa ký tự điều khiển hoặc ký tự vô hình (“%(char)s”)."),
     "name_invalid": N_(
-        "Họ và tên chỉ được chứa chữ cái, dấu cách, dấu nháy đơn và dấu gạch nối (ký tự không hợp lệ: “%(char)s”)."
+        "Họ và tên chỉ được chứa chữ cái, dấu cách, dấu nháy đơn và dấu gạch nối, mỗi từ bắt đầu và kết thúc bằng "
+        "chữ cái (ký tự không hợp lệ: “%(char)s”)."
     ),
     "birth_date_invalid": N_("Ngày sinh “%(value)s” không phải một ngày có thật theo dạng ngày-tháng-năm ddmmyyyy."),
     "birth_date_out_of_range": N_("Năm sinh %(year)s nằm ngoài khoảng mà số định danh mã hoá được (1900–2399)."),

@@ -10,12 +10,13 @@ Format: UTF-8, fields separated by ``|``, no labels::
 2. ``mojibake``: a field (in field order) holds characters no Vietnamese card prints (see ``find_mojibake``);
 3. ``too_few_fields``: fewer than 7 fields;
 4. field by field, in QR order: ID number (``id_number_format``, ``id_province_code``), old CMND
-   (``old_id_format``), name (``name_missing``, ``name_invalid``), birth date (``birth_date_invalid``,
-   ``birth_date_out_of_range``, ``birth_date_future``), sex (``diacritics_lost``, ``sex_invalid``), address
-   (``address_missing``), issue date (``issue_date_invalid``, ``issue_date_before_birth``,
-   ``issue_date_future``);
+   (``old_id_format``), name (``name_missing``, ``name_invalid``, ``name_too_long``), birth date
+   (``birth_date_invalid``, ``birth_date_out_of_range``, ``birth_date_future``), sex (``diacritics_lost``,
+   ``sex_invalid``), address (``address_missing``, ``address_invalid``, ``address_too_long``), issue date
+   (``issue_date_invalid``, ``issue_date_before_birth``, ``issue_date_future``);
 5. cross-checks of the ID number with birth date and sex: ``id_century_sex_mismatch``, then
-   ``id_birth_year_mismatch``.
+   ``id_birth_year_mismatch``;
+6. fields 8 and later: no control, bidi or other invisible (format) character (``text_invalid``).
 
 Decisions on ambiguous input:
 
@@ -24,10 +25,12 @@ Decisions on ambiguous input:
   lost theirs too; storing them would store a wrong name.
 - Whitespace: removed entirely inside the numeric fields (ID, old CMND, dates); collapsed to single spaces
   in the name and address; never used to split or join fields. ``||`` is never collapsed.
-- Name: Latin letters (with Vietnamese diacritics), spaces, apostrophes and hyphens. Typographic apostrophes
-  (’ ʼ ‘) become '. Each word is lower-cased and its first letter, and any letter after an apostrophe or a
-  hyphen, upper-cased: "NGUYỄN THỊ HOA" → "Nguyễn Thị Hoa", "H'HEN NIÊ" → "H'Hen Niê".
-- Address: kept as printed (old 3-level address), NFC, spaces collapsed; not checked against unit lists.
+- Name: the rule of every person's name in ASM (``asm.text.person_name``): Latin letters (with Vietnamese
+  diacritics), spaces, apostrophes and hyphens, each word starting and ending with a letter. Typographic
+  apostrophes (’ ʼ ‘) become '. Each word is lower-cased and its first letter, and any letter after an apostrophe
+  or a hyphen, upper-cased: "NGUYỄN THỊ HOA" → "Nguyễn Thị Hoa", "H'HEN NIÊ" → "H'Hen Niê".
+- Address: kept as printed (old 3-level address), NFC, spaces collapsed; not checked against unit lists; the
+  characters of every address in ASM (``asm.text.address``: no invisible characters, emoji or formula leader).
 - Issue date: may be empty (``None``); an issue on the day of birth is accepted, one before it is not.
 - Fields 8 and later are kept raw (NFC, trimmed) in ``extra_fields``; their layout is unconfirmed.
 """
@@ -40,6 +43,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from asm import text as rules
 from asm.clock import local_today
 from asm.idcard.codes import ABROAD_COUNTRY_CODES
 from asm.idcard.errors import CardError
@@ -59,26 +63,7 @@ CARD_FORMAT_CCCD = "cccd_7"
 CARD_FORMAT_CAN_CUOC = "can_cuoc"
 
 _REMOVED = dict.fromkeys(map(ord, "\ufeff\x00\r\n"))
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'"})
 _DATE = re.compile(r"[0-9]{8}")
-
-# Blocks that never appear on a Vietnamese card; Shift-JIS/Big5 mis-decoding of UTF-8 lands here.
-_FOREIGN_BLOCKS: tuple[tuple[int, int], ...] = (
-    (0x1100, 0x11FF),  # Hangul Jamo
-    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
-    (0x2FF0, 0x31FF),  # ideographic description, CJK symbols and punctuation, kana, bopomofo, Hangul jamo
-    (0x3200, 0x4DBF),  # enclosed CJK, CJK compatibility, CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xA960, 0xA97F),  # Hangul Jamo extended A
-    (0xAC00, 0xD7FF),  # Hangul syllables and Jamo extended B
-    (0xE000, 0xF8FF),  # private use area (vendor mappings of Shift-JIS/Big5)
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFE30, 0xFE4F),  # CJK compatibility forms
-    (0xFF00, 0xFFEF),  # halfwidth and fullwidth forms (e.g. the ｯ in N盻ｯ)
-    (0xFFFD, 0xFFFD),  # replacement character: bytes that were not valid in the guessed charset
-    (0x1B000, 0x1B16F),  # kana supplement/extended
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
-)
 
 
 @dataclass(frozen=True)
@@ -118,18 +103,13 @@ def normalize_text(text: str) -> str:
     return "|".join(field.strip() for field in cleaned.split("|"))
 
 
-def _in_foreign_block(char: str) -> bool:
-    point = ord(char)
-    return any(low <= point <= high for low, high in _FOREIGN_BLOCKS)
-
-
 def _suspicious(char: str) -> bool:
     if char == "\t":
         return False
     category = unicodedata.category(char)
     if category in ("Cc", "Cs", "Co", "Cn"):
         return True  # control (incl. C1 from Latin-1 mis-decoding), surrogate, private use, unassigned
-    if _in_foreign_block(char):
+    if rules.in_foreign_block(char):
         return True
     # Vietnamese is written in Latin letters only: any other script's letter is mis-decoded bytes.
     return category.startswith("L") and not unicodedata.name(char, "").startswith("LATIN ")
@@ -184,39 +164,28 @@ def _digits_only(value: str) -> str:
 
 
 def normalize_name(value: str) -> str:
-    """NFC, single spaces, title case per word; raise ``name_missing`` or ``name_invalid``.
+    """NFC, single spaces, title case per word; raise ``name_missing``, ``name_invalid`` or ``name_too_long``.
 
-    Also usable for names typed into a form.
+    The rule of every person's name, whatever the channel: ``asm.text.person_name``.
     """
-    text = _collapse(unicodedata.normalize("NFC", value).translate(_APOSTROPHES))
-    if not text:
-        raise CardError("name_missing", "full_name")
-    for char in text:
-        if char in " '-":
-            continue
-        if not (unicodedata.category(char) in ("Lu", "Ll", "Lt") and unicodedata.name(char, "").startswith("LATIN ")):
-            raise CardError("name_invalid", "full_name", char=char)
-    words = [_title_word(word) for word in text.split(" ")]
-    for word in words:
-        if not any(char.isalpha() for char in word):
-            raise CardError("name_invalid", "full_name", char=word)
-    result = unicodedata.normalize("NFC", " ".join(words))
-    for char in result:
-        if unicodedata.combining(char):  # a letter whose case change decomposes (e.g. "İ")
-            raise CardError("name_invalid", "full_name", char=char)
+    try:
+        return rules.person_name(value)
+    except rules.TextError as exc:
+        raise CardError(exc.code, "full_name", **exc.params) from None
+
+
+def normalize_address(value: str) -> str:
+    """NFC, single spaces; raise ``address_missing``, ``address_invalid`` or ``address_too_long``.
+
+    The rule of every address, whatever the channel: ``asm.text.address``.
+    """
+    try:
+        result = rules.address(value)
+    except rules.TextError as exc:
+        raise CardError(exc.code, "address", **exc.params) from None
+    if not result:
+        raise CardError("address_missing", "address")
     return result
-
-
-def _title_word(word: str) -> str:
-    out: list[str] = []
-    upper_next = True
-    for char in word.lower():
-        out.append(char.upper() if upper_next and char.isalpha() else char)
-        if char.isalpha():
-            upper_next = False
-        elif char in "'-":
-            upper_next = True
-    return "".join(out)
 
 
 def parse_sex(value: str) -> str:
@@ -287,9 +256,7 @@ def parse_qr_text(
 
     sex = parse_sex(raw_sex)
 
-    address = _collapse(raw_address)
-    if not address:
-        raise CardError("address_missing", "address")
+    address = normalize_address(raw_address)
 
     issue_date: date | None = None
     if _digits_only(raw_issue):
@@ -302,6 +269,10 @@ def parse_qr_text(
     check_id_number(id_number, birth_date=birth_date, sex=sex, country_codes=country_codes)
 
     extras = tuple(fields[MIN_FIELDS:])
+    for extra in extras:
+        bad = next((char for char in extra if rules.is_forbidden(char) or unicodedata.category(char) == "Cf"), None)
+        if bad is not None:
+            raise CardError("text_invalid", None, char=rules.describe(bad))
     return CardData(
         id_number=id_number,
         old_id_number=old_id,

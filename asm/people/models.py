@@ -6,11 +6,12 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from asm.clock import utcnow
 from asm.extensions import db
 from asm.i18n import N_
+from asm.text import SEARCH_KEY_MAX, search_key
 from asm.types import UTCDateTime
 
 
@@ -39,7 +40,10 @@ class Person(db.Model):
     doc_type: Mapped[str] = mapped_column(String(10))
     doc_number: Mapped[str] = mapped_column(String(20), index=True)
     nationality: Mapped[str] = mapped_column(String(3), default="VNM")
-    full_name: Mapped[str] = mapped_column(String(120), index=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    # The folded name every name search compares with (asm.text.search_key): set with the name, below, by the
+    # ORM; the filing core's writers, which bypass it, store search_key(full_name) too (asm/filing/).
+    search_key: Mapped[str] = mapped_column(String(SEARCH_KEY_MAX), index=True)
     birth_date: Mapped[date] = mapped_column()
     sex: Mapped[str | None] = mapped_column(String(1))
     address: Mapped[str | None] = mapped_column(String(300))
@@ -48,6 +52,11 @@ class Person(db.Model):
     card_extra: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @validates("full_name")
+    def _name_and_key(self, _attribute: str, value: str) -> str:
+        self.search_key = search_key(value)
+        return value
 
     @property
     def is_foreigner(self) -> bool:

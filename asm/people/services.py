@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from asm import text as rules
 from asm.common import ValidationError
 from asm.extensions import db
-from asm.idcard import CardData, CardError, check_id_number, normalize_document
+from asm.idcard import CardData, CardError, check_id_number, check_old_id, normalize_document
 from asm.people.models import DocType, Person
+
+CARD_EXTRA_MAX = 200  # each extra field of a căn cước QR, kept as text
 
 
 @dataclass
@@ -44,17 +46,16 @@ class PersonInput:
         )
 
 
-def clean_name(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", name or "").split())
-
-
 def validate_person(data: PersonInput, errors: ValidationError, prefix: str, today: date) -> None:
-    """Check one person's fields, adding messages to `errors` under `prefix` (e.g. `guests.0.`)."""
-    data.full_name = clean_name(data.full_name)
+    """Check and normalise one person's fields, adding messages to `errors` under `prefix` (e.g. `guests.0.`).
+
+    Every channel that writes a person calls this (desk, kiosk, API, hospital desk and events, CLI, demo). The
+    name and the address follow the QR parser's rules (`asm.text.person_name`, `asm.text.address`): Latin
+    letters only in names, no control, bidi or zero-width characters, no emoji, no formula leader; NFC, single
+    spaces. Names are title-cased as on the card, except a passport's, which keeps its own capitals.
+    """
     # CCCD and CMND are Vietnamese documents; a passport must say whose it is (normalize_document requires it).
     data.nationality = (data.nationality or "").strip().upper() or ("" if data.doc_type == DocType.PASSPORT else "VNM")
-    if data.address:
-        data.address = clean_name(data.address)
     if data.doc_type not in tuple(DocType):
         errors.add(prefix + "doc_type", _l("Loại giấy tờ không hợp lệ."), "doc_type_invalid")
         return
@@ -62,8 +63,26 @@ def validate_person(data: PersonInput, errors: ValidationError, prefix: str, tod
         data.doc_number = normalize_document(data.doc_type, data.doc_number or "", data.nationality)
     except CardError as exc:
         errors.add(prefix + input_field(exc), exc.message(_locale()), exc.code)
-    if not data.full_name:
-        errors.add(prefix + "full_name", _l("Cần nhập họ và tên."), "name_missing")
+    try:
+        data.full_name = rules.person_name(data.full_name, title=data.doc_type != DocType.PASSPORT)
+    except rules.TextError as exc:
+        errors.refuse(prefix + "full_name", exc)
+    if data.address:
+        try:
+            data.address = rules.address(data.address) or None
+        except rules.TextError as exc:
+            errors.refuse(prefix + "address", exc)
+    if data.old_id_number:
+        try:
+            check_old_id(data.old_id_number)
+        except CardError as exc:
+            errors.add(prefix + "old_id_number", exc.message(_locale()), exc.code)
+    for extra in data.card_extra or []:
+        try:
+            rules.free_text(extra, max_length=CARD_EXTRA_MAX)
+        except rules.TextError as exc:
+            errors.refuse(prefix + "card_extra", exc)
+            break
     if data.birth_date is None:
         errors.add(prefix + "birth_date", _l("Cần nhập ngày sinh."), "birth_date_missing")
     elif data.birth_date > today:

@@ -17,6 +17,7 @@ from asm.accounts.models import Role, User
 from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune
+from asm.text import is_plain
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,13 @@ def covers_establishment(j: Jurisdiction, establishment: Establishment) -> bool:
 
 def establishment_in(j: Jurisdiction, code: str) -> Establishment | None:
     """The establishment with this code if it is in the jurisdiction, else None (the caller answers 404)."""
+    if not is_plain(code):
+        return None
     return db.session.scalar(scope_establishments(select(Establishment).where(Establishment.code == code), j))
 
 
 def commune_in(j: Jurisdiction, code: str) -> Commune | None:
-    commune = db.session.get(Commune, code)
+    commune = db.session.get(Commune, code) if is_plain(code) else None
     if commune is None or not j.covers_commune(commune.code, commune.province_code):
         return None
     return commune

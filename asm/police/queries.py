@@ -24,6 +24,7 @@ from asm.people.models import Person
 from asm.police.jurisdiction import Jurisdiction, establishment_ids, scope_establishments, scope_stays
 from asm.police.models import Alert, AlertState, WatchEntry
 from asm.stays.models import Stay, StayStatus
+from asm.text import search_key, search_text
 
 # Hospitals (issue 4) mark stays as "patient" or "carer"; read it defensively, the column may be absent.
 STAY_ROLE = getattr(Stay, "role", None)
@@ -281,22 +282,24 @@ def figure_establishments(j: Jurisdiction, figure: str, now: datetime, *, silent
 
 
 def normalize_doc_number(text: str) -> str:
-    return "".join(text.split()).upper()
+    """What a document-number box holds: no spaces, upper case, no control or invisible characters."""
+    return "".join(search_text(text).split()).upper()
 
 
 def search_people(
     j: Jurisdiction, *, doc_number: str = "", name: str = "", birth_date: date | None = None, limit: int = 50
 ) -> list[Person]:
-    """People who have stayed in the jurisdiction, by document number, or by exact name and date of birth."""
+    """People who have stayed in the jurisdiction, by document number, or by name and date of birth.
+
+    The name is compared folded (people.search_key): case, diacritics, Đ/đ and extra spaces aside, the whole name.
+    """
     stayed_here = exists().where(Stay.person_id == Person.id, Stay.establishment_id.in_(establishment_ids(j)))
     query = select(Person).where(stayed_here)
     if doc_number:
         number = normalize_doc_number(doc_number)
         query = query.where(or_(Person.doc_number == number, Person.old_id_number == number))
     elif name and birth_date:
-        query = query.where(
-            func.lower(Person.full_name) == " ".join(name.split()).lower(), Person.birth_date == birth_date
-        )
+        query = query.where(Person.search_key == search_key(name), Person.birth_date == birth_date)
     else:
         return []
     return list(db.session.scalars(query.order_by(Person.full_name, Person.id).limit(limit)))

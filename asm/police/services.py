@@ -15,8 +15,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from asm import text as rules
 from asm.accounts.models import Role, User
-from asm.common import ValidationError
+from asm.common import ValidationError, free_text
 from asm.extensions import db
 from asm.geo.models import Commune, Province
 from asm.police.jurisdiction import Jurisdiction
@@ -52,7 +53,14 @@ def parse_watch_csv(text: str) -> tuple[list[tuple[str, str]], list[tuple[int, s
         if not row or not "".join(row).strip():
             continue
         number = normalize_doc_number(row[0])
-        note = " ".join(row[1].split()) if len(row) > 1 else ""
+        try:
+            note = rules.free_text(row[1], max_length=NOTE_MAX) if len(row) > 1 else ""
+            clean = not any(rules.first_forbidden(cell) for cell in row)
+        except rules.TextError:
+            clean = False
+        if not clean:
+            bad.append((line_no, rules.search_text(row[0])[:40]))
+            continue
         if not DOC_NUMBER.match(number):
             if line_no == 1 and not any(ch.isdigit() for ch in number):
                 continue  # a header
@@ -76,7 +84,10 @@ def add_watch_entries(
 
     A number already active in the same area is left as it is. The form's note applies to rows without their own.
     """
-    note = " ".join((note or "").split())[:NOTE_MAX]
+    errors = ValidationError()
+    note = free_text(errors, "note", note, max_length=NOTE_MAX)
+    if errors:
+        raise errors
     if not rows:
         raise ValidationError({"file": [str(_l("Tệp không có số giấy tờ hợp lệ nào."))]}, {"file": "empty"})
     if not note and any(not row_note for _, row_note in rows):
@@ -126,6 +137,10 @@ ALERT_ACTIONS = {"da-xem": AlertState.SEEN, "dong": AlertState.CLOSED}
 
 def move_alert(alert: Alert, target: AlertState, *, user: User, now: datetime, note: str = "") -> None:
     """new → seen → closed (closing a new alert marks it seen at the same time). Never backwards."""
+    errors = ValidationError()
+    note = free_text(errors, "note", note, max_length=NOTE_MAX)
+    if errors:
+        raise errors
     order = [AlertState.NEW, AlertState.SEEN, AlertState.CLOSED]
     current = AlertState(alert.state)
     if order.index(target) <= order.index(current):
@@ -136,7 +151,7 @@ def move_alert(alert: Alert, target: AlertState, *, user: User, now: datetime, n
     if target == AlertState.CLOSED:
         alert.closed_at = now
         alert.closed_by_id = user.id
-        alert.close_note = " ".join((note or "").split())[:NOTE_MAX] or None
+        alert.close_note = note or None
     alert.state = target
     db.session.flush()
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from asm.accounts.models import Role, User
 from asm.clock import local_today, utcnow
-from asm.common import ValidationError
+from asm.common import ValidationError, text_message
 from asm.establishments.models import EstablishmentType
 from asm.extensions import db
 from asm.geo.models import Province
@@ -28,6 +28,8 @@ from asm.police import queries, reports, services
 from asm.police.charts import bar_chart
 from asm.police.jurisdiction import Jurisdiction, commune_in, establishment_in, jurisdiction_of
 from asm.police.models import JobState, ReportJob
+from asm.text import TextError, search_text
+from asm.text import free_text as clean_free_text
 from asm.web.access import POLICE, log_people_view, roles
 from asm.web.htmx import redirect_to, render
 from asm.web.i18n import current_locale
@@ -131,7 +133,9 @@ def figure_list(figure: str) -> str:
 
 
 def clean_reason(text: str) -> str:
-    return " ".join((text or "").split())[:255]
+    """The reason an officer gives for a look at people's data: free text (asm.text), cut to the log's column.
+    Raises TextError for a control or bidi character."""
+    return clean_free_text(text or "", max_length=10_000)[:255]
 
 
 @bp.route("/tra-cuu", methods=["GET", "POST"])
@@ -141,17 +145,20 @@ def search() -> str | tuple[str, int]:
     if request.method == "GET":
         return render_template("police/search.html", form={}, errors={}, results=None)
     form = request.form
-    reason = clean_reason(form.get("reason", ""))
-    doc_number = queries.normalize_doc_number(form.get("doc_number", ""))
-    name = " ".join(form.get("full_name", "").split())
-    birth = None
     errors: dict[str, str] = {}
+    try:
+        reason = clean_reason(form.get("reason", ""))
+    except TextError as exc:
+        errors["reason"], reason = text_message(exc), ""
+    doc_number = queries.normalize_doc_number(form.get("doc_number", ""))
+    name = search_text(form.get("full_name", ""))
+    birth = None
     if form.get("birth_date"):
         try:
             birth = date.fromisoformat(form["birth_date"])
         except ValueError:
             errors["birth_date"] = _("Ngày sinh không hợp lệ.")
-    if len(reason) < REASON_MIN:
+    if len(reason) < REASON_MIN and "reason" not in errors:
         errors["reason"] = _("Cần nêu lý do tra cứu (ít nhất %(n)s ký tự).", n=REASON_MIN)
     if not doc_number and not (name and birth):
         errors["query"] = _("Nhập số giấy tờ, hoặc họ tên cùng ngày sinh.")
@@ -171,9 +178,12 @@ def person(person_id: int) -> str | tuple[str, int]:
     found = queries.person_in(j, person_id)
     if found is None:
         abort(404)
-    reason = clean_reason(request.args.get("ly_do", ""))
+    try:
+        reason = clean_reason(request.args.get("ly_do", ""))
+    except TextError as exc:
+        return render_template("police/reason.html", person_id=person_id, reason="", error=text_message(exc)), 422
     if len(reason) < REASON_MIN:
-        return render_template("police/reason.html", person_id=person_id, reason=reason), 200
+        return render_template("police/reason.html", person_id=person_id, reason=reason, error=None), 200
     stays = queries.stays_of_person(j, found)
     log_people_view(current_user, "person", f"{found.id}:{mask(found.doc_number)}", reason=reason)
     db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from asm.clock import VN_TZ, local_today
@@ -13,27 +13,36 @@ from asm.establishments.models import Establishment, Room
 from asm.extensions import db
 from asm.people.models import Person
 from asm.stays.models import OPEN_STATUSES, Stay, StayEvent, StayStatus
+from asm.text import fold, is_plain, like_pattern, search_text
 
 
 def _with_people(query: Select[tuple[Stay]]) -> Select[tuple[Stay]]:
     return query.options(joinedload(Stay.person), joinedload(Stay.room))
 
 
+def guest_search(search: str) -> ColumnElement[bool] | None:
+    """Who a search box means, for a query joined to Person and (outer) Room: part of the name, case and
+    diacritics aside ("dinh", "ĐINH", "Đinh" alike, through people.search_key), part of the document number, or
+    the room's name. None for an empty box. Never refused: control characters and the like are dropped."""
+    text = search_text(search)
+    if not text:
+        return None
+    conditions = [
+        Person.doc_number.like(like_pattern(text.upper()), escape="\\"),
+        func.lower(Room.name) == text.lower(),
+    ]
+    key = fold(text)
+    if key:
+        conditions.insert(0, Person.search_key.like(like_pattern(key), escape="\\"))
+    return or_(*conditions)
+
+
 def in_house(establishment: Establishment, search: str = "", limit: int = 500) -> list[Stay]:
     query = select(Stay).where(Stay.establishment_id == establishment.id, Stay.status.in_(OPEN_STATUSES))
-    search = " ".join(search.split())
-    if search:
-        like = f"%{search.lower()}%"
+    condition = guest_search(search)
+    if condition is not None:
         query = (
-            query.join(Person, Person.id == Stay.person_id)
-            .outerjoin(Room, Room.id == Stay.room_id)
-            .where(
-                or_(
-                    func.lower(Person.full_name).like(like),
-                    Person.doc_number.like(f"%{search}%"),
-                    func.lower(Room.name) == search.lower(),
-                )
-            )
+            query.join(Person, Person.id == Stay.person_id).outerjoin(Room, Room.id == Stay.room_id).where(condition)
         )
     query = _with_people(query).order_by(Stay.arrived_at.desc(), Stay.id).limit(limit)
     return list(db.session.scalars(query).unique())
@@ -127,6 +136,8 @@ def event_by_receipt(establishment: Establishment, receipt_no: str) -> StayEvent
 
 def past_guest(establishment: Establishment, doc_type: str, doc_number: str) -> Person | None:
     """A person who stayed at this establishment before: the only people a desk may prefill."""
+    if not is_plain(doc_type + doc_number):
+        return None
     return db.session.scalar(
         select(Person)
         .join(Stay, Stay.person_id == Person.id)

@@ -27,6 +27,7 @@ from asm.stays import queries, services
 from asm.stays.forms import GuestForm, guests_from_form, parse_arrival, parse_date
 from asm.stays.models import Source, Stay
 from asm.stays.receipts import receipt_pdf
+from asm.text import search_text
 from asm.web.access import (
     ALL_ROLES,
     STAFF,
@@ -73,7 +74,7 @@ def actor() -> Actor:
 def in_house(code: str) -> str:
     est = establishment_for(code)
     now = utcnow()
-    search = request.args.get("q", "")
+    search = search_text(request.args.get("q", ""))
     stays = queries.in_house(est, search)
     log_people_view(current_user, "in_house", est.code, reason=search or None)
     db.session.commit()

@@ -21,6 +21,7 @@ from asm.hospital.models import BedAssignment, BedStatus, HospitalEvent
 from asm.stays.models import EventKind, Stay, StayEvent, StayStatus
 from asm.stays.rules import notification_deadline
 from tests.conftest import CARD, Factory
+from tests.support import given_name
 from tests.support.hospital import Hospital, make_hospital
 from tests.support.live import live_server, request_json
 
@@ -47,7 +48,7 @@ def patient(n: int) -> dict[str, Any]:
     return {
         "doc_type": "cccd",
         "doc_number": f"00108{5 + n}{100000 + n:06d}"[:12],
-        "full_name": f"Bệnh Nhân {n}",
+        "full_name": f"Bệnh Nhân {given_name(n)}",
         "birth_date": f"198{5 + n}-01-15",
         "sex": "M",
     }

@@ -67,7 +67,7 @@ def test_a_bed_holds_one_patient(hospital: Hospital) -> None:
     with pytest.raises(ValidationError) as refused:
         admit(hospital, "K1-101-1", 1)
     assert refused.value.codes["bed_id"] == "bed_occupied"
-    assert "Người Thử 0" in refused.value.errors["bed_id"][0]
+    assert "Người Thử An" in refused.value.errors["bed_id"][0]
     db.session.rollback()
 
 
@@ -100,7 +100,7 @@ def test_a_provisional_identity_is_a_draft_until_completed(hospital: Hospital) -
 
     event = services.complete_identity(stay, person(3), actor=ACTOR, now=later)
     db.session.commit()
-    assert stay.person.doc_type == "cccd" and stay.person.full_name == "Người Thử 3"
+    assert stay.person.doc_type == "cccd" and stay.person.full_name == "Người Thử Dũng"
     assert stay.status == StayStatus.IN_HOUSE and stay.filed_at == later
     assert event.kind == EventKind.FILE and event.receipt_no
     assert stay.state(later) == NoticeState.LATE
@@ -132,7 +132,7 @@ def test_carers_up_to_the_limit_then_a_clear_refusal_and_a_swap(hospital: Hospit
     db.session.rollback()
     assert refused.value.codes["carers"] == "carers_full"
     message = refused.value.errors["carers"][0]
-    assert "đã có đủ 2 người chăm sóc" in message and "Người Thử 0" in message
+    assert "đã có đủ 2 người chăm sóc" in message and "Người Thử An" in message
     # A swap: the first carer checks out as the third checks in.
     third = add_carer(patient, 3, replaces=first.id, now=NOW + timedelta(hours=1))
     assert first.status == StayStatus.CHECKED_OUT and [e.kind for e in first.events][-1] == EventKind.CHECK_OUT
@@ -218,7 +218,7 @@ def test_the_board_shows_state_initials_carers_days_and_long_stays(hospital: Hos
     services.set_bed_status(hospital.bed("K1-102-1"), "cleaning")
     db.session.commit()
     views = {v.bed.label: v for v in queries.board(hospital.k1, NOW)}
-    assert views["K1-101-1"].state == "occupied" and views["K1-101-1"].initials == "N.T.0."
+    assert views["K1-101-1"].state == "occupied" and views["K1-101-1"].initials == "N.T.A."
     assert views["K1-101-1"].carers == 1 and views["K1-101-1"].days == 0
     assert views["K1-101-2"].state == "free" and views["K1-102-1"].state == "cleaning"
     # A patient admitted 29 days ago passes 30 days two days later: flagged for temporary residence.
@@ -236,8 +236,8 @@ def test_the_census_of_a_day_follows_transfers_and_carers(hospital: Hospital) ->
     services.transfer(patient, bed_id=hospital.bed("K2-201-1").id, at=next_day, actor=ACTOR, now=next_day)
     db.session.commit()
     day1 = queries.census(hospital.k1, NOW.date())
-    assert [(r.bed, r.full_name) for r in day1] == [("K1-101-1", "Người Thử 0")]
-    assert [(c.full_name, c.relation) for c in day1[0].carers] == [("Người Thử 1", "Mẹ")]
+    assert [(r.bed, r.full_name) for r in day1] == [("K1-101-1", "Người Thử An")]
+    assert [(c.full_name, c.relation) for c in day1[0].carers] == [("Người Thử Bình", "Mẹ")]
     assert queries.census(hospital.k2, NOW.date()) == []
     day2_k1 = queries.census(hospital.k1, next_day.date())
     assert day2_k1[0].in_bed_until == next_day  # left K1 that day

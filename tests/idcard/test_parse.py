@@ -369,7 +369,9 @@ names = st.lists(words, min_size=1, max_size=5).map(lambda ws: " ".join(w[0].upp
 address_chunks = st.one_of(
     words.map(lambda w: w[0].upper() + w[1:]), st.integers(0, 999).map(str), st.sampled_from([",", "-", "/"])
 )
-addresses = st.lists(address_chunks, min_size=1, max_size=8).map(" ".join)
+address_starts = st.one_of(words.map(lambda w: w[0].upper() + w[1:]), st.integers(0, 999).map(str))
+# An address starts with a letter or a digit (asm.text.address: no formula leader).
+addresses = st.tuples(address_starts, st.lists(address_chunks, max_size=7)).map(lambda t: " ".join([t[0], *t[1]]))
 extras = st.lists(st.text(alphabet=VIETNAMESE_LETTERS + list("0123456789 "), max_size=12), max_size=3)
 
 

@@ -11,6 +11,7 @@ from asm.extensions import db
 from asm.hospital.models import Bed, Ward
 from asm.hospital.services import create_ward
 from asm.people.services import PersonInput
+from tests.support import given_name
 
 # Valid chip-card texts (province code, century/sex digit and birth year agree with the other fields).
 PATIENT_CARD = "001085012345||Trần Văn Nam|15061985|Nam|Số 1 Hàng Bài, Hoàn Kiếm, Hà Nội|01012022"
@@ -47,7 +48,7 @@ def person(n: int = 0) -> PersonInput:
     return PersonInput(
         doc_type="cccd",
         doc_number=f"0010{year % 100:02d}{100000 + n:06d}",
-        full_name=f"Người Thử {n}",
+        full_name=f"Người Thử {given_name(n)}",
         birth_date=date(year, 1, 15),
         sex="M",
     )

@@ -352,8 +352,8 @@ export default {
       "The full name is missing."
     ],
     "name_invalid": [
-      "Họ và tên chỉ được chứa chữ cái, dấu cách, dấu nháy đơn và dấu gạch nối (ký tự không hợp lệ: “{char}”).",
-      "The full name may hold only letters, spaces, apostrophes and hyphens (invalid character: “{char}”)."
+      "Họ và tên chỉ được chứa chữ cái, dấu cách, dấu nháy đơn và dấu gạch nối, mỗi từ bắt đầu và kết thúc bằng chữ cái (ký tự không hợp lệ: “{char}”).",
+      "The full name may hold only letters, spaces, apostrophes and hyphens, each word starting and ending with a letter (invalid character: “{char}”)."
     ],
     "birth_date_invalid": [
       "Ngày sinh “{value}” không phải một ngày có thật theo dạng ngày-tháng-năm ddmmyyyy.",
