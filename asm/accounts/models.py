@@ -103,6 +103,17 @@ class ApiToken(db.Model):
     establishment = relationship("Establishment")
 
 
+# Access-log actions about accounts rather than people's data (asm/accounts/views.py, admin.py, cli.py).
+ACCOUNT_EVENTS = frozenset(
+    {
+        "login", "login_password_ok", "login_failed", "login_locked", "lockout", "logout",
+        "2fa_passed", "2fa_failed", "2fa_enrolled", "2fa_disabled", "2fa_reset", "recovery_codes_new",
+        "password_changed", "password_set", "session_ended", "sessions_ended",
+        "user_disabled", "user_enabled", "role_changed",
+    }
+)  # fmt: skip
+
+
 class AccessLog(db.Model):
     """Append-only and hash-chained: every look by police at a person's data, and every login, failure, lockout,
     second-factor and account event, with who, what and why.
