@@ -288,7 +288,7 @@ def add_headers(response: Response) -> Response:
         response.headers["X-RateLimit-Remaining"] = str(count.remaining)
         response.headers["X-RateLimit-Reset"] = str(count.reset_at)
     if response.status_code == 429:
-        response.headers["Retry-After"] = str(count.retry_after())
+        response.headers.setdefault("Retry-After", str(count.retry_after()))  # a view's own (a login lock) wins
     return response
 
 

@@ -17,6 +17,7 @@ counted the same way, so the answers do not tell which names exist.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def locked_for(key: str) -> int:
     if not strikes.count:
         return 0
     wait = strikes.last_at + backoff().delay(strikes.count) - time.time()
-    return max(int(wait + 0.999), 0)
+    return math.ceil(wait) if wait > 0.001 else 0  # (epoch floats are not exact to the microsecond)
 
 
 def fail(key: str) -> tuple[int, int]:

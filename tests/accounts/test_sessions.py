@@ -150,7 +150,7 @@ def test_the_cli_disables_and_changes_roles_and_passwords(app: Flask, clerk: Use
 def test_a_login_ends_after_its_idle_timeout(
     app: Flask, factory: Factory, clerk_setup: tuple[Establishment, User], role: str, idle_minutes: int
 ) -> None:
-    est, clerk = clerk_setup
+    _est, clerk = clerk_setup
     user = clerk if role == "clerk" else factory.user(role, commune="00004" if role == "officer" else None)
     with freeze_time(utcnow()) as clock:
         browser = client_as(app, user)
