@@ -145,24 +145,30 @@ def install() -> None:
         event.listen(Session, "before_flush", _seal_new_rows)
 
 
-def _rows(connection: Connection, chain: Chain, chunk: int) -> Iterator[Mapping[str, Any]]:
+def _query(chain: Chain) -> Any:
     t = chain.table
     columns = {chain.order, chain.prev_column, chain.hash_column, *chain.fields, *chain.partition}
-    query = select(*(t.c[name] for name in sorted(columns))).order_by(
+    return select(*(t.c[name] for name in sorted(columns))).order_by(
         *(t.c[name] for name in chain.partition), t.c[chain.order]
     )
-    result = connection.execution_options(yield_per=chunk).execute(query)
-    yield from result.mappings()
 
 
 def verify(connection: Connection, chain: Chain, *, chunk: int = 5000) -> Result:
     """Walk the chain in order; the first row whose stored hash is not that of its fields and its stored
     predecessor's hash (edited), or whose stored predecessor is not the hash of the row before it (link)."""
+    result = connection.execution_options(yield_per=chunk).execute(_query(chain))  # a server-side cursor on PG
+    try:
+        return _walk(chain, result.mappings())
+    finally:
+        result.close()
+
+
+def _walk(chain: Chain, rows_in_order: Iterator[Mapping[str, Any]]) -> Result:
     rows = 0
     current: tuple[Any, ...] | None = None
     expected_prev = GENESIS
     head: str | None = None
-    for row in _rows(connection, chain, chunk):
+    for row in rows_in_order:
         rows += 1
         part = chain.partition_of(row)
         if part != current:
