@@ -163,11 +163,11 @@ def test_migrations_run_as_the_owner_and_the_app_role_keeps_working(
     owner, app_role = roles
     setup(app, owner, app_role, database_url)
     owner_url = url_as(database_url, owner)
-    with second_app(url_as(database_url, app_role), MIGRATION_DATABASE_URI=owner_url) as limited:
-        with limited.app_context():
-            downgrade(revision="0006")  # as the owner: drops and alters tables, triggers, columns
-            upgrade()
-            db.session.remove()
+    app_url = url_as(database_url, app_role)
+    with second_app(app_url, MIGRATION_DATABASE_URI=owner_url) as limited, limited.app_context():
+        downgrade(revision="0006")  # as the owner: drops and alters tables, triggers, columns
+        upgrade()
+        db.session.remove()
     tables = db.session.execute(
         text("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'user_sessions'")
     ).one()

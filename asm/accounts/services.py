@@ -272,7 +272,7 @@ def check_second_factor(user: User, code: str, *, now: datetime) -> str | None:
             user.totp_last_step = step
             return "totp"
         return None
-    if totp.looks_like_recovery_code(code):
+    if code.strip():
         spent = db.session.execute(
             update(RecoveryCode)
             .where(

@@ -66,7 +66,3 @@ def recovery_code_hash(code: str) -> str:
     """SHA-256 of the code as typed, without spaces, dashes or case."""
     plain = "".join(ch for ch in code.lower() if ch.isalnum())
     return hashlib.sha256(plain.encode()).hexdigest()
-
-
-def looks_like_recovery_code(code: str) -> bool:
-    return sum(ch.isalpha() for ch in code) > 0

@@ -6,6 +6,7 @@ stored before migration 0009 are sealed by it."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -86,7 +87,7 @@ def logged(app: Flask, factory: Factory) -> list[int]:
 def test_every_line_links_to_the_one_before(app: Flask, logged: list[int]) -> None:
     lines = db.session.scalars(select(AccessLog).order_by(AccessLog.id)).all()
     assert lines[0].prev_hash == GENESIS
-    for before, line in zip(lines, lines[1:], strict=False):
+    for before, line in itertools.pairwise(lines):
         assert line.prev_hash == before.row_hash
         fields = {k: getattr(line, k) for k in ("at", "user_id", "action", "target", "reason", "ip")}
         assert line.row_hash == chain_hash(line.prev_hash, fields)

@@ -417,6 +417,7 @@ def test_own_staff_local_police_and_admin_read(
             assert response.status_code == 403, who  # the check-in forms are for the desk only
             continue
         assert response.status_code == 200, (who, response.status_code)
+        assert response.headers["Cache-Control"] == "no-store", who  # people's data: never kept by a cache
         if response.mimetype == "application/pdf":
             assert response.data.startswith(b"%PDF")
         elif endpoint in READ_PAGES:
