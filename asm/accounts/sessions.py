@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from asm.accounts.models import Role, User, UserSession
 from asm.clock import aware
@@ -110,6 +110,14 @@ def open_sessions(user: User, *, limits: Limits, now: datetime) -> list[UserSess
 
 def session_of(user_id: int, session_id: int) -> UserSession | None:
     return db.session.scalar(select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id))
+
+
+# Built once: a request's lookup only binds the key's hash (the statement's compiled form is cached too).
+_BY_KEY = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.key_hash == bindparam("key_hash"))
+)
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def load_user(user_id: str) -> User | None:
     loaded = sessions.load(
         session.get(sessions.SESSION_KEY),
         user_id,
-        limits=sessions.Limits.from_config(current_app.config),
+        limits=current_app.extensions["asm.session_limits"],
         now=utcnow(),
         ip=request.remote_addr,
     )
@@ -173,5 +173,6 @@ def load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["asm.session_limits"] = sessions.Limits.from_config(app.config)
     app.before_request(enforce)
     login_manager.login_view = "accounts.login"
