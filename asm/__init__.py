@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -58,6 +59,7 @@ def configure_proxies(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from asm import ratelimit, rawdb
+    from asm.audit import chains
     from asm.extensions import babel, csrf, db, htmx, login_manager, migrate
     from asm.web import sessions
     from asm.web.i18n import select_locale
@@ -65,6 +67,9 @@ def configure_extensions(app: Flask) -> None:
     db.init_app(app)
     rawdb.init_app(app)
     sessions.init_app(app)
+    # The login cookie lives as long as a login may (asm/accounts/sessions.py holds the real limits).
+    app.permanent_session_lifetime = timedelta(hours=float(app.config["SESSION_MAX_HOURS"]))
+    chains.install()  # the access log's rows are hash-chained as they are flushed
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -80,6 +85,7 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from asm.accounts.admin import bp as admin_bp
     from asm.accounts.views import bp as accounts_bp
     from asm.api.views import bp as api_bp
     from asm.devices.views import bp as devices_bp
@@ -91,7 +97,8 @@ def configure_blueprints(app: Flask) -> None:
     from asm.web.views import bp as web_bp
     from kiosk.views import bp as kiosk_bp
 
-    for bp in (web_bp, accounts_bp, establishments_bp, stays_bp, api_bp, devices_bp, kiosk_bp, hospital_bp, police_bp):
+    blueprints = (web_bp, accounts_bp, admin_bp, establishments_bp, stays_bp, api_bp, devices_bp, kiosk_bp, hospital_bp)
+    for bp in (*blueprints, police_bp):
         app.register_blueprint(bp)
     access.init_app(app)
     errors.init_app(app)
@@ -100,11 +107,13 @@ def configure_blueprints(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     from asm.accounts.cli import tokens_cli, users_cli
+    from asm.audit.cli import audit_cli
     from asm.demo.cli import demo_cli
     from asm.establishments.cli import establishments_cli
     from asm.geo.cli import units_cli
+    from asm.pgroles import db_roles_cli
 
-    for group in (units_cli, establishments_cli, users_cli, tokens_cli, demo_cli):
+    for group in (units_cli, establishments_cli, users_cli, tokens_cli, demo_cli, audit_cli, db_roles_cli):
         app.cli.add_command(group)
     from asm.hospital.cli import hospital_cli
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-not-secret"
+ROLES = frozenset({"admin", "owner", "clerk", "officer", "supervisor"})  # asm.accounts.models.Role
 
 
 class Base:
@@ -24,9 +24,33 @@ class Base:
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = True
+
+    # Logins are server-side sessions (asm/accounts/sessions.py): logout, a password or role change and disabling
+    # end them at once. A login ends after this long without a request (police roles and the platform admin:
+    # officer, supervisor, admin; establishment roles: owner, clerk), and this long after it began whatever
+    # happens. Last-seen is written at most once a minute per login, not on every request.
+    SESSION_IDLE_MINUTES_POLICE = 30
+    SESSION_IDLE_MINUTES_ESTABLISHMENT = 720
+    SESSION_MAX_HOURS = 24
+    SESSION_TOUCH_SECONDS = 60
+    # Roles that must pass a second factor (TOTP) at every login; a comma-separated list. Dev/demo: none.
+    REQUIRE_2FA_ROLES = "officer,supervisor,admin"
+    TOTP_ISSUER = "ASM"
+    LOGIN_PENDING_SECONDS = 300  # between the right password and the second factor
+    # Login back-off per account (asm/accounts/defence.py): after LOGIN_BACKOFF_AFTER failures in a row, each
+    # failure locks the account (for browsers it has not logged in from) for BASE × 2^(n - AFTER) seconds, at
+    # most MAX; failures are forgotten a day after the last one. A browser the user logged in from has its own
+    # count, so guesses from elsewhere never lock the officer out of their own terminal.
+    LOGIN_BACKOFF_AFTER = 5
+    LOGIN_BACKOFF_BASE_SECONDS = 30
+    LOGIN_BACKOFF_MAX_SECONDS = 900
+    LOGIN_STRIKES_FORGET_SECONDS = 86_400
+    PASSWORD_MIN_LENGTH = 10  # for new passwords; they are also checked against a list of common passwords
+    # Migrations (`flask db upgrade`) connect with this URL when set (the owner role, `flask db-roles setup`);
+    # the app itself uses SQLALCHEMY_DATABASE_URI (the app role). From the environment: MIGRATION_DATABASE_URL.
+    MIGRATION_DATABASE_URI = ""
 
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host are believed (asm/__init__)
     RATELIMIT_STORAGE_URI = "memory://"
@@ -67,6 +91,7 @@ class Base:
 
 class Dev(Base):
     SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development
+    REQUIRE_2FA_ROLES = ""  # the demo's logins keep working with a password only (README)
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_SSL_STRICT = False
     TEMPLATES_STRICT = True
@@ -95,6 +120,8 @@ def from_env() -> type[Base]:
         overrides["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
     if secret := os.environ.get("SECRET_KEY"):
         overrides["SECRET_KEY"] = secret
+    if migration_url := os.environ.get("MIGRATION_DATABASE_URL"):
+        overrides["MIGRATION_DATABASE_URI"] = normalize_database_url(migration_url)
     if redis_url := os.environ.get("REDIS_URL"):
         overrides["RATELIMIT_STORAGE_URI"] = redis_url
     return type(cls.__name__, (cls,), overrides) if overrides else cls
@@ -108,8 +135,20 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def role_list(value: Any) -> frozenset[str]:
+    """A setting that lists roles: "officer,supervisor" (as the environment gives it) or a list."""
+    if not value:
+        return frozenset()
+    items = value.split(",") if isinstance(value, str) else value
+    return frozenset(str(item).strip().lower() for item in items if str(item).strip())
+
+
 def check(config: Any) -> None:
-    """Production refuses to start without a real secret and database."""
+    """Production refuses to start without a real secret and database; a misspelt role in REQUIRE_2FA_ROLES
+    stops any start (it would silently require nothing)."""
+    unknown = role_list(config.get("REQUIRE_2FA_ROLES")) - ROLES
+    if unknown:
+        raise RuntimeError(f"REQUIRE_2FA_ROLES: unknown roles {sorted(unknown)}; roles are {sorted(ROLES)}")
     if config.get("TESTING") or config.get("DEBUG") or os.environ.get("ASM_ENV", "dev") != "prod":
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32:

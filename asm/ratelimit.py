@@ -45,8 +45,22 @@ class Count:
         return max(self.reset_at - int(time.time()), 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Strikes:
+    """Consecutive failures counted against a key (a login back-off), and when the last one was (epoch s)."""
+
+    count: int = 0
+    last_at: float = 0.0
+
+
 class Windows(Protocol):
     def hit(self, item: RateLimitItem, namespace: str, key: str) -> Count: ...
+
+    def strike(self, namespace: str, key: str, forget_after: int) -> Strikes: ...
+
+    def strikes(self, namespace: str, key: str) -> Strikes: ...
+
+    def forgive(self, namespace: str, key: str) -> None: ...
 
 
 class LocalWindows:
@@ -58,6 +72,7 @@ class LocalWindows:
         self.lock = threading.Lock()
         self.windows: dict[tuple[str, str, str], list[int]] = {}  # -> [ends_at, count]
         self.opened = 0
+        self.struck: dict[tuple[str, str], tuple[int, float, float]] = {}  # -> (count, last_at, forget_at)
 
     def hit(self, item: RateLimitItem, namespace: str, key: str) -> Count:
         now = time.time()
@@ -73,6 +88,29 @@ class LocalWindows:
             if allowed:
                 window[1] += 1
             return Count(allowed, item.amount, item.amount - window[1], window[0])
+
+    # Strikes: failures in a row per key, forgotten `forget_after` seconds after the last one.
+
+    def strike(self, namespace: str, key: str, forget_after: int) -> Strikes:
+        now = time.time()
+        with self.lock:
+            if len(self.struck) > self.SWEEP_EVERY:
+                self.struck = {k: v for k, v in self.struck.items() if v[2] > now}
+            count, _last, forget_at = self.struck.get((namespace, key), (0, 0.0, 0.0))
+            if forget_at <= now:
+                count = 0
+            self.struck[(namespace, key)] = (count + 1, now, now + forget_after)
+            return Strikes(count + 1, now)
+
+    def strikes(self, namespace: str, key: str) -> Strikes:
+        found = self.struck.get((namespace, key))
+        if found is None or found[2] <= time.time():
+            return Strikes()
+        return Strikes(found[0], found[1])
+
+    def forgive(self, namespace: str, key: str) -> None:
+        with self.lock:
+            self.struck.pop((namespace, key), None)
 
 
 class SharedWindows:
@@ -95,12 +133,19 @@ if ttl < 0 then
 end
 return {n, ttl}
 """
+    STRIKE = """
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], 'at', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return n
+"""
 
     def __init__(self, uri: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(uri, socket_timeout=2.0, socket_connect_timeout=2.0)
         self.take = self.client.register_script(self.SCRIPT)
+        self.add_strike = self.client.register_script(self.STRIKE)
         self.errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
         self.lock = threading.Lock()
         self.leases: dict[str, list[int]] = {}  # -> [ends_at, units left, the window's count when taken]
@@ -113,9 +158,7 @@ return {n, ttl}
         try:
             return self._hit(item, namespace, key)
         except self.errors as exc:
-            if time.monotonic() - self.warned_at > 60:
-                self.warned_at = time.monotonic()
-                logger.warning("rate limits counted per process: Redis unreachable (%s)", exc)
+            self._warn(exc)
             return self.fallback.hit(item, namespace, key)
 
     def _hit(self, item: RateLimitItem, namespace: str, key: str) -> Count:
@@ -139,6 +182,35 @@ return {n, ttl}
                     now = time.time()
                     self.leases = {k: v for k, v in self.leases.items() if v[0] > now}
         return Count(True, item.amount, max(item.amount - n, 0) + granted - 1, ends_at)
+
+    def strike(self, namespace: str, key: str, forget_after: int) -> Strikes:
+        now = time.time()
+        try:
+            n = self.add_strike(keys=[f"asm:strikes:{namespace}:{key}"], args=[repr(now), forget_after])
+            return Strikes(int(n), now)
+        except self.errors as exc:
+            self._warn(exc)
+            return self.fallback.strike(namespace, key, forget_after)
+
+    def strikes(self, namespace: str, key: str) -> Strikes:
+        try:
+            n, at = self.client.hmget(f"asm:strikes:{namespace}:{key}", ["n", "at"])
+        except self.errors as exc:
+            self._warn(exc)
+            return self.fallback.strikes(namespace, key)
+        return Strikes(int(n), float(at)) if n is not None and at is not None else Strikes()
+
+    def forgive(self, namespace: str, key: str) -> None:
+        try:
+            self.client.delete(f"asm:strikes:{namespace}:{key}")
+        except self.errors as exc:
+            self._warn(exc)
+        self.fallback.forgive(namespace, key)
+
+    def _warn(self, exc: Exception) -> None:
+        if time.monotonic() - self.warned_at > 60:
+            self.warned_at = time.monotonic()
+            logger.warning("rate limits counted per process: Redis unreachable (%s)", exc)
 
 
 def windows_for(uri: str) -> Windows:
@@ -165,6 +237,11 @@ def hit(limit: str, namespace: str, key: str) -> Count:
     if shown is None or not count.allowed or (shown.allowed and count.remaining < shown.remaining):
         g.rate_count = count
     return count
+
+
+def windows() -> Windows:
+    """Where this app counts: in this process, or in Redis (`REDIS_URL`)."""
+    return current_app.extensions[EXTENSION]
 
 
 def remote_address() -> str:
@@ -211,7 +288,7 @@ def add_headers(response: Response) -> Response:
         response.headers["X-RateLimit-Remaining"] = str(count.remaining)
         response.headers["X-RateLimit-Reset"] = str(count.reset_at)
     if response.status_code == 429:
-        response.headers["Retry-After"] = str(count.retry_after())
+        response.headers.setdefault("Retry-After", str(count.retry_after()))  # a view's own (a login lock) wins
     return response
 
 

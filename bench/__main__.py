@@ -48,6 +48,8 @@ def _groups(argv: list[str]) -> int:
 
 
 BENCHMARKS["groups"] = _groups  # groups of 40 guests through the API vs raw INSERTs (PostgreSQL)
+
+
 def _device(argv: list[str]) -> int:
     from bench import device_reading
 

@@ -131,7 +131,7 @@ def screen() -> str:
 def service_worker() -> Response:
     """The kiosk's service worker, from /kiosk/ so that it may serve the screen (docs/KIOSK.md)."""
     response = Response(_service_worker_source(), mimetype="text/javascript")
-    response.headers["Cache-Control"] = "no-cache"  # a new version reaches kiosks at their next load
+    response.headers["Cache-Control"] = "no-store"  # a new version reaches kiosks at their next load
     return response
 
 

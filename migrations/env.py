@@ -15,7 +15,21 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+_migration_engine = None
+
+
 def get_engine():
+    """The owner's connection when MIGRATION_DATABASE_URI is set (least privilege: the app's role may not alter
+    the schema), else the app's own engine."""
+    global _migration_engine
+    url = current_app.config.get("MIGRATION_DATABASE_URI")
+    if url:
+        if _migration_engine is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import NullPool
+
+            _migration_engine = create_engine(url, poolclass=NullPool)
+        return _migration_engine
     # Flask-SQLAlchemy 3: `db.engine` (its get_engine() is deprecated and warns, an error under the tests)
     return current_app.extensions["migrate"].db.engine
 

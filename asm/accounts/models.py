@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from asm.audit.chains import Chain, register
 from asm.clock import utcnow
 from asm.extensions import db
 from asm.i18n import N_
@@ -60,6 +62,12 @@ class User(UserMixin, db.Model):
     province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP (RFC 6238): the base32 secret, set at enrolment and confirmed by a first code (totp_enabled_at); the
+    # time step of the last accepted code, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     establishments = relationship("Establishment", secondary=memberships, back_populates="staff")
     commune = relationship("Commune")
@@ -72,6 +80,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -93,17 +105,84 @@ class ApiToken(db.Model):
     establishment = relationship("Establishment")
 
 
+# Access-log actions about accounts rather than people's data (asm/accounts/views.py, admin.py, cli.py).
+ACCOUNT_EVENTS = frozenset(
+    {
+        "login", "login_password_ok", "login_failed", "login_locked", "lockout", "logout",
+        "2fa_passed", "2fa_failed", "2fa_enrolled", "2fa_disabled", "2fa_reset", "recovery_codes_new",
+        "password_changed", "password_set", "session_ended", "sessions_ended",
+        "user_disabled", "user_enabled", "role_changed",
+    }
+)  # fmt: skip
+
+
 class AccessLog(db.Model):
-    """Append-only: every look by police at a person's data, with who, what and why."""
+    """Append-only and hash-chained: every look by police at a person's data, and every login, failure, lockout,
+    second-factor and account event, with who, what and why.
+
+    `user_id` is who acted (None for a failed login with an unknown name: `target` holds the name typed). Each row
+    carries its predecessor's hash and its own (`asm.audit`): `flask audit verify` finds a row changed or removed
+    behind the app's back.
+    """
 
     __tablename__ = "access_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(45))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
     user = relationship("User")
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("at", utcnow())  # the time is hashed, so it is known before the insert
+        super().__init__(**kwargs)
+
+
+ACCESS_LOG_CHAIN = register(
+    Chain(
+        "access_log",
+        AccessLog.__table__,  # type: ignore[arg-type]
+        fields=("at", "user_id", "action", "target", "reason", "ip"),
+        orm=True,
+    )
+)
+
+
+class UserSession(db.Model):
+    """A login: the browser holds a random key in its signed session cookie, this row holds the key's SHA-256.
+
+    A request is logged in only while its row is neither ended (logout, password or role change, disabling, an
+    admin, the user from another device) nor past its idle timeout or absolute lifetime (asm/accounts/sessions.py).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user = relationship("User")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the authenticator is lost; only its SHA-256 is stored. Used once, then spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import AppGroup
 
@@ -15,7 +17,10 @@ demo_cli = AppGroup("demo", help="Dữ liệu mẫu / demo data.")
 @demo_cli.command("load")
 @click.option("--seed", default=2025, show_default=True)
 def load_command(seed: int) -> None:
-    """Load the demo establishments, users and stays (once; later runs do nothing)."""
+    """Load the demo establishments, users and stays (once; later runs do nothing). Never in production: the
+    demo's users share a well-known password that the password rules would refuse."""
+    if os.environ.get("ASM_ENV", "dev") == "prod":
+        raise click.ClickException("demo data is for development only (ASM_ENV=prod)")
     counts = load_demo(now=utcnow(), seed=seed)
     db.session.commit()
     if not counts:

@@ -129,7 +129,9 @@ def load_demo(*, now: datetime, seed: int = 2025, days: int = 14) -> dict[str, i
         return {}
     load_units()
     rng = random.Random(seed)
-    create_user(username="admin", password=PASSWORD, role=Role.ADMIN, full_name="Quản trị hệ thống")
+    create_user(
+        username="admin", password=PASSWORD, check_password=False, role=Role.ADMIN, full_name="Quản trị hệ thống"
+    )
     clerks = []
     for place in PLACES:
         est = create_establishment(
@@ -144,6 +146,7 @@ def load_demo(*, now: datetime, seed: int = 2025, days: int = 14) -> dict[str, i
         create_user(
             username=f"chu.{place.slug}",
             password=PASSWORD,
+            check_password=False,  # the demo's well-known password: demo only, never in production
             role=Role.OWNER,
             full_name=f"Chủ {place.name}",
             establishments=[est],
@@ -151,15 +154,30 @@ def load_demo(*, now: datetime, seed: int = 2025, days: int = 14) -> dict[str, i
         clerk = create_user(
             username=f"letan.{place.slug}",
             password=PASSWORD,
+            check_password=False,  # the demo's well-known password: demo only, never in production
             role=Role.CLERK,
             full_name=f"Lễ tân {place.name}",
             establishments=[est],
         )
         clerks.append((est, clerk))
     for username, name, commune in POLICE:
-        create_user(username=username, password=PASSWORD, role=Role.OFFICER, full_name=name, commune_code=commune)
+        create_user(
+            username=username,
+            password=PASSWORD,
+            check_password=False,
+            role=Role.OFFICER,
+            full_name=name,
+            commune_code=commune,
+        )
     for username, name, province in SUPERVISORS:
-        create_user(username=username, password=PASSWORD, role=Role.SUPERVISOR, full_name=name, province_code=province)
+        create_user(
+            username=username,
+            password=PASSWORD,
+            check_password=False,
+            role=Role.SUPERVISOR,
+            full_name=name,
+            province_code=province,
+        )
     db.session.flush()
     stays = 0
     for est, clerk in clerks:

@@ -15,10 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from asm.accounts.models import AccessLog, Role, User
+from asm.accounts import sessions
+from asm.accounts.models import Role, User, UserSession
+from asm.accounts.services import record_access
+from asm.clock import utcnow
 from asm.establishments.models import Establishment
 from asm.extensions import db, login_manager
 from asm.police.jurisdiction import covers_establishment, jurisdiction_of
@@ -72,6 +76,7 @@ def enforce() -> Any:
     rule = rule_of(request.endpoint)
     if rule is None:
         abort(403)
+    g.access_rule = rule[0]
     if rule[0] == "public":
         return None
     if rule[0] == "api_token":
@@ -95,6 +100,8 @@ def enforce() -> Any:
         response.status_code = 401
         return response
     if not current_user.is_authenticated:
+        if g.get("session_refused") and not request.headers.get("HX-Request"):
+            flash(_("Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại."), "warning")
         if request.headers.get("HX-Request"):
             response = current_app.response_class(status=401)
             response.headers["HX-Redirect"] = url_for("accounts.login", next=request.full_path)
@@ -126,15 +133,46 @@ def log_people_view(user: User, action: str, target: str, reason: str | None = N
     """Police, and platform admins, looking at people's data leave a line; the caller's commit keeps it. An
     establishment's own staff looking at their guests do not: that is their work, and their filings are logged."""
     if Role(user.role) in POLICE or user.role == Role.ADMIN:
-        db.session.add(AccessLog(user_id=user.id, action=action, target=target, reason=reason, ip=request.remote_addr))
+        record_access(
+            user_id=user.id, action=action, target=target, reason=reason, ip=request.remote_addr, now=utcnow()
+        )
+
+
+def log_account_event(action: str, *, user_id: int | None, target: str, reason: str | None = None) -> None:
+    """A login, failure, lockout, second-factor or account event, for any role; the caller commits."""
+    record_access(user_id=user_id, action=action, target=target, reason=reason, ip=request.remote_addr, now=utcnow())
+
+
+def current_session() -> UserSession | None:
+    """The server-side session of the logged-in user of this request."""
+    _ = current_user.is_authenticated  # loads it
+    return g.get("user_session")
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """Flask-Login's user, through the request's server-side session (asm/accounts/sessions.py)."""
+    loaded = sessions.load(
+        session.get(sessions.SESSION_KEY),
+        user_id,
+        limits=current_app.extensions["asm.session_limits"],
+        now=utcnow(),
+        ip=request.remote_addr,
+    )
+    if loaded.write is not None:  # its own short transaction: the request's own stays untouched
+        with db.engine.begin() as connection:
+            connection.execute(loaded.write)
+    if loaded.user is None:
+        if loaded.refused:
+            g.session_refused = loaded.refused
+            for key in ("_user_id", "_fresh", "_id", sessions.SESSION_KEY):
+                session.pop(key, None)
+        return None
+    g.user_session = loaded.row
+    return loaded.user
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["asm.session_limits"] = sessions.Limits.from_config(app.config)
     app.before_request(enforce)
     login_manager.login_view = "accounts.login"

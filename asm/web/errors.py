@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -11,7 +11,14 @@ from asm.extensions import db
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """A JSON client: the API, the kiosk's JSON endpoints (its script reads every answer as JSON, 429 included),
+    a JSON body, or an Accept that prefers JSON."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    if request.accept_mimetypes.best == "application/json":
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "access_rule", None) in (("kiosk_device", "json"), ("api_token",))
 
 
 def init_app(app: Flask) -> None:

@@ -8,11 +8,15 @@ zxing-wasm from this site) but never evaluate JavaScript strings. Every answer, 
 nosniff and keeps the referrer on this site.
 An answer over HTTPS (directly, or through a trusted proxy: `TRUSTED_PROXIES`) tells the browser to come back
 over HTTPS only, for `HSTS_SECONDS`. The policy is the `CONTENT_SECURITY_POLICY` setting.
+
+`Cache-Control: no-store` on every answer that is not public (every page, list, export, PDF and JSON of a
+logged-in user, an API token or a kiosk: they carry people's data), on every download, and on every error: no
+browser, shared terminal or proxy keeps a copy. Public files (static, the vendor scripts) keep their own caching.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from werkzeug.wrappers import Response
 
 PAGE_HEADERS = {
@@ -21,8 +25,21 @@ PAGE_HEADERS = {
 }
 
 
+DOWNLOADS = ("application/pdf", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def add_headers(response: Response) -> Response:
     headers = response.headers
+    if (
+        g.get("access_rule", "public") != "public"
+        or response.status_code >= 400
+        or response.mimetype in DOWNLOADS
+        or "attachment" in headers.get("Content-Disposition", "")
+    ):
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+        headers.pop("ETag", None)
+        headers.pop("Last-Modified", None)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure and current_app.config["HSTS_SECONDS"]:

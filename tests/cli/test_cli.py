@@ -184,7 +184,7 @@ def test_users_create_for_each_role(
             "Cán bộ tỉnh phải gắn với một tỉnh/thành có thật.",
             id="supervisor-without-province",
         ),
-        pytest.param(("--role", "admin", "--password", "ngan"), "Mật khẩu cần ít nhất 8 ký tự.", id="short-password"),
+        pytest.param(("--role", "admin", "--password", "ngan"), "Mật khẩu cần ít nhất 10 ký tự.", id="short-password"),
     ],
 )
 def test_users_create_refuses_a_user_without_the_right_binding(flask: Any, args: tuple[str, ...], message: str) -> None:

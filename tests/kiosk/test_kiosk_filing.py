@@ -294,7 +294,7 @@ def test_the_clock_endpoint_gives_the_servers_time_and_a_current_token(kiosk: Ki
 def test_the_service_worker_is_served_to_paired_kiosks_only(kiosk: Kiosk, app: Flask) -> None:
     worker = kiosk.client.get("/kiosk/sw.js")
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
-    assert worker.headers["Cache-Control"] == "no-cache"
+    assert worker.headers["Cache-Control"] == "no-store"
     assert b"caches.open" in worker.data
     assert app.test_client().get("/kiosk/sw.js").status_code == 401
 

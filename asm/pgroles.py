@@ -1,0 +1,183 @@
+"""Least privilege on PostgreSQL: an owner role for migrations and an app role for the running app.
+
+`flask --app wsgi db-roles setup --owner asm_owner --app asm_app` (as a superuser, once; again after each
+`flask db upgrade`, as the superuser or the owner; it is idempotent):
+
+- creates both roles if missing (LOGIN, no superuser, no CREATEDB/CREATEROLE/REPLICATION/BYPASSRLS; the app role
+  does not inherit and is no member of the owner), and sets their passwords when given;
+- makes the owner own every table, sequence and function of the schema (migrations alter them, the triggers of
+  the append-only tables included) and lets it create in the schema; the app role may not create anything;
+- grants the app role exactly what the app does: SELECT, INSERT, UPDATE on its tables; DELETE only where the
+  app deletes (`MAY_DELETE`); SELECT, INSERT only on the append-only `stay_events` and `access_log`; SELECT on
+  `alembic_version`; USAGE on the sequences. Tables a later migration adds get SELECT, INSERT, UPDATE at once
+  (default privileges) until the command runs again.
+
+So the app's own connection cannot DELETE or TRUNCATE the history, cannot ALTER TABLE ... DISABLE TRIGGER or
+drop a trigger (owner only), and cannot SET session_replication_role (superuser only).
+"""
+
+from __future__ import annotations
+
+import re
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from asm.config import normalize_database_url
+
+APPEND_ONLY = ("stay_events", "access_log")
+READ_ONLY = ("alembic_version",)
+MAY_DELETE = ("memberships", "user_sessions", "recovery_codes")
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+
+db_roles_cli = AppGroup("db-roles", help="Vai trò PostgreSQL tối thiểu / least-privilege PostgreSQL roles.")
+
+
+def privileges_for(table: str) -> str:
+    if table in READ_ONLY:
+        return "SELECT"
+    if table in APPEND_ONLY:
+        return "SELECT, INSERT"
+    if table in MAY_DELETE:
+        return "SELECT, INSERT, UPDATE, DELETE"
+    return "SELECT, INSERT, UPDATE"
+
+
+def _literal(connection: Connection, value: str) -> str:
+    from psycopg import sql
+
+    raw = connection.connection.driver_connection
+    return sql.Literal(value).as_string(raw)
+
+
+def setup_roles(
+    connection: Connection,
+    *,
+    owner: str,
+    app: str,
+    owner_password: str | None = None,
+    app_password: str | None = None,
+) -> list[str]:
+    """Create or tighten both roles and their grants; what was done, as SQL. Runs in the caller's transaction."""
+    for name in (owner, app):
+        if not ROLE_NAME.match(name):
+            raise ValueError(f"role names are lower-case letters, digits and _: {name!r}")
+    if owner == app:
+        raise ValueError("the owner and the app role must differ")
+    done: list[str] = []
+
+    def run(statement: str) -> None:
+        connection.execute(text(statement))
+        done.append(statement)
+
+    superuser = connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+    exists = {
+        r
+        for (r,) in connection.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname IN (:o, :a)"), {"o": owner, "a": app}
+        )
+    }
+    for name, extra in ((owner, ""), (app, " NOINHERIT")):
+        if name not in exists:
+            run(f"CREATE ROLE {name} {ATTRIBUTES}{extra}")
+        elif superuser:
+            run(f"ALTER ROLE {name} {ATTRIBUTES}{extra}")
+    for name, password in ((owner, owner_password), (app, app_password)):
+        if password:
+            connection.execute(text(f"ALTER ROLE {name} PASSWORD {_literal(connection, password)}"))
+            done.append(f"ALTER ROLE {name} PASSWORD '…'")
+    member = connection.execute(
+        text(
+            "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member "
+            "WHERE r.rolname = :o AND u.rolname = :a"
+        ),
+        {"o": owner, "a": app},
+    ).first()
+    if member:
+        run(f"REVOKE {owner} FROM {app}")
+
+    if superuser:
+        database = connection.execute(text("SELECT current_database()")).scalar()
+        run(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {owner}')
+        run(f'GRANT CONNECT ON DATABASE "{database}" TO {app}')
+        run(f"GRANT USAGE, CREATE ON SCHEMA public TO {owner}")
+        run("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        run(f"REVOKE CREATE ON SCHEMA public FROM {app}")
+        run(f"GRANT USAGE ON SCHEMA public TO {app}")
+        # Everything in the schema belongs to the owner (a table's sequences follow it).
+        objects = connection.execute(
+            text(
+                "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                "AND pg_get_userbyid(c.relowner) <> :o "
+                "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid "
+                "AND d.deptype IN ('a', 'i') AND d.classid = 'pg_class'::regclass))"
+            ),
+            {"o": owner},
+        ).all()
+        for relname, kind in objects:
+            noun = {"S": "SEQUENCE", "v": "VIEW", "m": "MATERIALIZED VIEW"}.get(kind, "TABLE")
+            run(f'ALTER {noun} "{relname}" OWNER TO {owner}')
+        functions = connection.execute(
+            text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> :o"
+            ),
+            {"o": owner},
+        ).scalars()
+        for signature in list(functions):
+            run(f"ALTER FUNCTION {signature} OWNER TO {owner}")
+
+    tables = connection.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    ).scalars()
+    tables = list(tables)
+    run(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {app}")
+    run(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {app}")
+    for table in tables:
+        run(f'GRANT {privileges_for(table)} ON TABLE "{table}" TO {app}')
+    run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}")
+    run(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO {app}")
+    run(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}")
+    return done
+
+
+@db_roles_cli.command("setup")
+@click.option("--owner", required=True, help="The role that owns the schema and runs migrations, e.g. asm_owner.")
+@click.option("--app", "app_role", required=True, help="The role the app connects as, e.g. asm_app.")
+@click.option(
+    "--url",
+    envvar="ASM_ADMIN_DATABASE_URL",
+    help="Connect as this (a superuser the first time). Default: MIGRATION_DATABASE_URL, else DATABASE_URL.",
+)
+@click.option("--owner-password", envvar="ASM_OWNER_DB_PASSWORD", default=None, help="Or ASM_OWNER_DB_PASSWORD.")
+@click.option("--app-password", envvar="ASM_APP_DB_PASSWORD", default=None, help="Or ASM_APP_DB_PASSWORD.")
+@click.option("--verbose", is_flag=True, help="Print every statement.")
+def setup_command(
+    owner: str, app_role: str, url: str | None, owner_password: str | None, app_password: str | None, verbose: bool
+) -> None:
+    """Create the owner and app roles and grant the app role only what it needs (idempotent)."""
+    target = normalize_database_url(
+        url or current_app.config.get("MIGRATION_DATABASE_URI") or current_app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not target.startswith("postgresql"):
+        raise click.ClickException("database roles are a PostgreSQL matter; this database is not PostgreSQL")
+    engine = create_engine(target, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            done = setup_roles(
+                connection, owner=owner, app=app_role, owner_password=owner_password, app_password=app_password
+            )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    if verbose:
+        for statement in done:
+            click.echo(statement)
+    click.echo(f"roles ready: owner {owner} (migrations: MIGRATION_DATABASE_URL), app {app_role} (DATABASE_URL)")
