@@ -15,7 +15,8 @@ The rules:
 - **Names**: Latin letters with any diacritics, spaces, apostrophes and hyphens; each word starts and ends with a
   letter (so no formula leader ``= + - @``, no stray punctuation); typographic apostrophes become ``'``; NFC;
   title case per word, as on the card (``title=False`` keeps a passport's own capitals); at most 120 characters.
-  So no digits, emoji, zero-width characters or other scripts' letters.
+  So no digits, emoji, zero-width characters or other scripts' letters. A letter whose case change is not one
+  Latin letter ("İ" → "i" + U+0307, "ß" → "SS", "ŉ" → "ʼN") is refused: a cleaned name is clean again.
 - **Addresses**: letters (Latin only), ASCII digits, spaces, punctuation and ASCII-like symbols; no invisible
   (format) characters, no emoji or other pictographs, no marks left over after NFC, no CJK/fullwidth forms; the
   first character is a letter or a digit (no formula leader); NFC; at most 300 characters.
@@ -162,8 +163,8 @@ def person_name(value: str, *, title: bool = True) -> str:
                 raise TextError("name_invalid", char=_separator_at_fault(word))
     if title:
         text = unicodedata.normalize("NFC", " ".join(_title_word(word) for word in text.split(" ")))
-    for char in text:
-        if unicodedata.combining(char):  # a letter whose case change decomposes (e.g. "İ")
+    for char in text:  # what the case change made obeys the rule too: "İ" lower-cased is "i" + U+0307
+        if char not in " '-" and not is_latin_letter(char):
             raise TextError("name_invalid", char=describe(char))
     if len(text) > NAME_MAX:
         raise TextError("name_too_long", max=NAME_MAX)
@@ -179,10 +180,18 @@ def _separator_at_fault(word: str) -> str:
 
 
 def _title_word(word: str) -> str:
+    """The word lower-cased, its first letter and any after ' or - upper-cased. A letter whose capital is not one
+    Latin letter ("ß" → "SS", "ŉ" → "ʼN", "ǰ" → "J" + U+030C) is refused: the name would not read the same when
+    checked again."""
     out: list[str] = []
     upper_next = True
     for char in word.lower():
-        out.append(char.upper() if upper_next and char.isalpha() else char)
+        if upper_next and char.isalpha():
+            capital = char.upper()
+            if len(capital) != 1 or not is_latin_letter(capital):
+                raise TextError("name_invalid", char=describe(char))
+            char = capital
+        out.append(char)
         if char.isalpha():
             upper_next = False
         elif char in "'-":

@@ -115,6 +115,11 @@ def _suspicious(char: str) -> bool:
     return category.startswith("L") and not unicodedata.name(char, "").startswith("LATIN ")
 
 
+def hidden_in_extra(char: str) -> bool:
+    """Refused in fields 8 and later (kept raw): a control, bidi or other invisible (format) character."""
+    return rules.is_forbidden(char) or unicodedata.category(char) == "Cf"
+
+
 def _utf8_read_as_latin1(field: str) -> bool:
     """True for UTF-8 bytes that were decoded as Latin-1/cp1252 ("Nữ" → "Ná»¯")."""
     if field.isascii():
@@ -270,7 +275,7 @@ def parse_qr_text(
 
     extras = tuple(fields[MIN_FIELDS:])
     for extra in extras:
-        bad = next((char for char in extra if rules.is_forbidden(char) or unicodedata.category(char) == "Cf"), None)
+        bad = next((char for char in extra if hidden_in_extra(char)), None)
         if bad is not None:
             raise CardError("text_invalid", None, char=rules.describe(bad))
     return CardData(

@@ -99,6 +99,9 @@ NAMES_REFUSED = [
     ("fullwidth", "Ｎguyen", "name_invalid", "Ｎ"),
     ("dot", "Nguyen V. A", "name_invalid", "."),
     ("dotted-capital-i", "KİM", "name_invalid", "U+0307"),
+    ("capital-is-two-letters", "ßa", "name_invalid", "ß"),  # "SSa" would be cleaned again to "Ssa"
+    ("capital-is-not-a-letter", "ŉa", "name_invalid", "ŉ"),  # "ʼNa": U+02BC is no letter of a name
+    ("capital-decomposes", "ǰa", "name_invalid", "ǰ"),  # "J" + U+030C
     ("too-long", "Nguyễn " * 20 + "Hoa", "name_too_long", None),
     *[(f"{key}-inside", f"Nguyễn{char} Thị Hoa", "name_invalid", describe(char)) for key, char in INVISIBLE.items()],
     *[(f"{key}-inside", f"Ngu{char}yễn Thị Hoa", "name_invalid", describe(char)) for key, char in ZERO_WIDTH.items()],
@@ -292,6 +295,20 @@ def test_a_vietnamese_name_in_any_case_and_form_is_one_name_and_one_key(name: st
     assert unicodedata.is_normalized("NFC", cleaned)
     assert search_key(typed) == search_key(cleaned) == fold(name)
     assert fold(name).isascii() or "'" in name
+
+
+def test_every_latin_letter_gives_a_name_that_is_clean_again() -> None:
+    """Title case must not make what the rule refuses ("ŉ" → "ʼN") or what it would change again ("ß" → "SS")."""
+    letters = [chr(p) for p in range(0x30000) if not 0xD800 <= p < 0xE000 and text.is_latin_letter(chr(p))]
+    assert len(letters) > 1000
+    for letter in letters:
+        for raw in (letter + "a", "A" + letter, "H'" + letter + "a", letter.upper() + "A"):
+            try:
+                cleaned = person_name(raw)
+            except TextError as exc:
+                assert exc.code == "name_invalid"
+                continue
+            assert person_name(cleaned) == cleaned, raw
 
 
 @given(names, hostile, st.integers(min_value=0, max_value=200))

@@ -252,36 +252,97 @@ export function utf8Text(bytes) {
 
 // ------------------------------------------------------------------------------------------------ fields
 
+// The rules of every person's name and address in ASM (asm/text.py: person_name, address), which parse.py applies.
+
 const APOSTROPHES = /[’ʼ‘]/g;
+const SEPARATORS = ["'", "-"];
+const isLatinLetter = (char) => inRanges(RULES.latin_letters, point(char));
+const isNameChar = (char) => char === " " || SEPARATORS.includes(char) || isLatinLetter(char);
+/** text.is_forbidden: a control but TAB, CR and LF, a lone surrogate, a bidirectional control. */
+const isForbidden = (char) => isSurrogate(point(char)) || inRanges(RULES.forbidden, point(char));
+const firstForbidden = (text) => chars(text).find(isForbidden);
+
+/** text.describe: a character as a message shows it, itself when visible, else its code point ("U+202E"). */
+export function describe(char) {
+  const p = point(char);
+  return inRanges(RULES.shown, p) ? char : `U+${p.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/** text.collapse: runs of whitespace (space, TAB, CR, LF, Unicode spaces) become one space; ends trimmed. */
+export function textCollapse(value) {
+  let out = "";
+  let space = false;
+  for (const char of chars(value)) {
+    const isRun = inRanges(RULES.spaces, point(char));
+    if (!isRun) out += char;
+    else if (!space) out += " ";
+    space = isRun;
+  }
+  return pyStrip(out);
+}
+
+function separatorAtFault(word) {
+  const list = chars(word);
+  if (SEPARATORS.includes(list[0])) return list[0];
+  if (SEPARATORS.includes(list[list.length - 1])) return list[list.length - 1];
+  const at = list.findIndex((char, i) => SEPARATORS.includes(char) && SEPARATORS.includes(list[i + 1]));
+  return list[at] + list[at + 1];
+}
+
+const nameInvalid = (char) => new CardError("name_invalid", "full_name", { char: describe(char) });
+
+// Python's lower() and upper() of one character: a letter with no case in Python's Unicode stays as it is, even
+// where the browser's newer Unicode gave it a partner (ƛ, ɤ: capitals since Unicode 16).
+const hasCase = (char) => !inRanges(RULES.caseless_letters, point(char));
+const lower = (char) => (hasCase(char) ? char.toLowerCase() : char);
+const upper = (char) => (hasCase(char) ? char.toUpperCase() : char);
 
 function titleWord(word) {
   let out = "";
   let upperNext = true;
-  for (const char of chars(word.toLowerCase())) {
-    out += upperNext && isAlpha(char) ? char.toUpperCase() : char;
+  for (let char of chars(word).flatMap((c) => chars(lower(c)))) {
+    if (upperNext && isAlpha(char)) {
+      const capital = upper(char);
+      if (chars(capital).length !== 1 || !isLatinLetter(capital)) throw nameInvalid(char);
+      char = capital;
+    }
+    out += char;
     if (isAlpha(char)) upperNext = false;
-    else if (char === "'" || char === "-") upperNext = true;
+    else if (SEPARATORS.includes(char)) upperNext = true;
   }
   return out;
 }
 
-/** NFC, single spaces, title case per word; throws name_missing or name_invalid. */
+/** NFC, single spaces, title case per word; throws name_missing, name_invalid or name_too_long. */
 export function normalizeName(value) {
-  const text = collapse(nfc(value).replace(APOSTROPHES, "'"));
+  const typed = nfc(value || "").replace(APOSTROPHES, "'");
+  const bad = firstForbidden(typed);
+  if (bad !== undefined) throw nameInvalid(bad);
+  const text = textCollapse(typed);
   if (!text) throw new CardError("name_missing", "full_name");
-  for (const char of chars(text)) {
-    if (char === " " || char === "'" || char === "-") continue;
-    if (!inRanges(RULES.latin_letters, point(char))) throw new CardError("name_invalid", "full_name", { char });
+  for (const char of chars(text)) if (!isNameChar(char)) throw nameInvalid(char);
+  for (const word of text.split(" ")) {
+    if (word.split(/['-]/).some((part) => !part)) throw new CardError("name_invalid", "full_name", { char: separatorAtFault(word) });
   }
-  const words = text.split(" ").map(titleWord);
-  for (const word of words) {
-    if (!chars(word).some(isAlpha)) throw new CardError("name_invalid", "full_name", { char: word });
-  }
-  const result = nfc(words.join(" "));
-  for (const char of chars(result)) {
-    if (/^\p{Mn}$/u.test(char)) throw new CardError("name_invalid", "full_name", { char });
-  }
+  const result = nfc(text.split(" ").map(titleWord).join(" "));
+  for (const char of chars(result)) if (!isNameChar(char)) throw nameInvalid(char);
+  if (chars(result).length > RULES.limits.name_max) throw new CardError("name_too_long", "full_name", { max: RULES.limits.name_max });
   return result;
+}
+
+/** NFC, single spaces; throws address_missing, address_invalid or address_too_long. */
+export function normalizeAddress(value) {
+  const invalid = (char) => new CardError("address_invalid", "address", { char: describe(char) });
+  const typed = nfc(value || "");
+  const bad = firstForbidden(typed);
+  if (bad !== undefined) throw invalid(bad);
+  const text = textCollapse(typed);
+  if (!text) throw new CardError("address_missing", "address");
+  const list = chars(text);
+  for (const char of list) if (!inRanges(RULES.address_chars, point(char))) throw invalid(char);
+  if (!isLatinLetter(list[0]) && !/^[0-9]$/.test(list[0])) throw invalid(list[0]);
+  if (list.length > RULES.limits.address_max) throw new CardError("address_too_long", "address", { max: RULES.limits.address_max });
+  return text;
 }
 
 /** "Nam" → "M", "Nữ" → "F", any case, NFC or NFD; "Nu" → diacritics_lost; else sex_invalid. */
@@ -455,8 +516,7 @@ export function parseQrText(text, { today = null, countryCodes = ABROAD_COUNTRY_
 
   const sex = parseSex(rawSex);
 
-  const address = collapse(rawAddress);
-  if (!address) throw new CardError("address_missing", "address");
+  const address = normalizeAddress(rawAddress);
 
   let issueDate = null;
   if (digitsOnly(rawIssue)) {
@@ -470,6 +530,10 @@ export function parseQrText(text, { today = null, countryCodes = ABROAD_COUNTRY_
   checkIdNumber(idNumber, { birthDate, sex, countryCodes });
 
   const extras = fields.slice(MIN_FIELDS);
+  for (const extra of extras) {
+    const bad = chars(extra).find((char) => isSurrogate(point(char)) || inRanges(RULES.hidden_in_extras, point(char)));
+    if (bad !== undefined) throw new CardError("text_invalid", null, { char: describe(bad) });
+  }
   return {
     id_number: idNumber,
     old_id_number: oldId,
