@@ -62,6 +62,8 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     ),
 }
 
+DECODE_ERROR_STATUS = {code: status for code, (status, _vi, _en) in _ERRORS.items()}  # for the API's document
+
 # What Pillow raises on malformed or truncated input (its plugins are not consistent about it).
 _PILLOW_ERRORS: tuple[type[BaseException], ...] = (
     OSError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from asm.clock import VN_TZ, local_today
@@ -19,8 +19,15 @@ def _with_people(query: Select[tuple[Stay]]) -> Select[tuple[Stay]]:
     return query.options(joinedload(Stay.person), joinedload(Stay.room))
 
 
-def in_house(establishment: Establishment, search: str = "", limit: int = 500) -> list[Stay]:
+def in_house(
+    establishment: Establishment, search: str = "", limit: int = 500, after: tuple[datetime, int] | None = None
+) -> list[Stay]:
+    """Open stays, latest arrival first (ties by id): a stable order. `after`: the (arrived_at, id) of the
+    previous page's last stay, for the page that follows it (the API's cursor pages)."""
     query = select(Stay).where(Stay.establishment_id == establishment.id, Stay.status.in_(OPEN_STATUSES))
+    if after is not None:
+        at, stay_id = after
+        query = query.where(or_(Stay.arrived_at < at, and_(Stay.arrived_at == at, Stay.id > stay_id)))
     search = " ".join(search.split())
     if search:
         like = f"%{search.lower()}%"

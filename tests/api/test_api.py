@@ -172,6 +172,9 @@ def test_parse_needs_a_text(api: Api) -> None:
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "text_missing"
     response = api.post("/id-cards/parse", data="not json", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_media_type"
+    response = api.post("/id-cards/parse", data="not json", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
 
@@ -383,9 +386,12 @@ def test_a_guest_open_at_another_establishment_is_a_warning(api: Api, client: Fl
 
 def test_check_in_needs_a_json_object(api: Api) -> None:
     response = api.post("/stays", data="guests=1", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_media_type"
+    assert api.post("/stays", [HOA]).status_code == 400
+    response = api.post("/stays", data="", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
-    assert api.post("/stays", [HOA]).status_code == 400
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -412,7 +418,7 @@ def test_list_shows_in_house_stays_of_the_tokens_establishment(
 
     assert [s["id"] for s in api.get("/stays", query_string={"q": "thu"}).get_json()["stays"]] == [draft["id"]]
     assert [s["id"] for s in api.get("/stays", query_string={"q": "101"}).get_json()["stays"]] == [group[0]["id"]]
-    assert api.get("/stays", query_string={"q": "nobody"}).get_json() == {"stays": [], "count": 0}
+    assert api.get("/stays", query_string={"q": "nobody"}).get_json() == {"stays": [], "count": 0, "next": None}
 
 
 def test_get_one_stay(api: Api, client: FlaskClient, factory: Factory, clock: None) -> None:
