@@ -258,6 +258,7 @@ class Outcome:
     model: type[BaseModel] | None = None
     codes: tuple[str, ...] = ()
     headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    links: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
 
 
 @dataclass(frozen=True)

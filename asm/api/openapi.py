@@ -19,7 +19,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from asm.api.contract import CODES, Answer, Operation, Outcome
 from asm.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from asm.api.idempotency import MAX_KEY
+from asm.api.idempotency import KEY, MAX_KEY
 from asm.api.schemas import PAGE_DEFAULT, PAGE_MAX, ErrorAnswer
 from asm.web.inputs import INT_MAX
 
@@ -63,8 +63,8 @@ def document(app: Flask) -> dict[str, Any]:
     return built
 
 
-def api_operations(app: Flask) -> list[tuple[str, str, Operation, dict[str, str], bool]]:
-    """(path, method, operation, {path parameter: converter}, public) of every API route, in URL-map order."""
+def api_operations(app: Flask) -> list[tuple[str, str, Operation, dict[str, str], bool, str]]:
+    """(path, method, operation, {path parameter: converter}, public, operationId) of every API route."""
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(PREFIX + "/"):
@@ -76,14 +76,15 @@ def api_operations(app: Flask) -> list[tuple[str, str, Operation, dict[str, str]
         path = PLACEHOLDER.sub(r"{\g<name>}", rule.rule[len(PREFIX) :])
         params = {m["name"]: m["converter"] or "default" for m in PLACEHOLDER.finditer(rule.rule)}
         for method in sorted(m.lower() for m in rule.methods or () if m.lower() in METHODS):
-            found.append((path, method, op, params, getattr(view, "access_rule", None) == ("public",)))
+            public = getattr(view, "access_rule", None) == ("public",)
+            found.append((path, method, op, params, public, rule.endpoint.rpartition(".")[2]))
     return found
 
 
 def build(app: Flask) -> dict[str, Any]:
     found = api_operations(app)
     models: set[type[BaseModel]] = {ErrorAnswer}
-    for _path, _method, op, _params, _public in found:
+    for _path, _method, op, _params, _public, _id in found:
         models.update(m for m in (op.body, op.query) if m is not None)
         models.update(o.model for o in op.answers.values() if o.model is not None)
     ordered = sorted(models, key=lambda m: m.__name__)
@@ -94,8 +95,8 @@ def build(app: Flask) -> dict[str, Any]:
     )
     ref = {model: refs[(model, "serialization" if _is_answer(model) else "validation")] for model in ordered}
     paths: dict[str, dict[str, Any]] = {}
-    for path, method, op, params, public in found:
-        paths.setdefault(path, {})[method] = _operation(op, params, public, ref)
+    for path, method, op, params, public, operation_id in found:
+        paths.setdefault(path, {})[method] = {"operationId": operation_id, **_operation(op, params, public, ref)}
     return {
         "openapi": "3.1.0",
         "info": INFO,
@@ -133,7 +134,7 @@ def _operation(
                 "description": "Client-made unique key (e.g. a UUID). A retry with the same key and body returns "
                 "the first answer (header `Idempotent-Replayed: true`) and files nothing twice; the same key with "
                 "another body is 422 `idempotency_key_reused`.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": r"^[\x21-\x7e]+$"},
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": f"^{KEY.pattern}$"},
             }
         )
     if parameters:
@@ -172,7 +173,11 @@ def _outcomes(op: Operation, params: dict[str, str], public: bool) -> dict[int, 
     if op.query is not None:
         common[422] = Outcome("Invalid parameters: see `error.fields` and `error.codes`", codes=("validation_error",))
     if op.idempotent:
-        _merge(common, 400, Outcome(f"{IDEMPOTENCY_HEADER} is empty or too long", codes=("idempotency_key_invalid",)))
+        _merge(
+            common,
+            400,
+            Outcome(f"{IDEMPOTENCY_HEADER} is not 1-{MAX_KEY} visible ASCII", codes=("idempotency_key_invalid",)),
+        )
         _merge(common, 409, Outcome("A request with this key is still in progress", codes=("idempotency_in_progress",)))
         _merge(common, 422, Outcome("The key was used for another request", codes=("idempotency_key_reused",)))
     common[405] = Outcome(
@@ -215,6 +220,11 @@ def _response(
         }
     if headers:
         out["headers"] = headers
+    if outcome.links:
+        out["links"] = {
+            target: {"operationId": target, "parameters": dict(parameters)}
+            for target, parameters in outcome.links.items()
+        }
     if outcome.codes:
         out["x-error-codes"] = list(outcome.codes)
         out["description"] += ". Codes: " + ", ".join(f"`{c}`" for c in outcome.codes)

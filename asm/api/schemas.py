@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from asm.api.contract import Answer, ApiModel, Date, OptionalDate, OptionalDateTime
@@ -24,6 +24,8 @@ from asm.web.i18n import current_locale
 PAGE_DEFAULT = 100  # GET /stays: stays per page unless `limit` says otherwise
 PAGE_MAX = 500  # ... and at most
 
+# The card of DOMAIN.md's example (Thái Bình, born 2003): the document's examples, which the fuzz test also sends.
+EXAMPLE_CARD = "034303011829||Nguyễn Thị Hoa|21032003|Nữ|Thôn Lai Ổn, An Quý, Quỳnh Phụ, Thái Bình|14082021"
 QR_MAX = 1000  # a card's QR text is about 150 characters; a new card's with extra fields under 400
 Name = Annotated[str, StringConstraints(max_length=120)]
 Address = Annotated[str, StringConstraints(max_length=300)]
@@ -85,6 +87,28 @@ class GuestIn(ApiModel):
 
 
 class CheckInBody(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"guests": [{"qr": EXAMPLE_CARD}], "reason": "Du lịch", "expected_departure": "2026-11-26"},
+                {
+                    "guests": [
+                        {
+                            "doc_type": "passport",
+                            "doc_number": "C1234567",
+                            "nationality": "DEU",
+                            "full_name": "Anna Schmidt",
+                            "birth_date": "1990-05-17",
+                            "sex": "F",
+                        }
+                    ],
+                    "reason": "Du lịch",
+                    "file": False,
+                },
+            ]
+        }
+    )
+
     guests: list[GuestIn] = Field(min_length=1, max_length=MAX_GROUP, description="The first is the group's head")
     reason: Reason = Field(description="The reason of the stay (lý do lưu trú), e.g. `Du lịch`")
     room: RoomName | None = Field(None, description="A room of the establishment, by its name")
@@ -103,22 +127,32 @@ class CheckInBody(ApiModel):
 
 
 class CheckOutBody(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"departed_at": "2026-11-25T11:30:00+07:00"}]})
+
     departed_at: OptionalDateTime = Field(None, description="Default: now")
 
 
 class ExtendBody(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_departure": "2026-12-31"}]})
+
     expected_departure: Date = Field(description="The new expected departure: from today on")
 
 
 class MoveBody(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"room": "102"}]})
+
     room: Annotated[RoomName, StringConstraints(min_length=1)] = Field(description="The new room, by its name")
 
 
 class CancelBody(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Nhập nhầm"}]})
+
     reason: CancelReason = Field(description="Why the stay is withdrawn")
 
 
 class CardTextBody(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": EXAMPLE_CARD}]})
+
     text: Annotated[str, StringConstraints(max_length=QR_MAX)] = Field(
         description="The text of the QR code, as a scanner or a camera read it"
     )

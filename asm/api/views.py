@@ -145,9 +145,13 @@ def decode_outcomes() -> dict[int, Outcome]:
     {200: Outcome("Parsed", CardAnswer), **decode_outcomes()},
     content={
         "multipart/form-data": {
-            "schema": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}
+            "schema": {
+                "type": "object",
+                "required": ["image"],
+                "properties": {"image": {"type": "string", "format": "binary"}},
+            }
         },
-        "image/*": {"schema": {"type": "string", "format": "binary"}},
+        **{f"image/{kind}": {"schema": {"type": "string", "format": "binary"}} for kind in ("jpeg", "png", "webp")},
     },
 )
 def decode_card() -> tuple[Response, int]:
@@ -184,7 +188,14 @@ def card_error(exc: CardError | DecodeError) -> dict[str, Any]:
 @operation(
     "Check in one guest or a group (the first is the head) and file the notification",
     {
-        201: Outcome("Filed (or recorded as a draft with `file: false`)", CheckInAnswer),
+        201: Outcome(
+            "Filed (or recorded as a draft with `file: false`)",
+            CheckInAnswer,
+            links={
+                name: {"stay_id": "$response.body#/stays/0/id"}
+                for name in ("get_stay", "check_out", "extend", "move", "cancel")
+            },
+        ),
         409: Outcome("A guest already has an open stay here (a concurrent filing)", codes=("already_in_house",)),
     },
     body=CheckInBody,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from asm.api.contract import Answer, ApiModel, DateTime, OptionalDate, validate
-from asm.api.schemas import GuestIn
+from asm.api.schemas import EXAMPLE_CARD, GuestIn
 from asm.common import ValidationError
 from asm.hospital.events import MAX_BATCH, EventInput, EventResult, body_hash, refused
 
@@ -41,6 +41,32 @@ class HospitalEventIn(ApiModel):
 
 
 class EventBatchIn(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "event_id": "HIS-2026-000123",
+                            "type": "admission",
+                            "admission_id": "NV-2026-0456",
+                            "occurred_at": "2026-11-20T09:15:00+07:00",
+                            "patient": {"qr": EXAMPLE_CARD},
+                            "bed": "K1-101-1",
+                        },
+                        {
+                            "event_id": "HIS-2026-000124",
+                            "type": "transfer",
+                            "admission_id": "NV-2026-0456",
+                            "occurred_at": "2026-11-21T14:00:00+07:00",
+                            "bed": "K2-201-1",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     events: list[HospitalEventIn] = Field(
         min_length=1,
         max_length=MAX_BATCH,
