@@ -15,7 +15,7 @@ import logging
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from asm.extensions import db
@@ -76,7 +76,6 @@ def answer(status: int, code: str, message: str) -> Response:
             )
     except Exception:
         log.exception("error page for %s failed; answering a plain page", status)
-        text = f"{status} {InternalServerError.name if status >= 500 else code}"
-        response = Response(text, mimetype="text/plain")
+        response = Response(f"{status} {code}", mimetype="text/plain")
     response.status_code = status
     return response
