@@ -421,6 +421,76 @@ def test_list_shows_in_house_stays_of_the_tokens_establishment(
     assert api.get("/stays", query_string={"q": "nobody"}).get_json() == {"stays": [], "count": 0, "next": None}
 
 
+def people(n: int) -> list[dict[str, Any]]:
+    """n valid guests (Hà Nội ID numbers, born 1980 + i)."""
+    return [
+        {
+            "doc_number": f"0010{80 + i:02d}{100000 + i:06d}",
+            "full_name": f"Khách Số {i}",
+            "birth_date": f"{1980 + i}-01-15",
+        }
+        for i in range(n)
+    ]
+
+
+def test_the_list_pages_with_a_cursor_and_never_cuts_silently(api: Api, clock: None) -> None:
+    # seven stays; three arrive at the same minute, so the order needs its tie-break (the id)
+    arrivals = ["2026-03-14T09:00", "2026-03-14T10:00", "2026-03-14T10:00", "2026-03-14T10:00", "2026-03-13T22:00"]
+    arrivals += ["2026-03-14T11:30", "2026-03-12T08:00"]
+    ids = []
+    for guest, arrived in zip(people(7), arrivals, strict=True):
+        response = api.post("/stays", stay_body(guest, arrived_at=arrived))
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["stays"][0]["id"])
+    everything = api.get("/stays").get_json()
+    assert everything["count"] == 7 and everything["next"] is None
+    order = [s["id"] for s in everything["stays"]]
+    assert order == [ids[5], ids[1], ids[2], ids[3], ids[0], ids[4], ids[6]]  # latest first, ties by id
+
+    seen, pages, cursor = [], 0, None
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        response = api.get("/stays", query_string=query)
+        assert response.status_code == 200
+        page = response.get_json()
+        pages += 1
+        seen += [s["id"] for s in page["stays"]]
+        assert page["count"] == len(page["stays"])
+        cursor = page["next"]
+        if cursor is None:
+            assert "Link" not in response.headers
+            break
+        assert response.headers["Link"] == f'</api/v1/stays?limit=3&cursor={cursor}>; rel="next"'
+        if pages == 1:  # a guest arriving meanwhile, before the cursor, does not shift the pages that follow
+            late = api.post("/stays", stay_body(people(8)[7], arrived_at="2026-03-14T11:45"))
+            assert late.status_code == 201
+    assert seen == order and pages == 3
+
+    # the Link is followed as it is, with the search kept
+    full = [s["id"] for s in api.get("/stays", query_string={"q": "khách"}).get_json()["stays"]]
+    first = api.get("/stays", query_string={"q": "khách", "limit": "2"})
+    link = first.headers["Link"].split(";")[0].strip("<>")
+    assert "q=kh" in link
+    second = api.client.get(link, headers=api.headers()).get_json()
+    assert [s["id"] for s in second["stays"]] == full[2:4] and len(full) == 8
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ({"limit": "0"}, "limit", "value_invalid"),
+        ({"limit": "501"}, "limit", "value_invalid"),
+        ({"limit": "many"}, "limit", "type_invalid"),
+        ({"cursor": "not-a-cursor"}, "cursor", "cursor_invalid"),
+        ({"cursor": "MjAyNi0wMy0xNFQxMDowMDowMHw1"}, "cursor", "cursor_invalid"),  # no offset in the time
+    ],
+)
+def test_bad_page_parameters_are_422(api: Api, query: dict[str, str], field: str, code: str) -> None:
+    response = api.get("/stays", query_string=query)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["codes"] == {field: code}
+
+
 def test_get_one_stay(api: Api, client: FlaskClient, factory: Factory, clock: None) -> None:
     [stay] = api.post("/stays", stay_body()).get_json()["stays"]
     response = api.get(f"/stays/{stay['id']}")

@@ -213,5 +213,7 @@ def test_the_request_schemas_come_from_the_models(doc: dict[str, Any]) -> None:
     assert events == {"$ref": "#/components/schemas/EventBatchIn"}
     assert set(schemas["EventBatchIn"]["properties"]) == set(EventBatchIn.model_fields)
     assert schemas["StayOut"]["additionalProperties"] is False
+    limit = next(p for p in doc["paths"]["/stays"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["default"], limit["schema"]["maximum"]) == (100, 500)  # as README says
     receipt = schemas["StayChanged"]["properties"]["receipt_no"]
     assert {"type": "null"} in receipt["anyOf"]
