@@ -447,6 +447,36 @@ def test_police_pages_with_hostile_parameters(police: FlaskClient, path: str) ->
 
 
 # --------------------------------------------------------------------------------------------------------
+# The kiosk's JSON
+# --------------------------------------------------------------------------------------------------------
+
+KIOSK_BODIES = {
+    "room-2^63": {"room_id": INT63},
+    "room-minus-2^63": {"room_id": -INT63},
+    "nights-2^63": {"nights": INT63},
+    "nights-2^31": {"nights": INT31},
+    "scanned-2^63": {"scanned_at_ms": INT63},
+    "offset-2^63": {"scanned_at_ms": 0, "clock_offset_ms": -INT63},
+    "reason-nul": {"reason": "Du\x00 lịch"},
+    "qr-nul-bidi": {"guests": [{"qr": CARD.replace("Hoa", "H\x00oa\u202e")}]},
+}
+
+
+@pytest.mark.parametrize("name", KIOSK_BODIES)
+def test_kiosk_submissions(app: Flask, factory: Factory, name: str) -> None:
+    from tests.support.kiosk import make_kiosk
+
+    kiosk = make_kiosk(app, factory)
+    before = counts()
+    body = {"flow": "hotel_check_in", "reason": "Du lịch", "guests": [{"qr": CARD}], **KIOSK_BODIES[name]}
+    judge(kiosk.submit(body), before)
+    deep = kiosk.client.post(
+        "/kiosk/api/nop", data=deep_json(), content_type="application/json", headers={"X-CSRFToken": kiosk.csrf()}
+    )
+    assert deep.status_code == 400 and deep.get_json()["error"]["code"]
+
+
+# --------------------------------------------------------------------------------------------------------
 # Every <int:...> route of every blueprint, and every 405
 # --------------------------------------------------------------------------------------------------------
 
