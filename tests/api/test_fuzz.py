@@ -1,11 +1,13 @@
-"""Property-based fuzz of API v1 against its own generated OpenAPI document (schemathesis, in-process WSGI).
+"""Property-based fuzz of API v1 against its own generated OpenAPI document (schemathesis, a live server).
 
 Every operation, every phase schemathesis has (examples, coverage: boundaries and negative cases, fuzzing,
 stateful: created stays followed through the document's links), every check. Bounded and deterministic (a fixed
 seed, derandomized Hypothesis), so CI sees the same requests each run; a failure prints its curl reproduction.
-It passes only with 0 server errors and 0 answers that break the document.
+It passes only with 0 server errors and 0 answers that break the document. The app is served on 127.0.0.1 in one
+thread (schemathesis's in-process WSGI transport fails on its own `ignored_auth` probe: it hands werkzeug a
+`max_redirects` argument); a run is about 2,300 requests and takes about a minute.
 
-Two settings say what the document cannot:
+Three settings say what the document cannot:
 - `positive_data_acceptance` also expects 422: a body can fit the schema and still break a rule that needs more
   than a schema (an ID number's check digits against the birth date, an arrival in the future, a room that does
   not exist here, a stay already checked out).
@@ -36,7 +38,7 @@ from tests.support.hospital import CARER_CARDS, make_hospital
 from tests.support.live import live_server
 
 SEED = 20261123
-MAX_EXAMPLES = 50  # per operation and phase; with no time limit each phase runs once: the same run every time
+MAX_EXAMPLES = 100  # per operation and phase; with no time limit each phase runs once: the same run every time
 
 
 def fuzz_config(secret: str) -> schemathesis.Config:
@@ -44,7 +46,7 @@ def fuzz_config(secret: str) -> schemathesis.Config:
         {
             "seed": SEED,
             "headers": {"Authorization": f"Bearer {secret}"},
-            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
             "checks": {
                 "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]}
             },
@@ -103,10 +105,7 @@ def collect(schema: Any) -> tuple[list[str], Counter[int], int]:
     problems: list[str] = []
     statuses: Counter[int] = Counter()
     requests = 0
-    t0 = time.monotonic()
     for event in schemathesis.engine.from_schema(schema).execute():
-        if isinstance(event, (events.PhaseStarted, events.PhaseFinished)):
-            print(f"{time.monotonic() - t0:6.1f} {type(event).__name__} {event.phase.name} requests={requests}")
         if isinstance(event, events.ScenarioFinished):
             recorder = event.recorder
             for interaction in recorder.interactions.values():
@@ -133,7 +132,7 @@ def collect(schema: Any) -> tuple[list[str], Counter[int], int]:
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")  # Hypothesis on the 1,000-event batches
 def test_the_api_keeps_its_document_under_fuzz(app: Flask, factory: Factory) -> None:
     secret, _est = seed_stays(factory)
-    # 5xx must be answers the checks can see, not exceptions in the test client; limits out of the way of the run
+    # as in production, an exception is the app's own 500 answer (the checks see it); limits out of the run's way
     app.config.update(
         PROPAGATE_EXCEPTIONS=False, RATELIMIT_API="1000000 per minute", RATELIMIT_SCAN="1000000 per minute"
     )
