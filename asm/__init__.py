@@ -38,6 +38,7 @@ def create_app(config: type | None = None, **overrides: Any) -> Flask:
     config_module.check(app.config)
 
     configure_proxies(app)
+    configure_inputs(app)
     configure_extensions(app)
     configure_templates(app)
     configure_blueprints(app)
@@ -55,6 +56,13 @@ def configure_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+
+
+def configure_inputs(app: Flask) -> None:
+    """Bounded `<int:...>` ids, bounded integer arguments and a JSON reader that cannot recurse (asm/web/inputs)."""
+    from asm.web import inputs
+
+    inputs.init_app(app)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -27,6 +28,7 @@ from asm.stays.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 100
+KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY}}}")  # visible ASCII, as the OpenAPI document says
 
 
 def request_fingerprint() -> str:
@@ -53,14 +55,14 @@ def claim_of_request(scope: str) -> Claim | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > MAX_KEY:
+    if not KEY.fullmatch(key):
         raise BadKey
     return Claim(scope, key, request_fingerprint())
 
 
 class BadKey(Exception):
     def answer(self) -> tuple[Response, int]:
-        return error(400, "idempotency_key_invalid", f"{HEADER} must be 1-{MAX_KEY} characters")
+        return error(400, "idempotency_key_invalid", f"{HEADER} must be 1-{MAX_KEY} visible ASCII characters")
 
 
 def run(claim: Claim | None, view: Callable[[], tuple[Any, int]]) -> Any:

@@ -1,14 +1,12 @@
-"""JSON shapes of the API, and reading its input."""
+"""JSON of the API's answers, from stays or plain values (their schemas: asm/api/schemas.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
-from asm.clock import VN_TZ, utcnow
-from asm.common import ValidationError
+from asm.clock import utcnow
 from asm.people.models import mask
-from asm.people.services import PersonInput
 from asm.stays.models import Stay
 
 
@@ -82,61 +80,3 @@ def person_payload(
 def utc_iso(value: datetime | None) -> str | None:
     """Always in UTC: a stay just written still holds the client's offset, one read back from the database not."""
     return value.astimezone(UTC).isoformat() if value else None
-
-
-def read_datetime(value: Any, field: str, errors: ValidationError) -> datetime | None:
-    """ISO 8601; without an offset it is Vietnam time."""
-    if value in (None, ""):
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        errors.add(field, "ISO 8601 date-time expected, e.g. 2026-11-23T21:05:00+07:00", "datetime_invalid")
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
-
-
-def read_date(value: Any, field: str, errors: ValidationError) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors.add(field, "ISO 8601 date expected, e.g. 2026-11-25", "date_invalid")
-        return None
-
-
-def read_string(body: dict[str, Any], name: str, errors: ValidationError, prefix: str = "") -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors.add(prefix + name, "string expected", "type_invalid")
-        return ""
-    return value
-
-
-def read_person(raw: Any, i: int, errors: ValidationError) -> PersonInput | None:
-    from asm.idcard import CardError
-    from asm.people import documents
-
-    prefix = f"guests.{i}."
-    if not isinstance(raw, dict):
-        errors.add(f"guests.{i}", "object expected", "type_invalid")
-        return None
-    if raw.get("qr"):
-        try:
-            card = documents.read_text(str(raw["qr"]))
-        except CardError as exc:
-            errors.add(prefix + "qr", exc.message("en"), exc.code)
-            return None
-        return PersonInput.from_document(card)
-    return PersonInput(
-        doc_type=read_string(raw, "doc_type", errors, prefix) or "cccd",
-        doc_number=read_string(raw, "doc_number", errors, prefix),
-        nationality=read_string(raw, "nationality", errors, prefix) or "VNM",
-        full_name=read_string(raw, "full_name", errors, prefix),
-        birth_date=read_date(raw.get("birth_date"), prefix + "birth_date", errors),
-        sex=read_string(raw, "sex", errors, prefix) or None,
-        address=read_string(raw, "address", errors, prefix) or None,
-    )

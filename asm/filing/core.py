@@ -54,6 +54,7 @@ MAX_BACKDATE = timedelta(days=30)
 MAX_GROUP = 50
 REASON_MAX = 200  # stays.reason
 CANCEL_REASON_MAX = 255  # stays.cancel_reason
+ROOM_MAX = 40  # rooms.name
 NATIONALITY = re.compile(r"[A-Z]{3}")
 UNKNOWN_NAME = "Chưa rõ danh tính"  # the name of a provisional identity whose name is not known either
 
@@ -395,6 +396,10 @@ class Filing:
         """The room asked for, by id (pages) or name (API): an active room of this establishment."""
         if data.room_id is None and not data.room_name:
             return None, None
+        if data.room_id is None:  # a typed name reaches a query: it is text first (no control characters)
+            data.room_name = free_text(errors, "room", data.room_name, max_length=ROOM_MAX)
+            if "room" in errors.errors:
+                return None, None
         if self.optimistic:  # the statement checks it
             return None, data.room_name
         query = select(Room.id, Room.name).where(Room.establishment_id == self.place.id, Room.active)
@@ -506,11 +511,15 @@ class Filing:
         data = {"from": before.isoformat() if before else None, "to": until.isoformat()}
         return self.record(stay, EventKind.EXTEND, data)
 
-    def move(self, stay: StayRow, *, room_id: int) -> EventRow:
-        """Another room of this establishment (a hospital moves patients between beds: asm/hospital/filing.py)."""
+    def move(self, stay: StayRow, *, room_id: int | None = None, room_name: str | None = None) -> EventRow:
+        """Another room of this establishment, by id (pages) or name (API). (A hospital moves patients between
+        beds: asm/hospital/filing.py.)"""
         require_filed_open(stay)
         errors = ValidationError()
-        new_id, new_name = self.room(CheckInInput(guests=[], arrived_at=self.now, reason="", room_id=room_id), errors)
+        wanted = CheckInInput(guests=[], arrived_at=self.now, reason="", room_id=room_id, room_name=room_name)
+        if room_id is None and not room_name:
+            errors.add("room", _l("Phòng không thuộc cơ sở này."), "room_invalid")
+        new_id, new_name = self.room(wanted, errors)
         if new_id is not None and new_id == stay.room_id:
             errors.add("room_id", _l("Khách đang ở phòng này."), "same_room")
         if errors:

@@ -1,7 +1,8 @@
 """POST /api/v1/hospital/events: admission, transfer and discharge events from hospital software, in batches.
 
 The route joins the API blueprint (bearer token, no CSRF, the API rate limit) when asm.hospital.views imports
-this module, which create_app does before it registers any blueprint. The rules are in asm/hospital/events.py.
+this module, which create_app does before it registers any blueprint. The body's declaration is in
+asm/hospital/schemas.py; the rules are in asm/hospital/events.py.
 """
 
 from __future__ import annotations
@@ -12,85 +13,46 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from asm.api.auth import current_token, token_actor
-from asm.api.serialize import read_date, read_datetime, read_person
+from asm.api.contract import Outcome, json_object, operation
+from asm.api.schemas import error_payload
 from asm.api.views import bp as api_bp
-from asm.api.views import json_body
 from asm.clock import utcnow
-from asm.common import ValidationError
 from asm.establishments.models import EstablishmentType
 from asm.extensions import db
-from asm.hospital.events import MAX_BATCH, TYPES, EventInput, EventResult, apply_events, body_hash, refused
-from asm.text import is_plain
+from asm.hospital.events import MAX_BATCH, EventInput, apply_events
+from asm.hospital.schemas import EventBatchAnswer, EventBatchIn, read_event
 from asm.web.access import api_token
-
-
-def read_event(raw: Any, index: int) -> EventInput | EventResult:
-    """A well-formed event, or its own refusal (`event_invalid`, with the fields at fault)."""
-    if not isinstance(raw, dict):
-        return refused(index, None, "event_invalid", "An event is a JSON object", {"event": ["object expected"]})
-    errors = ValidationError()
-    event_id = raw.get("event_id")
-    if not isinstance(event_id, str) or not 1 <= len(event_id.strip()) <= 100 or not is_plain(event_id):
-        errors.add("event_id", "a string of 1-100 characters (no control characters) is required", "required")
-        event_id = None
-    else:
-        event_id = event_id.strip()
-    kind = raw.get("type")
-    if kind not in TYPES:
-        errors.add("type", f"one of {', '.join(TYPES)}", "type_invalid")
-    admission_id = raw.get("admission_id")
-    if not isinstance(admission_id, str) or not 1 <= len(admission_id.strip()) <= 64 or not is_plain(admission_id):
-        errors.add("admission_id", "a string of 1-64 characters (no control characters) is required", "required")
-        admission_id = ""
-    occurred_at = read_datetime(raw.get("occurred_at"), "occurred_at", errors)
-    if occurred_at is None and "occurred_at" not in errors.errors:
-        errors.add("occurred_at", "required", "required")
-    bed = raw.get("bed")
-    if kind in ("admission", "transfer") and (not isinstance(bed, str) or not bed.strip() or not is_plain(bed)):
-        errors.add("bed", "the bed label is required", "required")
-    patient = None
-    if kind == "admission":
-        patient = read_person(raw.get("patient"), 0, errors)
-        for old in [k for k in errors.errors if k.startswith("guests.0")]:
-            new = "patient" + old[len("guests.0") :]
-            errors.errors[new] = errors.errors.pop(old)
-            errors.codes[new] = errors.codes.pop(old, "invalid")
-    expected = read_date(raw.get("expected_discharge"), "expected_discharge", errors)
-    with_carers = raw.get("with_carers", True)
-    if not isinstance(with_carers, bool):
-        errors.add("with_carers", "boolean expected", "type_invalid")
-    if errors:
-        return refused(index, event_id, "event_invalid", "The event is malformed", errors.errors)
-    assert occurred_at is not None and isinstance(kind, str) and isinstance(event_id, str)
-    return EventInput(
-        index=index,
-        event_id=event_id,
-        type=kind,
-        admission_id=str(admission_id).strip(),
-        occurred_at=occurred_at,
-        body_hash=body_hash(raw),
-        patient=patient,
-        bed=bed.strip() if isinstance(bed, str) else "",
-        expected_discharge=expected,
-        with_carers=with_carers is not False,
-    )
-
-
-def error(status: int, code: str, message: str) -> tuple[dict[str, Any], int]:
-    return {"error": {"code": code, "message": message}}, status
 
 
 @api_bp.route("/hospital/events", methods=["POST"])
 @api_token
+@operation(
+    f"Admission, transfer and discharge events from hospital software, in a batch of up to {MAX_BATCH:,}",
+    {
+        200: Outcome("The batch was processed; see each result", EventBatchAnswer),
+        403: Outcome("The token's establishment is not a hospital", codes=("not_a_hospital",)),
+        409: Outcome(
+            "Another request changed the same admissions at the same time; nothing was applied, retry the batch",
+            codes=("batch_conflict",),
+        ),
+        422: Outcome("No `events` list, or more than 1,000 events", codes=("events_missing", "batch_too_large")),
+    },
+    description="Each event is applied or refused on its own (a malformed event gets its own error, "
+    "`event_invalid` with its fields, and the rest are applied); the answer lists one result per event, in the "
+    "order sent. Events are applied in `occurred_at` order. A transfer or discharge for an unknown admission is "
+    "refused (send the admission first); an event older than the admission's last applied event is recorded in "
+    "its history without changing the current state. Rules: docs/HOSPITAL.md.",
+    body=EventBatchIn,
+)
 def hospital_events() -> tuple[dict[str, Any], int]:
     est = current_token().establishment
     if est.type != EstablishmentType.HOSPITAL:
-        return error(403, "not_a_hospital", "This token's establishment is not a hospital")
-    raw_events = json_body().get("events")
+        return error_payload(403, "not_a_hospital", "This token's establishment is not a hospital")
+    raw_events = json_object().get("events")
     if not isinstance(raw_events, list) or not raw_events:
-        return error(422, "events_missing", "'events' must be a non-empty list")
+        return error_payload(422, "events_missing", "'events' must be a non-empty list")
     if len(raw_events) > MAX_BATCH:
-        return error(422, "batch_too_large", f"At most {MAX_BATCH} events per batch")
+        return error_payload(422, "batch_too_large", f"At most {MAX_BATCH} events per batch")
     now = utcnow()
     parsed = [read_event(raw, i) for i, raw in enumerate(raw_events)]
     good = [p for p in parsed if isinstance(p, EventInput)]
@@ -104,5 +66,7 @@ def hospital_events() -> tuple[dict[str, Any], int]:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return error(409, "batch_conflict", "Another request changed the same admissions at the same time; retry")
+        return error_payload(
+            409, "batch_conflict", "Another request changed the same admissions at the same time; retry"
+        )
     return payload, 200

@@ -51,6 +51,8 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "decoder_unavailable": (503, N_("Bộ giải mã QR “%(name)s” không dùng được trên máy chủ này.")),
 }
 
+DECODE_ERROR_STATUS = {code: status for code, (status, _message) in _ERRORS.items()}  # for the API's document
+
 # What Pillow raises on malformed or truncated input (its plugins are not consistent about it).
 _PILLOW_ERRORS: tuple[type[BaseException], ...] = (
     OSError,

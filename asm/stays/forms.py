@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from werkzeug.datastructures import MultiDict
 
-from asm.clock import parse_local_datetime
+from asm.clock import in_supported_range, parse_local_datetime
 from asm.people.models import Person
 from asm.people.services import PersonInput
 
@@ -110,15 +110,17 @@ def guests_from_form(form: MultiDict[str, str]) -> list[GuestForm]:
 
 
 def parse_date(text: str) -> date | None:
-    """ISO (from <input type=date>) or dd/mm/yyyy typed by hand."""
+    """ISO (from <input type=date>) or dd/mm/yyyy typed by hand; None for anything else, or outside the years
+    the app supports (asm.clock.MIN_YEAR..MAX_YEAR)."""
     text = (text or "").strip()
     if not text:
         return None
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         try:
-            return datetime.strptime(text, fmt).date()
+            value = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        return value if in_supported_range(value) else None
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from asm.clock import VN_TZ, local_today
@@ -37,8 +37,15 @@ def guest_search(search: str) -> ColumnElement[bool] | None:
     return or_(*conditions)
 
 
-def in_house(establishment: Establishment, search: str = "", limit: int = 500) -> list[Stay]:
+def in_house(
+    establishment: Establishment, search: str = "", limit: int = 500, after: tuple[datetime, int] | None = None
+) -> list[Stay]:
+    """Open stays, latest arrival first (ties by id): a stable order. `after`: the (arrived_at, id) of the
+    previous page's last stay, for the page that follows it (the API's cursor pages)."""
     query = select(Stay).where(Stay.establishment_id == establishment.id, Stay.status.in_(OPEN_STATUSES))
+    if after is not None:
+        at, stay_id = after
+        query = query.where(or_(Stay.arrived_at < at, and_(Stay.arrived_at == at, Stay.id > stay_id)))
     condition = guest_search(search)
     if condition is not None:
         query = (

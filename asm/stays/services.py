@@ -107,9 +107,12 @@ def extend(stay: Stay, *, until: date, actor: Actor, now: datetime) -> EventRow:
     return event
 
 
-def move(stay: Stay, *, room_id: int, actor: Actor, now: datetime) -> EventRow:
+def move(
+    stay: Stay, *, actor: Actor, now: datetime, room_id: int | None = None, room_name: str | None = None
+) -> EventRow:
+    """Another room, by id (pages) or by name (API)."""
     filing = Filing(stay.establishment, actor=actor, now=now, source=stay.source)
-    event = filing.move(filing.existing(stay), room_id=room_id)
+    event = filing.move(filing.existing(stay), room_id=room_id, room_name=room_name)
     filing.write()
     return event
 

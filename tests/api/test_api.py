@@ -23,6 +23,7 @@ from asm.extensions import db
 from asm.people.models import Person
 from asm.stays.models import EventKind, Stay, StayEvent
 from tests.conftest import CARD, Factory
+from tests.support import given_name
 from tests.support.qrimages import photo_like, qr_image, to_bytes
 
 # Frozen clock: 15:00 in Vietnam on 14 March 2026 (08:00 UTC); the day's deadline is 23:00 local, 16:00 UTC.
@@ -172,6 +173,9 @@ def test_parse_needs_a_text(api: Api) -> None:
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "text_missing"
     response = api.post("/id-cards/parse", data="not json", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_media_type"
+    response = api.post("/id-cards/parse", data="not json", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
 
@@ -383,9 +387,12 @@ def test_a_guest_open_at_another_establishment_is_a_warning(api: Api, client: Fl
 
 def test_check_in_needs_a_json_object(api: Api) -> None:
     response = api.post("/stays", data="guests=1", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_media_type"
+    assert api.post("/stays", [HOA]).status_code == 400
+    response = api.post("/stays", data="", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
-    assert api.post("/stays", [HOA]).status_code == 400
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -412,7 +419,77 @@ def test_list_shows_in_house_stays_of_the_tokens_establishment(
 
     assert [s["id"] for s in api.get("/stays", query_string={"q": "thu"}).get_json()["stays"]] == [draft["id"]]
     assert [s["id"] for s in api.get("/stays", query_string={"q": "101"}).get_json()["stays"]] == [group[0]["id"]]
-    assert api.get("/stays", query_string={"q": "nobody"}).get_json() == {"stays": [], "count": 0}
+    assert api.get("/stays", query_string={"q": "nobody"}).get_json() == {"stays": [], "count": 0, "next": None}
+
+
+def people(n: int) -> list[dict[str, Any]]:
+    """n valid guests (Hà Nội ID numbers, born 1980 + i)."""
+    return [
+        {
+            "doc_number": f"0010{80 + i:02d}{100000 + i:06d}",
+            "full_name": f"Khách {given_name(i)}",
+            "birth_date": f"{1980 + i}-01-15",
+        }
+        for i in range(n)
+    ]
+
+
+def test_the_list_pages_with_a_cursor_and_never_cuts_silently(api: Api, clock: None) -> None:
+    # seven stays; three arrive at the same minute, so the order needs its tie-break (the id)
+    arrivals = ["2026-03-14T09:00", "2026-03-14T10:00", "2026-03-14T10:00", "2026-03-14T10:00", "2026-03-13T22:00"]
+    arrivals += ["2026-03-14T11:30", "2026-03-12T08:00"]
+    ids = []
+    for guest, arrived in zip(people(7), arrivals, strict=True):
+        response = api.post("/stays", stay_body(guest, arrived_at=arrived))
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["stays"][0]["id"])
+    everything = api.get("/stays").get_json()
+    assert everything["count"] == 7 and everything["next"] is None
+    order = [s["id"] for s in everything["stays"]]
+    assert order == [ids[5], ids[1], ids[2], ids[3], ids[0], ids[4], ids[6]]  # latest first, ties by id
+
+    seen, pages, cursor = [], 0, None
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        response = api.get("/stays", query_string=query)
+        assert response.status_code == 200
+        page = response.get_json()
+        pages += 1
+        seen += [s["id"] for s in page["stays"]]
+        assert page["count"] == len(page["stays"])
+        cursor = page["next"]
+        if cursor is None:
+            assert "Link" not in response.headers
+            break
+        assert response.headers["Link"] == f'</api/v1/stays?limit=3&cursor={cursor}>; rel="next"'
+        if pages == 1:  # a guest arriving meanwhile, before the cursor, does not shift the pages that follow
+            late = api.post("/stays", stay_body(people(8)[7], arrived_at="2026-03-14T11:45"))
+            assert late.status_code == 201
+    assert seen == order and pages == 3
+
+    # the Link is followed as it is, with the search kept
+    full = [s["id"] for s in api.get("/stays", query_string={"q": "khách"}).get_json()["stays"]]
+    first = api.get("/stays", query_string={"q": "khách", "limit": "2"})
+    link = first.headers["Link"].split(";")[0].strip("<>")
+    assert "q=kh" in link
+    second = api.client.get(link, headers=api.headers()).get_json()
+    assert [s["id"] for s in second["stays"]] == full[2:4] and len(full) == 8
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ({"limit": "0"}, "limit", "value_invalid"),
+        ({"limit": "501"}, "limit", "value_invalid"),
+        ({"limit": "many"}, "limit", "type_invalid"),
+        ({"cursor": "not-a-cursor"}, "cursor", "cursor_invalid"),
+        ({"cursor": "MjAyNi0wMy0xNFQxMDowMDowMHw1"}, "cursor", "cursor_invalid"),  # no offset in the time
+    ],
+)
+def test_bad_page_parameters_are_422(api: Api, query: dict[str, str], field: str, code: str) -> None:
+    response = api.get("/stays", query_string=query)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["codes"] == {field: code}
 
 
 def test_get_one_stay(api: Api, client: FlaskClient, factory: Factory, clock: None) -> None:

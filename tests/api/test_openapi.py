@@ -6,10 +6,12 @@ import re
 from typing import Any
 
 import pytest
+import schemathesis
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from asm import create_app
+from asm.api import openapi
 from asm.config import Test
 from asm.web.access import api_token, rule_of
 from tests.conftest import CARD, Factory
@@ -74,6 +76,9 @@ def test_an_undocumented_route_would_fail_the_comparison(doc: dict[str, Any]) ->
     assert served != documented_routes(doc)
     assert served["/stays/{stay_id}/undocumented"] == {"post"}
     assert served["/stays/{stay_id}"] == {"get", "delete"}
+    # and the document of that app is not made at all: a route without @operation is an error, not a gap
+    with other.app_context(), pytest.raises(LookupError, match="undocumented"):
+        openapi.document(other)
 
 
 def test_path_parameters_match_the_placeholders(doc: dict[str, Any]) -> None:
@@ -131,23 +136,84 @@ def test_write_operations_document_the_idempotency_key(doc: dict[str, Any]) -> N
             assert "Idempotency-Key" in names, path
 
 
-def test_the_schemas_describe_the_answers(client: FlaskClient, factory: Factory, doc: dict[str, Any]) -> None:
-    """The keys the API sends are the keys the document promises (and no more)."""
-    headers = {"Authorization": f"Bearer {factory.token(factory.establishment())}"}
-    schemas = doc["components"]["schemas"]
+def conforms(doc: dict[str, Any], path: str, method: str, response: Any) -> Any:
+    """The answer is one the document allows for the operation: a listed status, its schema, its headers."""
+    operation = schemathesis.openapi.from_dict(doc)[path][method]
+    operation.validate_response(response)
+    return response.get_json()
 
-    card = client.post(f"{PREFIX}/id-cards/parse", json={"text": CARD}, headers=headers).get_json()["card"]
-    assert set(card) == set(schemas["Card"]["properties"]["card"]["properties"])
+
+def test_the_answers_match_the_document(client: FlaskClient, factory: Factory, doc: dict[str, Any]) -> None:
+    """Real answers, success and error, validated against the generated document (schemas with no extra keys)."""
+    headers = {"Authorization": f"Bearer {factory.token(factory.establishment())}"}
+
+    def post(path: str, body: Any, **kw: Any) -> Any:
+        return client.post(f"{PREFIX}{path}", json=body, headers={**headers, **kw.pop("extra", {})}, **kw)
+
+    conforms(doc, "/id-cards/parse", "POST", post("/id-cards/parse", {"text": CARD}))
+    conforms(doc, "/id-cards/parse", "POST", post("/id-cards/parse", {"text": "abc"}))
+    conforms(doc, "/id-cards/parse", "POST", post("/id-cards/parse", {}))
 
     body = {"guests": [{"qr": CARD}], "reason": "Du lịch", "room": "101"}
-    created = client.post(f"{PREFIX}/stays", json=body, headers=headers)
-    assert created.status_code == 201
-    stay = created.get_json()["stays"][0]
-    assert set(stay) == set(schemas["Stay"]["properties"])
-    assert set(stay["person"]) == set(schemas["Stay"]["properties"]["person"]["properties"])
-    assert stay["status"] in schemas["Stay"]["properties"]["status"]["enum"]
-    assert stay["notice_state"] in schemas["Stay"]["properties"]["notice_state"]["enum"]
+    created = conforms(doc, "/stays", "POST", post("/stays", body))
+    stay_id = created["stays"][0]["id"]
+    conforms(doc, "/stays", "POST", post("/stays", {"guests": []}))
+    conforms(doc, "/stays", "POST", post("/stays", body))  # in house already: 422
+    conforms(doc, "/stays", "GET", client.get(f"{PREFIX}/stays", headers=headers))
+    conforms(doc, "/stays", "GET", client.get(f"{PREFIX}/stays?limit=0", headers=headers))
+    conforms(doc, "/stays/{stay_id}", "GET", client.get(f"{PREFIX}/stays/{stay_id}", headers=headers))
+    conforms(doc, "/stays/{stay_id}", "GET", client.get(f"{PREFIX}/stays/2147483647", headers=headers))
+    conforms(doc, "/stays/{stay_id}/move", "POST", post(f"/stays/{stay_id}/move", {"room": "102"}))
+    conforms(doc, "/stays/{stay_id}/check-out", "POST", post(f"/stays/{stay_id}/check-out", {}))
+    conforms(doc, "/stays/{stay_id}/check-out", "POST", post(f"/stays/{stay_id}/check-out", {}))  # not open: 422
 
-    error = client.post(f"{PREFIX}/stays", json={"guests": []}, headers=headers).get_json()["error"]
-    assert set(error) <= set(schemas["Error"]["properties"]["error"]["properties"])
-    assert set(schemas["Error"]["properties"]["error"]["required"]) <= set(error)
+    # A draft cancelled notifies nothing: its answer's receipt_no is null, and the document allows it.
+    draft = post("/stays", {**body, "guests": [{"qr": CARD}], "file": False}).get_json()["stays"][0]
+    assert draft["receipt_no"] is None
+    cancelled = conforms(doc, "/stays/{stay_id}/cancel", "POST", post(f"/stays/{draft['id']}/cancel", {"reason": "x"}))
+    assert cancelled["receipt_no"] is None and cancelled["stay"]["status"] == "cancelled"
+
+    unauthorized = client.get(f"{PREFIX}/stays")
+    conforms(doc, "/stays", "GET", unauthorized)
+
+
+def test_every_operation_lists_its_errors_with_stable_codes(doc: dict[str, Any]) -> None:
+    for path, method, op in operations(doc):
+        responses = op["responses"]
+        assert "405" in responses and responses["405"]["headers"]["Allow"]["required"], (method, path)
+        for status, answer in responses.items():
+            if status.startswith("4"):
+                assert answer["x-error-codes"], (method, path, status)
+                assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorAnswer"}
+        if op.get("security") == []:
+            continue
+        assert {"401", "429"} <= set(responses), (method, path)
+        if "requestBody" in op:
+            assert {"400", "413", "422"} <= set(responses), (method, path)
+        if "{stay_id}" in path:
+            assert "404" in responses, (method, path)
+    create = doc["paths"]["/stays"]["post"]["responses"]
+    assert "validation_error" in create["422"]["x-error-codes"]
+    assert {"guests_missing", "id_number_format", "date_invalid", "room_invalid"} <= set(create["422"]["x-field-codes"])
+    assert "idempotency_in_progress" in create["409"]["x-error-codes"]
+
+
+def test_the_request_schemas_come_from_the_models(doc: dict[str, Any]) -> None:
+    """Bodies are the pydantic models' JSON Schema: one declaration validates and documents."""
+    from asm.api.schemas import CheckInBody
+    from asm.hospital.schemas import EventBatchIn
+
+    schemas = doc["components"]["schemas"]
+    create = doc["paths"]["/stays"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert create == {"$ref": "#/components/schemas/CheckInBody"}
+    assert set(schemas["CheckInBody"]["properties"]) == set(CheckInBody.model_fields)
+    assert schemas["CheckInBody"]["properties"]["guests"]["maxItems"] == 50
+    assert schemas["GuestIn"]["properties"]["full_name"]["anyOf"][0]["maxLength"] == 120
+    events = doc["paths"]["/hospital/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert events == {"$ref": "#/components/schemas/EventBatchIn"}
+    assert set(schemas["EventBatchIn"]["properties"]) == set(EventBatchIn.model_fields)
+    assert schemas["StayOut"]["additionalProperties"] is False
+    limit = next(p for p in doc["paths"]["/stays"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["default"], limit["schema"]["maximum"]) == (100, 500)  # as README says
+    receipt = schemas["StayChanged"]["properties"]["receipt_no"]
+    assert {"type": "null"} in receipt["anyOf"]

@@ -221,7 +221,7 @@ def test_tokens_create_prints_a_working_token_on_its_last_line_and_revoke_ends_i
     headers = {"Authorization": f"Bearer {secret}"}
     response = client.get("/api/v1/stays", headers=headers)
     assert response.status_code == 200
-    assert response.get_json() == {"stays": [], "count": 0}
+    assert response.get_json() == {"stays": [], "count": 0, "next": None}
 
     token_id = re.search(r"token (\d+)", result.output).group(1)  # type: ignore[union-attr]
     revoked = flask("tokens", "revoke", token_id)

@@ -229,7 +229,9 @@ def _api(w: World, case: Case, guests: list[dict[str, Any]], *, sql: bool) -> Ou
         "expected_departure": _departure(case).isoformat(),
     }
     response = w.app.test_client().post(
-        "/api/v1/stays", json=body, headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": case.name}
+        "/api/v1/stays",
+        json=body,
+        headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": f"parity-{CASES.index(case)}"},
     )
     answer = response.get_json() or {}
     return Outcome(response.status_code, warnings=answer.get("warnings", []))

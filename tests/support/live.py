@@ -28,9 +28,13 @@ HOST = "127.0.0.1"
 
 
 @contextmanager
-def live_server(app: Flask, *, host: str = HOST) -> Iterator[str]:
-    """Serve ``app`` on ``host`` and a free port while the block runs; yield the base URL."""
-    server = make_server(host, 0, app, threaded=True)
+def live_server(app: Flask, *, host: str = HOST, threaded: bool = True) -> Iterator[str]:
+    """Serve ``app`` on ``host`` and a free port while the block runs; yield the base URL.
+
+    ``threaded=False``: one request at a time, all in the one server thread (on PostgreSQL the API's plain SQL
+    keeps one connection per thread, `asm.rawdb`: a long run of requests in fresh threads would open one each).
+    """
+    server = make_server(host, 0, app, threaded=threaded)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

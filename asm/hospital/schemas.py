@@ -1,0 +1,152 @@
+"""The body and answer of POST /api/v1/hospital/events, declared once (asm.api.contract): each event of a batch
+is validated on its own by `HospitalEventIn`, and the OpenAPI document takes its JSON Schema from these models.
+The rules of applying events are in asm/hospital/events.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+
+from asm.api.contract import RULE_CODES, Answer, ApiModel, DateTime, OptionalDate, validate
+from asm.api.schemas import EXAMPLE_CARD, GuestIn
+from asm.common import ValidationError
+from asm.hospital.events import MAX_BATCH, EventInput, EventResult, body_hash, refused
+from asm.text import is_plain
+
+
+def plain(value: str) -> str:
+    """An identifier or label that reaches a query: no control, bidi or invisible characters (asm/text.py)."""
+    if not is_plain(value):
+        raise ValueError("control or invisible characters are not allowed")
+    return value
+
+
+EventId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(plain)]
+AdmissionId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(plain)
+]
+BedLabel = Annotated[str, StringConstraints(max_length=40), AfterValidator(plain)]
+
+
+class PatientIn(GuestIn):
+    """A guest's fields, and `doc_type: none` for a provisional identity (no document yet), recorded as a draft
+    under the admission_id until the desk completes it."""
+
+    doc_type: Literal["cccd", "cmnd", "passport", "none", ""] | None = Field(None, description="Empty or null: `cccd`")
+
+
+class HospitalEventIn(ApiModel):
+    event_id: EventId = Field(
+        description="The event's own idempotency key, unique per hospital. A replay files nothing"
+    )
+    type: Literal["admission", "transfer", "discharge"]
+    admission_id: AdmissionId = Field(
+        description="The hospital software's id of the admission (encounter, visit); ties the events together"
+    )
+    occurred_at: DateTime = Field(description="When it happened (an admission's arrival: its deadline follows)")
+    patient: PatientIn | None = Field(None, description="admission only, and required there")
+    bed: BedLabel | None = Field(None, description="admission and transfer (required there): the bed label")
+    expected_discharge: OptionalDate = Field(None, description="admission only")
+    with_carers: bool = Field(True, description="discharge only: false keeps the carers' stays open")
+
+
+class EventBatchIn(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "event_id": "HIS-2026-000123",
+                            "type": "admission",
+                            "admission_id": "NV-2026-0456",
+                            "occurred_at": "2026-11-20T09:15:00+07:00",
+                            "patient": {"qr": EXAMPLE_CARD},
+                            "bed": "K1-101-1",
+                        },
+                        {
+                            "event_id": "HIS-2026-000124",
+                            "type": "transfer",
+                            "admission_id": "NV-2026-0456",
+                            "occurred_at": "2026-11-21T14:00:00+07:00",
+                            "bed": "K2-201-1",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
+    events: list[HospitalEventIn] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Applied in `occurred_at` order; a malformed event is refused in its own result "
+        "(`event_invalid`), the others are applied",
+    )
+
+
+PERSON_RULE_CODES = frozenset(code for code, _message in RULE_CODES.values())
+
+
+def read_event(raw: Any, index: int) -> EventInput | EventResult:
+    """A well-formed event, or its own refusal (`event_invalid`, with the fields at fault)."""
+    if not isinstance(raw, dict):
+        return refused(index, None, "event_invalid", "An event is a JSON object", {"event": ["object expected"]})
+    try:
+        event = validate(HospitalEventIn, raw)
+        errors = ValidationError()
+    except ValidationError as exc:
+        event, errors = None, exc
+    kind = raw.get("type")
+    bed = raw.get("bed")
+    if kind in ("admission", "transfer") and "bed" not in errors.errors and not (isinstance(bed, str) and bed.strip()):
+        errors.add("bed", "the bed label is required", "required")
+    if kind == "admission" and raw.get("patient") is None:
+        errors.add("patient", "required for an admission", "required")
+    if errors or event is None:
+        event_id = raw.get("event_id")
+        valid_id = isinstance(event_id, str) and 1 <= len(event_id.strip()) <= 100
+        # A person's field refused by its rule's own bound keeps the rule's code, as the rules would answer it.
+        codes = set(errors.codes.values())
+        code = codes.pop() if len(codes) == 1 and codes <= PERSON_RULE_CODES else "event_invalid"
+        return refused(index, event_id.strip() if valid_id else None, code, "The event is malformed", errors.errors)
+    return EventInput(
+        index=index,
+        event_id=event.event_id,
+        type=event.type,
+        admission_id=event.admission_id,
+        occurred_at=event.occurred_at,
+        body_hash=body_hash(raw),
+        patient=event.patient.to_input() if event.type == "admission" and event.patient else None,
+        bed=(event.bed or "").strip(),
+        expected_discharge=event.expected_discharge,
+        with_carers=event.with_carers,
+    )
+
+
+class EventError(Answer):
+    code: str = Field(
+        description="event_invalid (malformed; see fields), event_id_reused, admission_unknown, admission_exists, "
+        "admission_closed, bed_unknown, bed_occupied, already_in_house, not_filed, and the validation codes of a "
+        "guest"
+    )
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class EventResultOut(Answer):
+    index: int = Field(description="Position of the event in the batch")
+    event_id: str | None
+    status: Literal["applied", "recorded_late", "duplicate", "refused"] = Field(
+        description="recorded_late: older than the admission's last event; written to the history only. "
+        "duplicate: this event_id was already received; nothing filed."
+    )
+    stay_id: int | None = None
+    receipt_no: str | None = Field(None, description="The notification's receipt, when one was filed")
+    error: EventError | None = Field(None, description="refused only")
+
+
+class EventBatchAnswer(Answer):
+    results: list[EventResultOut] = Field(description="One per event, in the order sent")
+    summary: dict[str, int] = Field(description="How many events per status")
