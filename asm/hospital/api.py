@@ -44,16 +44,31 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
     occurred_at = read_datetime(raw.get("occurred_at"), "occurred_at", errors)
     if occurred_at is None and "occurred_at" not in errors.errors:
         errors.add("occurred_at", "required", "required")
-    bed = raw.get("bed")
-    if kind in ("admission", "transfer") and (not isinstance(bed, str) or not bed.strip()):
-        errors.add("bed", "the bed label is required", "required")
+    bed, ward, room, relation, reason, record_no = (
+        optional_string(raw, name, limit, errors)
+        for name, limit in (
+            ("bed", 40),
+            ("ward", 20),
+            ("room", 40),
+            ("relation", 40),
+            ("reason", 200),
+            ("record_no", 16),
+        )
+    )
+    if kind in ("admission", "transfer") and not bed and not ward:
+        errors.add("bed", "the bed label (or a ward code) is required", "required")
     patient = None
-    if kind == "admission":
-        patient = read_person(raw.get("patient"), 0, errors)
+    if kind in ("admission", "identify", "carer"):
+        name = "carer" if kind == "carer" else "patient"
+        patient = read_person(raw.get(name), 0, errors)
         for old in [k for k in errors.errors if k.startswith("guests.0")]:
-            new = "patient" + old[len("guests.0") :]
+            new = name + old[len("guests.0") :]
             errors.errors[new] = errors.errors.pop(old)
             errors.codes[new] = errors.codes.pop(old, "invalid")
+    if kind == "identify" and patient is not None and patient.doc_type == "none":
+        errors.add("patient.doc_type", "identify needs the patient's document", "doc_type_invalid")
+    if kind == "carer" and not relation:
+        errors.add("relation", "the carer's relation to the patient is required", "required")
     expected = read_date(raw.get("expected_discharge"), "expected_discharge", errors)
     with_carers = raw.get("with_carers", True)
     if not isinstance(with_carers, bool):
@@ -69,10 +84,25 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
         occurred_at=occurred_at,
         body_hash=body_hash(raw),
         patient=patient,
-        bed=bed.strip() if isinstance(bed, str) else "",
+        bed=bed,
         expected_discharge=expected,
         with_carers=with_carers is not False,
+        ward=ward,
+        room=room,
+        record_no=record_no,
+        relation=relation,
+        reason=reason,
     )
+
+
+def optional_string(raw: dict[str, Any], name: str, limit: int, errors: ValidationError) -> str:
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value.strip()) > limit:
+        errors.add(name, f"a string of at most {limit} characters", "type_invalid")
+        return ""
+    return value.strip()
 
 
 def error(status: int, code: str, message: str) -> tuple[dict[str, Any], int]:
