@@ -62,3 +62,27 @@ def settings_command(code: str, max_carers: int | None, notify_carers: bool | No
         est.notify_carers = notify_carers
     db.session.commit()
     click.echo(f"{est.code}: max_carers={est.max_carers} notify_carers={'on' if est.notify_carers else 'off'}")
+
+
+@hospital_cli.command("mllp")
+@click.option("--establishment", "code", required=True, help="The hospital's code: whose messages these are.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=2575, show_default=True, help="TCP port (0: any).")
+def mllp_command(code: str, host: str, port: int) -> None:
+    """Listen for HL7 v2 ADT messages over MLLP for hospital CODE (its own process; docs/HOSPITAL.md)."""
+    import logging
+
+    from flask import current_app
+
+    from asm.hospital.his.mllp import Listener
+
+    est = establishment_by_code(code)
+    try:
+        require_hospital(est)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.remove()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    listener = Listener(current_app._get_current_object(), code, host=host, port=port)  # type: ignore[attr-defined]
+    click.echo(f"MLLP listener for {code} on {host}:{port} (Ctrl-C to stop)")
+    listener.serve_forever()
