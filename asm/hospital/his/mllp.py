@@ -197,7 +197,7 @@ class Filer:
                     ]
                 log.warning("database error, filing again: %s", exc.__class__.__name__)
                 time.sleep(pause)
-                pause = min(pause * 2, 2.0)
+                pause = min(pause * 2, 1.0)
 
     def _unavailable(self, raw: bytes) -> str:
         try:
