@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asm.hospital.apidoc import HOSPITAL_EVENTS
+from asm.hospital.apidoc import HOSPITAL_EVENTS, HOSPITAL_FHIR, HOSPITAL_FHIR_METADATA
 
 ERROR = {
     "type": "object",
@@ -309,5 +309,7 @@ def document() -> dict[str, Any]:
                 {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
             ),
             "/hospital/events": HOSPITAL_EVENTS,
+            "/hospital/fhir": HOSPITAL_FHIR,
+            "/hospital/fhir/metadata": HOSPITAL_FHIR_METADATA,
         },
     }

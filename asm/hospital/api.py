@@ -6,9 +6,11 @@ this module, which create_app does before it registers any blueprint. The rules 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
+from flask import Response, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from asm.api.auth import current_token, token_actor
@@ -20,7 +22,8 @@ from asm.common import ValidationError
 from asm.establishments.models import EstablishmentType
 from asm.extensions import db
 from asm.hospital.events import MAX_BATCH, TYPES, EventInput, EventResult, apply_events, body_hash, refused
-from asm.web.access import api_token
+from asm.hospital.his import fhir, receive
+from asm.web.access import api_token, public
 
 
 def read_event(raw: Any, index: int) -> EventInput | EventResult:
@@ -135,3 +138,40 @@ def hospital_events() -> tuple[dict[str, Any], int]:
         db.session.rollback()
         return error(409, "batch_conflict", "Another request changed the same admissions at the same time; retry")
     return payload, 200
+
+
+# --- FHIR R4 (asm/hospital/his/fhir.py) ----------------------------------------------------------------------
+
+FHIR_JSON = "application/fhir+json"
+
+
+def fhir_answer(body: dict[str, Any], status: int) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
+
+
+@api_bp.route("/hospital/fhir", methods=["POST"])
+@api_token
+def hospital_fhir() -> Response:
+    """A transaction or batch Bundle of Patient, Encounter, Location and RelatedPerson (docs/HOSPITAL.md)."""
+    est = current_token().establishment
+    if est.type != EstablishmentType.HOSPITAL:
+        return fhir_answer(fhir.outcome("error", "forbidden", ["This token's establishment is not a hospital"]), 403)
+    systems = tuple(current_app.config["HIS_FHIR_CCCD_SYSTEMS"])
+    try:
+        status, body = receive.receive_fhir(
+            est, request.get_data(), actor=token_actor(), now=utcnow(), cccd_systems=systems
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        message = "Another request changed the same admissions at the same time; retry"
+        return fhir_answer(fhir.outcome("error", "conflict", [message], "batch_conflict"), 409)
+    return fhir_answer(body, status)
+
+
+@api_bp.route("/hospital/fhir/metadata", methods=["GET"])
+@public
+def hospital_fhir_metadata() -> Response:
+    """The CapabilityStatement: what the FHIR endpoint accepts."""
+    base = url_for("api.hospital_fhir", _external=True)
+    return fhir_answer(fhir.capability_statement(base, current_app.config.get("VERSION", "1")), 200)

@@ -196,3 +196,95 @@ def ack_code(ack: str) -> str:
 
 def err_segment(ack: str) -> str:
     return next((s for s in ack.split("\r") if s.startswith("ERR|")), "")
+
+
+# --- FHIR ---------------------------------------------------------------------------------------------------
+
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def fhir_patient(p: Patient) -> dict:  # type: ignore[type-arg]
+    ids = [{"type": {"coding": [{"system": V2_0203, "code": "MR"}]}, "value": p.record_no}]
+    if p.cccd:
+        ids.append({"type": {"coding": [{"system": V2_0203, "code": "NI"}]}, "value": p.cccd})
+    return {
+        "resourceType": "Patient",
+        "identifier": ids,
+        "name": [{"family": p.family, "given": [p.middle, p.given]}],
+        "gender": "male" if p.sex == "M" else "female",
+        "birthDate": f"{p.birth[:4]}-{p.birth[4:6]}-{p.birth[6:]}",
+        "address": [{"text": "Số 1 Hàng Bài, Hà Nội"}],
+    }
+
+
+def fhir_bed(label: str, room: str, ward: str) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+    """A bed Location partOf its room, partOf its ward: three entries (fullUrl, resource)."""
+
+    def loc(code: str, kind: str, parent: str | None) -> dict:  # type: ignore[type-arg]
+        resource = {
+            "resourceType": "Location",
+            "identifier": [{"value": code}],
+            "name": code,
+            "physicalType": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/location-physical-type", "code": kind}]
+            },
+        }
+        if parent:
+            resource["partOf"] = {"reference": parent}
+        return resource
+
+    return [
+        (f"urn:uuid:loc-{label}", loc(label, "bd", f"urn:uuid:loc-{room}")),
+        (f"urn:uuid:loc-{room}", loc(room, "ro", f"urn:uuid:loc-{ward}")),
+        (f"urn:uuid:loc-{ward}", loc(ward, "wa", None)),
+    ]
+
+
+def fhir_encounter(
+    visit: str,
+    patient_url: str,
+    locations: list[tuple[str, datetime]],
+    *,
+    status: str = "in-progress",
+    start: datetime,
+    end: datetime | None = None,
+) -> dict:  # type: ignore[type-arg]
+    history = []
+    for n, (url, at) in enumerate(locations):
+        last = n == len(locations) - 1
+        period = {"start": at.isoformat()}
+        if not last:
+            period["end"] = locations[n + 1][1].isoformat()
+        history.append({"location": {"reference": url}, "status": "active" if last else "completed", "period": period})
+    period = {"start": start.isoformat()} | ({"end": end.isoformat()} if end else {})
+    return {
+        "resourceType": "Encounter",
+        "identifier": [{"system": "urn:his:visit", "value": visit}],
+        "status": status,
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "subject": {"reference": patient_url},
+        "period": period,
+        "location": history,
+    }
+
+
+def fhir_carer(c: Carer, patient_url: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "resourceType": "RelatedPerson",
+        "patient": {"reference": patient_url},
+        "identifier": [{"type": {"coding": [{"system": V2_0203, "code": "NI"}]}, "value": c.cccd}],
+        "name": [{"family": c.family, "given": [c.middle, c.given]}],
+        "gender": "male" if c.sex == "M" else "female",
+        "birthDate": f"{c.birth[:4]}-{c.birth[4:6]}-{c.birth[6:]}",
+        "relationship": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "CHILD"}]}
+        ],
+    }
+
+
+def fhir_bundle(resources: list[tuple[str, dict]], kind: str = "transaction") -> dict:  # type: ignore[type-arg]
+    entries = []
+    for url, resource in resources:
+        rtype = resource["resourceType"]
+        entries.append({"fullUrl": url, "resource": resource, "request": {"method": "POST", "url": rtype}})
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
