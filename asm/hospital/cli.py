@@ -86,3 +86,39 @@ def mllp_command(code: str, host: str, port: int) -> None:
     listener = Listener(current_app._get_current_object(), code, host=host, port=port)  # type: ignore[attr-defined]
     click.echo(f"MLLP listener for {code} on {host}:{port} (Ctrl-C to stop)")
     listener.serve_forever()
+
+
+@hospital_cli.command("import-xml")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--establishment", "code", required=True, help="The hospital's code: whose files these are.")
+def import_xml_command(files: tuple[str, ...], code: str) -> None:
+    """Read the summary table (XML1) of insurance XML FILES and file the inpatients' stays of hospital CODE.
+    Each file is committed on its own; a file read twice files nothing twice."""
+    from pathlib import Path
+
+    from asm.clock import utcnow
+    from asm.common import Actor
+    from asm.hospital.his.receive import receive_xml
+    from asm.hospital.his.xml130 import XmlInvalid
+
+    est = establishment_by_code(code)
+    try:
+        require_hospital(est)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = False
+    for name in files:
+        try:
+            outcomes = receive_xml(est, Path(name).read_bytes(), actor=Actor.system("HIS: XML (CLI)"), now=utcnow())
+        except XmlInvalid as exc:
+            db.session.rollback()
+            click.echo(f"{name}: not read: {exc.message}", err=True)
+            failed = True
+            continue
+        db.session.commit()
+        for o in outcomes:
+            detail = f" {o.code}: {o.message}" if o.status == "refused" else (f" {o.message}" if o.message else "")
+            click.echo(f"{name}: {o.visit or '?'} {o.status}{detail}")
+        failed = failed or any(o.status == "refused" for o in outcomes)
+    if failed:
+        raise SystemExit(1)

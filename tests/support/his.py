@@ -288,3 +288,54 @@ def fhir_bundle(resources: list[tuple[str, dict]], kind: str = "transaction") ->
         rtype = resource["resourceType"]
         entries.append({"fullUrl": url, "resource": resource, "request": {"method": "POST", "url": rtype}})
     return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+# --- insurance XML (QĐ 130 XML1) ----------------------------------------------------------------------------
+
+
+def xml1_record(
+    p: Patient, visit: str, ward: str, admitted: datetime, discharged: datetime | None = None, visit_type: str = "03"
+) -> str:
+    def hm(t: datetime | None) -> str:
+        return t.astimezone(VN_TZ).strftime("%Y%m%d%H%M") if t else ""
+
+    name = " ".join(x for x in (p.family, p.middle, p.given) if x)
+    fields = {
+        "MA_LK": visit,
+        "STT": "1",
+        "MA_BN": p.record_no,
+        "HO_TEN": name,
+        "SO_CCCD": p.cccd or "",
+        "NGAY_SINH": p.birth,
+        "GIOI_TINH": "1" if p.sex == "M" else "2",
+        "DIA_CHI": "Số 1 Hàng Bài, Hà Nội",
+        "MA_THE_BHYT": "DN4010123456789",
+        "NGAY_VAO": hm(admitted),
+        "NGAY_VAO_NOI_TRU": hm(admitted),
+        "NGAY_RA": hm(discharged),
+        "MA_LOAI_KCB": visit_type,
+        "MA_KHOA": ward,
+        "T_TONGCHI": "1250000",
+    }
+    return "<TONG_HOP>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + "</TONG_HOP>"
+
+
+def xml_envelope(records: list[str], facility: str = "01001") -> bytes:
+    """The submission file: GIAMDINHHS with one HOSO per visit, its XML1 in base64 (as the HIS sends it)."""
+    import base64
+
+    hoso = "".join(
+        "<HOSO><FILEHOSO><LOAIHOSO>XML1</LOAIHOSO><NOIDUNGFILE>"
+        + base64.b64encode(('<?xml version="1.0" encoding="utf-8"?>' + r).encode()).decode()
+        + "</NOIDUNGFILE></FILEHOSO><FILEHOSO><LOAIHOSO>XML2</LOAIHOSO><NOIDUNGFILE></NOIDUNGFILE></FILEHOSO></HOSO>"
+        for r in records
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><GIAMDINHHS><THONGTINDONVI><MACSKCB>'
+        + facility
+        + "</MACSKCB></THONGTINDONVI><THONGTINHOSO><NGAYLAP>20261120</NGAYLAP><SOLUONGHOSO>"
+        + str(len(records))
+        + "</SOLUONGHOSO><DANHSACHHOSO>"
+        + hoso
+        + "</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>"
+    ).encode()

@@ -4,13 +4,14 @@ Flush, never commit (the view or command commits once; the operations page's rep
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from asm.common import Actor
 from asm.establishments.models import Establishment
 from asm.extensions import db
-from asm.hospital.his import fhir, inbox
+from asm.hospital.his import fhir, inbox, xml130
 from asm.hospital.models import MessageStatus
 
 REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 422: "Unprocessable Entity"}
@@ -130,3 +131,68 @@ def keep(
         error_message=message,
         existing=kept,
     )
+
+
+# --- insurance XML (asm/hospital/his/xml130.py) --------------------------------------------------------------
+
+
+@dataclass
+class RecordOutcome:
+    visit: str
+    status: str  # applied | duplicate | ignored | refused
+    code: str = ""
+    message: str = ""
+
+
+def receive_xml(establishment: Establishment, data: bytes, *, actor: Actor, now: datetime) -> list[RecordOutcome]:
+    """Every summary record of an insurance XML file, each all or nothing; a file read again files nothing new.
+    Raises xml130.XmlInvalid for a file that is not one (nothing kept)."""
+    return file_records(establishment, xml130.records(data), actor=actor, now=now)
+
+
+def file_records(
+    establishment: Establishment, records: list[xml130.Record], *, actor: Actor, now: datetime
+) -> list[RecordOutcome]:
+    est_id = establishment.id
+    kept = inbox.stored(est_id, "xml", sorted({r.key for r in records}))
+    units = [xml130.unit_of(r) for r in records]
+    fileable = [i for i, u in enumerate(units) if u.events and not u.refusal and not u.ignored]
+    results = inbox.file_units(establishment, [units[i].events for i in fileable], actor=actor, now=now)
+    result_of = dict(zip(fileable, results, strict=True))
+    out: list[RecordOutcome] = []
+    done: set[str] = set()
+    for i, (record, unit) in enumerate(zip(records, units, strict=True)):
+        if unit.refusal:
+            outcome = RecordOutcome(record.visit, "refused", *unit.refusal)
+        elif unit.ignored:
+            outcome = RecordOutcome(record.visit, "ignored", "", unit.ignored)
+        else:
+            result = result_of[i]
+            error = result.error or {}
+            if result.status == "refused":
+                outcome = RecordOutcome(record.visit, "refused", str(error.get("code", "refused")), describe(error))
+            else:
+                outcome = RecordOutcome(record.visit, result.status, "", ", ".join(result.receipts))
+        out.append(outcome)
+        if record.key in done:
+            continue
+        done.add(record.key)
+        status = {
+            "refused": MessageStatus.REFUSED,
+            "ignored": MessageStatus.IGNORED,
+        }.get(outcome.status, MessageStatus.APPLIED)
+        answer = json.dumps(outcome.__dict__, ensure_ascii=False)
+        keep(
+            est_id,
+            record.key,
+            unit.kind,
+            status,
+            record.raw,
+            answer,
+            now,
+            outcome.code or None if status == MessageStatus.REFUSED else None,
+            outcome.message if status == MessageStatus.REFUSED else None,
+            kept.get(record.key),
+            channel="xml",
+        )
+    return out
