@@ -5,6 +5,7 @@
     python -m bench decoders [--help]    # card-QR decoders: detection, exact text, time per frame
     python -m bench mrz [--help]         # passport MRZ from 1280x720 photos vs the QR decoder
     python -m bench hospital [--help]    # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
+    python -m bench mllp [--help]        # HL7 ADT messages/s over MLLP (1 and 8 connections) vs batch and raw
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
 
 Figures and method: docs/PERFORMANCE.md.
@@ -37,6 +38,15 @@ def _hospital(argv: list[str]) -> int:
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decoders": _decoders, "api": _api}
 BENCHMARKS["hospital"] = _hospital  # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
+
+
+def _mllp(argv: list[str]) -> int:
+    from bench import hospital_mllp
+
+    return hospital_mllp.main(argv)
+
+
+BENCHMARKS["mllp"] = _mllp  # HL7 v2 ADT over MLLP, one and eight connections, vs the events API and raw INSERTs
 
 
 def _police(argv: list[str]) -> int:
