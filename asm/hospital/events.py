@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from asm.clock import aware
 from asm.common import Actor, ValidationError
@@ -129,23 +129,19 @@ class Batch:
     # -- loading: a handful of queries for the whole batch
 
     def load(self, events: list[EventInput]) -> None:
+        """What the batch's rules need, in a handful of queries whatever its size: its admissions (stays, open
+        bed, carers, last event), the beds its events name (by label, or every bed of a ward named), and who
+        holds the beds it may fill. Only those: a batch of one event reads a handful of rows, not the hospital."""
         est_id = self.est.id
-        beds = (
-            select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
-            .join(Room, Room.id == Bed.room_id)
-            .join(Ward, Ward.id == Bed.ward_id)
-            .where(Bed.establishment_id == est_id)
-        )
-        self.beds = {
-            row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
-            for row in db.session.execute(beds)
-        }
-        by_id = {b.id: b for b in self.beds.values()}
         ids = sorted({e.admission_id for e in events})
         stays: dict[int, StayRow] = {}
+        open_beds: dict[int, Any] = {}
+        carers: dict[int, list[StayRow]] = {}
+        last: dict[str, datetime] = {}
+        known: list[Any] = []
         if ids:
             last = dict(
-                db.session.execute(
+                db.session.execute(  # type: ignore[arg-type]
                     select(HospitalEvent.admission_id, func.max(HospitalEvent.occurred_at))
                     .where(
                         HospitalEvent.establishment_id == est_id,
@@ -155,28 +151,28 @@ class Batch:
                     .group_by(HospitalEvent.admission_id)
                 ).all()
             )
-            known = db.session.execute(
-                select(HospitalEvent.admission_id, *STAY_COLUMNS)
-                .join(Stay, Stay.id == HospitalEvent.stay_id)
-                .join(Person, Person.id == Stay.person_id)
-                .outerjoin(Room, Room.id == Stay.room_id)
-                .where(
-                    HospitalEvent.establishment_id == est_id,
-                    HospitalEvent.type == "admission",
-                    HospitalEvent.outcome == EventOutcome.APPLIED,
-                    HospitalEvent.admission_id.in_(ids),
-                )
-            ).all()
+            known = list(
+                db.session.execute(
+                    select(HospitalEvent.admission_id, *STAY_COLUMNS)
+                    .join(Stay, Stay.id == HospitalEvent.stay_id)
+                    .join(Person, Person.id == Stay.person_id)
+                    .outerjoin(Room, Room.id == Stay.room_id)
+                    .where(
+                        HospitalEvent.establishment_id == est_id,
+                        HospitalEvent.type == "admission",
+                        HospitalEvent.outcome == EventOutcome.APPLIED,
+                        HospitalEvent.admission_id.in_(ids),
+                    )
+                ).all()
+            )
             stays = {row.id: stay_row(row) for row in known}
-            placements: dict[int, Placement] = {}
-            carers: dict[int, list[StayRow]] = {}
             if stays:
                 for a in db.session.execute(
                     select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
                         BedAssignment.stay_id.in_(stays), BedAssignment.end_at.is_(None)
                     )
                 ).all():
-                    placements[a.stay_id] = Placement(bed=by_id[a.bed_id], start_at=aware(a.start_at), id=a.id)
+                    open_beds[a.stay_id] = a
                 for c in db.session.execute(
                     select(Carer.patient_stay_id, *STAY_COLUMNS)
                     .join(Stay, Stay.id == Carer.stay_id)
@@ -186,27 +182,55 @@ class Batch:
                     .order_by(Stay.id)
                 ).all():
                     carers.setdefault(c.patient_stay_id, []).append(stay_row(c))
-            for row in known:
-                self.admissions[row.admission_id] = Admission(
-                    stay=stays[row.id],
-                    placement=placements.get(row.id),
-                    carers=carers.get(row.id, []),
-                    last_at=aware(last[row.admission_id]) if row.admission_id in last else None,
-                )
-        # The beds the batch fills, locked (PostgreSQL) in one order until it commits, as a clerk's admission locks
-        # its bed: another batch or a clerk filling one of them waits, then sees this batch's patient below.
-        reopened = [
-            self.admissions[e.admission_id].stay.id
-            for e in events
-            if e.type == "cancel_discharge" and not e.location and e.admission_id in self.admissions
-        ]
+        by_stay = {row.admission_id: row.id for row in known}
+        reopened = sorted(
+            {
+                by_stay[e.admission_id]
+                for e in events
+                if e.type == "cancel_discharge" and not e.location and e.admission_id in by_stay
+            }
+        )
+        last_bed_ids: dict[int, int] = {}
         if reopened:
             for a in db.session.execute(
                 select(BedAssignment.stay_id, BedAssignment.bed_id)
                 .where(BedAssignment.stay_id.in_(reopened))
                 .order_by(BedAssignment.start_at, BedAssignment.id)
             ).all():
-                self.last_beds[a.stay_id] = by_id[a.bed_id]
+                last_bed_ids[a.stay_id] = a.bed_id
+        # The beds: those named by label, every bed of a ward named without a bed, and the patients' own.
+        labels = sorted({e.bed.strip().lower() for e in events if e.bed.strip()})
+        wards = sorted({e.ward.strip().upper() for e in events if not e.bed.strip() and e.ward.strip()})
+        room_only = any(not e.bed.strip() and not e.ward.strip() and e.room.strip() for e in events)
+        bed_ids = sorted({a.bed_id for a in open_beds.values()} | set(last_bed_ids.values()))
+        beds = (
+            select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
+            .join(Room, Room.id == Bed.room_id)
+            .join(Ward, Ward.id == Bed.ward_id)
+            .where(Bed.establishment_id == est_id)
+        )
+        if not room_only:
+            beds = beds.where(
+                or_(func.lower(Bed.label).in_(labels), func.upper(Ward.code).in_(wards), Bed.id.in_(bed_ids))
+            )
+        self.beds = {}
+        if labels or wards or bed_ids or room_only:
+            self.beds = {
+                row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
+                for row in db.session.execute(beds)
+            }
+        by_id = {b.id: b for b in self.beds.values()}
+        self.last_beds = {stay_id: by_id[bed_id] for stay_id, bed_id in last_bed_ids.items()}
+        for row in known:
+            a = open_beds.get(row.id)
+            self.admissions[row.admission_id] = Admission(
+                stay=stays[row.id],
+                placement=Placement(bed=by_id[a.bed_id], start_at=aware(a.start_at), id=a.id) if a else None,
+                carers=carers.get(row.id, []),
+                last_at=aware(last[row.admission_id]) if row.admission_id in last else None,
+            )
+        # The beds the batch may fill, locked (PostgreSQL) in one order until it commits, as a clerk's admission
+        # locks its bed: another batch or a clerk filling one of them waits, then sees this batch's patient below.
         folded = {label.casefold(): bed for label, bed in self.beds.items()}
         wanted = sorted(
             {folded[e.bed.strip().casefold()].id for e in events if e.bed.strip().casefold() in folded}
@@ -215,16 +239,21 @@ class Batch:
         )
         if wanted:
             db.session.execute(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
-        # Who holds each bed now (a patient of an admission outside this batch counts too).
-        open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
-        for row in db.session.execute(
-            select(BedAssignment.bed_id, *STAY_COLUMNS)
-            .join(Stay, Stay.id == BedAssignment.stay_id)
-            .join(Person, Person.id == Stay.person_id)
-            .outerjoin(Room, Room.id == Stay.room_id)
-            .where(Stay.establishment_id == est_id, BedAssignment.end_at.is_(None), Stay.status.in_(OPEN_STATUSES))
-        ).all():
-            self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
+            # Who holds them now (a patient of an admission outside this batch counts too).
+            open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
+            for row in db.session.execute(
+                select(BedAssignment.bed_id, *STAY_COLUMNS)
+                .join(Stay, Stay.id == BedAssignment.stay_id)
+                .join(Person, Person.id == Stay.person_id)
+                .outerjoin(Room, Room.id == Stay.room_id)
+                .where(
+                    Stay.establishment_id == est_id,
+                    BedAssignment.bed_id.in_(wanted),
+                    BedAssignment.end_at.is_(None),
+                    Stay.status.in_(OPEN_STATUSES),
+                )
+            ).all():
+                self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
         self.filing.prefetch(e.patient for e in events if e.patient is not None)
 
     def in_place(self, where: Location) -> list[BedRef]:

@@ -33,8 +33,12 @@ def headers(hospital: Hospital, factory: Factory) -> dict[str, str]:
     return {"Authorization": f"Bearer {factory.token(hospital.est, name='his')}"}
 
 
+BASE = utcnow().replace(second=0, microsecond=0)
+
+
 def ago(h: float) -> datetime:
-    return (utcnow() - timedelta(hours=h)).replace(microsecond=0)
+    """A moment before the tests started: the same Encounter restated says the same times."""
+    return BASE - timedelta(hours=h)
 
 
 def post(client: FlaskClient, headers: dict[str, str], bundle: Any) -> Any:
