@@ -59,6 +59,7 @@ PUBLIC_ENDPOINTS = {
     "web.vendor",
     "web.healthz",
     "api.openapi_document",
+    "api.hospital_fhir_metadata",  # the FHIR CapabilityStatement, public as FHIR clients expect (no people's data)
     "kiosk.static",
     "kiosk.pair",  # a kiosk pairs with a one-time code from the owner (rate-limited): it has no login
 }
