@@ -206,6 +206,7 @@ class World:
             "entry_id": "1",
             "alert_id": "1",
             "job_id": "1",
+            "message_id": "1",  # /benh-vien/<code>/tich-hop/<message_id>/... (issue 13): a hospital's HIS message
         }
 
     def url(self, rule: str, action: str | None = None) -> str:
