@@ -88,6 +88,15 @@ class Base:
     # On PostgreSQL, the API files one guest in one SQL statement (asm/api/filing.py); False: always the ORM.
     API_SQL_FILING = True
 
+    # Hospital information systems (asm/hospital/his, docs/HOSPITAL.md): FHIR identifier systems that hold a CCCD,
+    # and the MLLP listener's limits (a message's size, an idle connection, how long a database outage is waited
+    # out before a message is answered AR, how many messages one transaction files at most).
+    HIS_FHIR_CCCD_SYSTEMS = ("urn:vn:cccd",)
+    MLLP_MAX_MESSAGE_BYTES = 1_000_000
+    MLLP_IDLE_TIMEOUT_S = 600
+    MLLP_DB_RETRY_S = 60
+    MLLP_GROUP_MAX = 64
+
 
 class Dev(Base):
     SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development

@@ -7,6 +7,7 @@
     python -m bench device [--help]      # kiosk scan-to-confirmation: zxing-wasm + cccd.js in Chromium vs server
     python -m bench hospital [--help]    # batches of 1,000 hospital events vs raw INSERTs (PostgreSQL)
     python -m bench groups [--help]      # groups of 40 guests in one API request vs raw INSERTs (PostgreSQL)
+    python -m bench mllp [--help]        # HL7 ADT messages/s over MLLP (1 and 8 connections) vs batch and raw
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
 
 Figures and method: docs/PERFORMANCE.md.
@@ -57,6 +58,15 @@ def _device(argv: list[str]) -> int:
 
 
 BENCHMARKS["device"] = _device  # kiosk scan-to-confirmation on the device (zxing-wasm) vs the server path
+
+
+def _mllp(argv: list[str]) -> int:
+    from bench import hospital_mllp
+
+    return hospital_mllp.main(argv)
+
+
+BENCHMARKS["mllp"] = _mllp  # HL7 v2 ADT over MLLP, one and eight connections, vs the events API and raw INSERTs
 
 
 def _police(argv: list[str]) -> int:

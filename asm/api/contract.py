@@ -281,6 +281,7 @@ class Operation:
     query: type[BaseModel] | None = None
     idempotent: bool = False
     field_codes: tuple[str, ...] = ()  # the codes `error.codes` may hold, besides the contract's
+    media: str | None = None  # the operation's own answers in another media type (FHIR: application/fhir+json)
 
 
 def operation(summary: str, answers: Mapping[int, Outcome], **kwargs: Any) -> Callable[[F], F]:

@@ -212,6 +212,9 @@ def _response(
     model = outcome.model or (ErrorAnswer if status >= 400 else None)
     schema = ref[model] if model is not None else {"type": "object"}
     out["content"] = {"application/json": {"schema": schema}}
+    if op.media is not None and status in op.answers:  # the operation's own answer (FHIR resources)
+        media = {op.media: {"schema": {"type": "object", "required": ["resourceType"]}}}
+        out["content"] = media | (out["content"] if status >= 400 else {})
     headers = dict(outcome.headers)
     if op.idempotent and 200 <= status < 300:
         headers["Idempotent-Replayed"] = {

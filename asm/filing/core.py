@@ -545,6 +545,27 @@ class Filing:
         self.closed(stay)
         return self.record(stay, EventKind.CANCEL, {"reason": reason}, receipt=was_filed)
 
+    def reopen(self, stay: StayRow, *, reason: str) -> EventRow:
+        """Withdraw a check-out recorded by mistake (hospital software cancels a discharge): the stay is in house
+        again, notified with its own receipt. Refused when the person has another open stay here since."""
+        if stay.status != StayStatus.CHECKED_OUT:
+            raise ValidationError(
+                {"stay": [str(_l("Chỉ mở lại được lưu trú đã trả phòng."))]}, {"stay": "not_checked_out"}
+            )
+        if stay.key is not None:
+            self.known.prefetch([stay.key])
+            if stay.key in self.known.open_here:
+                raise ValidationError(
+                    {"stay": [str(_l("%(name)s đang lưu trú tại cơ sở này.", name=stay.person_name))]},
+                    {"stay": "already_in_house"},
+                )
+            self.known.open_here.add(stay.key)
+        before = stay.departed_at
+        self.touch(stay)
+        stay.set(status=StayStatus.IN_HOUSE, departed_at=None)
+        data = {"reason": " ".join(reason.split()), "departed_at": before.isoformat() if before else None}
+        return self.record(stay, EventKind.REOPEN, data)
+
     # -- small steps, also for the channels' own rows (asm/hospital)
 
     def record(self, stay: StayRow, kind: str, data: dict[str, Any], *, receipt: bool = True) -> EventRow:

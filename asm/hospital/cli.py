@@ -62,3 +62,63 @@ def settings_command(code: str, max_carers: int | None, notify_carers: bool | No
         est.notify_carers = notify_carers
     db.session.commit()
     click.echo(f"{est.code}: max_carers={est.max_carers} notify_carers={'on' if est.notify_carers else 'off'}")
+
+
+@hospital_cli.command("mllp")
+@click.option("--establishment", "code", required=True, help="The hospital's code: whose messages these are.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=2575, show_default=True, help="TCP port (0: any).")
+def mllp_command(code: str, host: str, port: int) -> None:
+    """Listen for HL7 v2 ADT messages over MLLP for hospital CODE (its own process; docs/HOSPITAL.md)."""
+    import logging
+
+    from flask import current_app
+
+    from asm.hospital.his.mllp import Listener
+
+    est = establishment_by_code(code)
+    try:
+        require_hospital(est)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.remove()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    listener = Listener(current_app._get_current_object(), code, host=host, port=port)  # type: ignore[attr-defined]
+    click.echo(f"MLLP listener for {code} on {host}:{port} (Ctrl-C to stop)")
+    listener.serve_forever()
+
+
+@hospital_cli.command("import-xml")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--establishment", "code", required=True, help="The hospital's code: whose files these are.")
+def import_xml_command(files: tuple[str, ...], code: str) -> None:
+    """Read the summary table (XML1) of insurance XML FILES and file the inpatients' stays of hospital CODE.
+    Each file is committed on its own; a file read twice files nothing twice."""
+    from pathlib import Path
+
+    from asm.clock import utcnow
+    from asm.common import Actor
+    from asm.hospital.his.receive import receive_xml
+    from asm.hospital.his.xml130 import XmlInvalid
+
+    est = establishment_by_code(code)
+    try:
+        require_hospital(est)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = False
+    for name in files:
+        try:
+            outcomes = receive_xml(est, Path(name).read_bytes(), actor=Actor.system("HIS: XML (CLI)"), now=utcnow())
+        except XmlInvalid as exc:
+            db.session.rollback()
+            click.echo(f"{name}: not read: {exc.message}", err=True)
+            failed = True
+            continue
+        db.session.commit()
+        for o in outcomes:
+            detail = f" {o.code}: {o.message}" if o.status == "refused" else (f" {o.message}" if o.message else "")
+            click.echo(f"{name}: {o.visit or '?'} {o.status}{detail}")
+        failed = failed or any(o.status == "refused" for o in outcomes)
+    if failed:
+        raise SystemExit(1)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from asm.clock import aware
 from asm.common import Actor, ValidationError
@@ -37,6 +37,7 @@ from asm.extensions import db
 from asm.filing.core import Filing
 from asm.filing.plan import StayRow
 from asm.hospital.filing import Admission, BedRef, Hospital, Placement, provisional_person
+from asm.hospital.his.matching import Location, LocationError, match_location
 from asm.hospital.models import Bed, BedAssignment, Carer, EventOutcome, HospitalEvent, Ward
 from asm.hospital.services import require_hospital
 from asm.people.models import DocType, Person
@@ -44,7 +45,14 @@ from asm.people.services import PersonInput
 from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay
 
 MAX_BATCH = 1000
-TYPES = ("admission", "transfer", "discharge")
+TYPES = ("admission", "transfer", "discharge", "carer", "cancel_admission", "cancel_discharge", "identify")
+# Only these follow the late-event rule (older than the admission's last event: history only); the others act on
+# the admission's current state whatever their time.
+ORDERED_TYPES = ("transfer", "discharge")
+CANCEL_REASONS = {
+    "cancel_admission": "Phần mềm bệnh viện hủy nhập viện",
+    "cancel_discharge": "Phần mềm bệnh viện hủy ra viện",
+}
 
 
 @dataclass
@@ -55,10 +63,19 @@ class EventInput:
     admission_id: str
     occurred_at: datetime
     body_hash: str
-    patient: PersonInput | None = None
+    patient: PersonInput | None = None  # admission, identify; a carer event's carer
     bed: str = ""
     expected_discharge: date | None = None
     with_carers: bool = True
+    ward: str = ""  # a location without a bed label: the first free bed of the ward (and room)
+    room: str = ""
+    record_no: str = ""  # a provisional patient's record number (default: the admission_id)
+    relation: str = ""  # carer: the relation to the patient
+    reason: str = ""  # cancellations: why (default: CANCEL_REASONS)
+
+    @property
+    def location(self) -> Location:
+        return Location(ward=self.ward, room=self.room, bed=self.bed)
 
 
 @dataclass
@@ -109,27 +126,24 @@ class Batch:
         self.hospital = Hospital(self.filing)
         self.admissions: dict[str, Admission] = {}
         self.beds: dict[str, BedRef] = {}
+        self.last_beds: dict[int, BedRef] = {}  # the last bed of a discharged patient whose discharge is cancelled
 
     # -- loading: a handful of queries for the whole batch
 
     def load(self, events: list[EventInput]) -> None:
+        """What the batch's rules need, in a handful of queries whatever its size: its admissions (stays, open
+        bed, carers, last event), the beds its events name (by label, or every bed of a ward named), and who
+        holds the beds it may fill. Only those: a batch of one event reads a handful of rows, not the hospital."""
         est_id = self.est.id
-        beds = (
-            select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
-            .join(Room, Room.id == Bed.room_id)
-            .join(Ward, Ward.id == Bed.ward_id)
-            .where(Bed.establishment_id == est_id)
-        )
-        self.beds = {
-            row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
-            for row in db.session.execute(beds)
-        }
-        by_id = {b.id: b for b in self.beds.values()}
         ids = sorted({e.admission_id for e in events})
         stays: dict[int, StayRow] = {}
+        open_beds: dict[int, Any] = {}
+        carers: dict[int, list[StayRow]] = {}
+        last: dict[str, datetime] = {}
+        known: list[Any] = []
         if ids:
             last = dict(
-                db.session.execute(
+                db.session.execute(  # type: ignore[arg-type]
                     select(HospitalEvent.admission_id, func.max(HospitalEvent.occurred_at))
                     .where(
                         HospitalEvent.establishment_id == est_id,
@@ -139,28 +153,28 @@ class Batch:
                     .group_by(HospitalEvent.admission_id)
                 ).all()
             )
-            known = db.session.execute(
-                select(HospitalEvent.admission_id, *STAY_COLUMNS)
-                .join(Stay, Stay.id == HospitalEvent.stay_id)
-                .join(Person, Person.id == Stay.person_id)
-                .outerjoin(Room, Room.id == Stay.room_id)
-                .where(
-                    HospitalEvent.establishment_id == est_id,
-                    HospitalEvent.type == "admission",
-                    HospitalEvent.outcome == EventOutcome.APPLIED,
-                    HospitalEvent.admission_id.in_(ids),
-                )
-            ).all()
+            known = list(
+                db.session.execute(
+                    select(HospitalEvent.admission_id, *STAY_COLUMNS)
+                    .join(Stay, Stay.id == HospitalEvent.stay_id)
+                    .join(Person, Person.id == Stay.person_id)
+                    .outerjoin(Room, Room.id == Stay.room_id)
+                    .where(
+                        HospitalEvent.establishment_id == est_id,
+                        HospitalEvent.type == "admission",
+                        HospitalEvent.outcome == EventOutcome.APPLIED,
+                        HospitalEvent.admission_id.in_(ids),
+                    )
+                ).all()
+            )
             stays = {row.id: stay_row(row) for row in known}
-            placements: dict[int, Placement] = {}
-            carers: dict[int, list[StayRow]] = {}
             if stays:
                 for a in db.session.execute(
                     select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
                         BedAssignment.stay_id.in_(stays), BedAssignment.end_at.is_(None)
                     )
                 ).all():
-                    placements[a.stay_id] = Placement(bed=by_id[a.bed_id], start_at=aware(a.start_at), id=a.id)
+                    open_beds[a.stay_id] = a
                 for c in db.session.execute(
                     select(Carer.patient_stay_id, *STAY_COLUMNS)
                     .join(Stay, Stay.id == Carer.stay_id)
@@ -170,29 +184,88 @@ class Batch:
                     .order_by(Stay.id)
                 ).all():
                     carers.setdefault(c.patient_stay_id, []).append(stay_row(c))
-            for row in known:
-                self.admissions[row.admission_id] = Admission(
-                    stay=stays[row.id],
-                    placement=placements.get(row.id),
-                    carers=carers.get(row.id, []),
-                    last_at=aware(last[row.admission_id]) if row.admission_id in last else None,
-                )
-        # The beds the batch fills, locked (PostgreSQL) in one order until it commits, as a clerk's admission locks
-        # its bed: another batch or a clerk filling one of them waits, then sees this batch's patient below.
-        wanted = sorted({self.beds[e.bed].id for e in events if e.bed in self.beds})
+        by_stay = {row.admission_id: row.id for row in known}
+        reopened = sorted(
+            {
+                by_stay[e.admission_id]
+                for e in events
+                if e.type == "cancel_discharge" and not e.location and e.admission_id in by_stay
+            }
+        )
+        last_bed_ids: dict[int, int] = {}
+        if reopened:
+            for a in db.session.execute(
+                select(BedAssignment.stay_id, BedAssignment.bed_id)
+                .where(BedAssignment.stay_id.in_(reopened))
+                .order_by(BedAssignment.start_at, BedAssignment.id)
+            ).all():
+                last_bed_ids[a.stay_id] = a.bed_id
+        # The beds: those named by label, every bed of a ward named without a bed, and the patients' own.
+        labels = sorted({e.bed.strip().lower() for e in events if e.bed.strip()})
+        wards = sorted({e.ward.strip().upper() for e in events if not e.bed.strip() and e.ward.strip()})
+        room_only = any(not e.bed.strip() and not e.ward.strip() and e.room.strip() for e in events)
+        bed_ids = sorted({a.bed_id for a in open_beds.values()} | set(last_bed_ids.values()))
+        beds = (
+            select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
+            .join(Room, Room.id == Bed.room_id)
+            .join(Ward, Ward.id == Bed.ward_id)
+            .where(Bed.establishment_id == est_id)
+        )
+        if not room_only:
+            beds = beds.where(
+                or_(func.lower(Bed.label).in_(labels), func.upper(Ward.code).in_(wards), Bed.id.in_(bed_ids))
+            )
+        self.beds = {}
+        if labels or wards or bed_ids or room_only:
+            self.beds = {
+                row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
+                for row in db.session.execute(beds)
+            }
+        by_id = {b.id: b for b in self.beds.values()}
+        self.last_beds = {stay_id: by_id[bed_id] for stay_id, bed_id in last_bed_ids.items()}
+        for row in known:
+            a = open_beds.get(row.id)
+            self.admissions[row.admission_id] = Admission(
+                stay=stays[row.id],
+                placement=Placement(bed=by_id[a.bed_id], start_at=aware(a.start_at), id=a.id) if a else None,
+                carers=carers.get(row.id, []),
+                last_at=aware(last[row.admission_id]) if row.admission_id in last else None,
+            )
+        # The beds the batch may fill, locked (PostgreSQL) in one order until it commits, as a clerk's admission
+        # locks its bed: another batch or a clerk filling one of them waits, then sees this batch's patient below.
+        folded = {label.casefold(): bed for label, bed in self.beds.items()}
+        wanted = sorted(
+            {folded[e.bed.strip().casefold()].id for e in events if e.bed.strip().casefold() in folded}
+            | {b.id for e in events if not e.bed and (e.ward or e.room) for b in self.in_place(e.location)}
+            | {b.id for b in self.last_beds.values()}
+        )
         if wanted:
             db.session.execute(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
-        # Who holds each bed now (a patient of an admission outside this batch counts too).
-        open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
-        for row in db.session.execute(
-            select(BedAssignment.bed_id, *STAY_COLUMNS)
-            .join(Stay, Stay.id == BedAssignment.stay_id)
-            .join(Person, Person.id == Stay.person_id)
-            .outerjoin(Room, Room.id == Stay.room_id)
-            .where(Stay.establishment_id == est_id, BedAssignment.end_at.is_(None), Stay.status.in_(OPEN_STATUSES))
-        ).all():
-            self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
+            # Who holds them now (a patient of an admission outside this batch counts too).
+            open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
+            for row in db.session.execute(
+                select(BedAssignment.bed_id, *STAY_COLUMNS)
+                .join(Stay, Stay.id == BedAssignment.stay_id)
+                .join(Person, Person.id == Stay.person_id)
+                .outerjoin(Room, Room.id == Stay.room_id)
+                .where(
+                    Stay.establishment_id == est_id,
+                    BedAssignment.bed_id.in_(wanted),
+                    BedAssignment.end_at.is_(None),
+                    Stay.status.in_(OPEN_STATUSES),
+                )
+            ).all():
+                self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
         self.filing.prefetch(e.patient for e in events if e.patient is not None)
+
+    def in_place(self, where: Location) -> list[BedRef]:
+        """The beds of the ward (and room) a location names."""
+        return [
+            b
+            for b in self.beds.values()
+            if (not where.ward or b.ward_code.casefold() == where.ward.strip().casefold())
+            and (not where.room or b.room_name.casefold() == where.room.strip().casefold())
+        ]
 
     # -- applying, one event at a time, in memory
 
@@ -208,15 +281,29 @@ class Batch:
                     "admission_unknown",
                     "No admission with this admission_id: send the admission event first",
                 )
-            if known.last_at is not None and event.occurred_at < known.last_at:
+            if event.type == "cancel_discharge":
+                return self._cancel_discharge(event, known)
+            if event.type in ORDERED_TYPES and known.last_at is not None and event.occurred_at < known.last_at:
                 return self._late(event, known)
             if not known.stay.is_open:
-                if known.stay.departed_at is not None and event.occurred_at <= known.stay.departed_at:
+                if (
+                    event.type in ORDERED_TYPES
+                    and known.stay.departed_at is not None
+                    and event.occurred_at <= known.stay.departed_at
+                ):
                     return self._late(event, known)
                 return refused(event.index, event.event_id, "admission_closed", "The patient has been discharged")
             if event.type == "transfer":
                 return self._transfer(event, known)
+            if event.type == "carer":
+                return self._carer(event, known)
+            if event.type == "cancel_admission":
+                return self._cancel_admission(event, known)
+            if event.type == "identify":
+                return self._identify(event, known)
             return self._discharge(event, known)
+        except LocationError as exc:
+            return refused(event.index, event.event_id, exc.code, exc.message, {"bed": [exc.message]})
         except ValidationError as exc:
             code = next(iter(exc.codes.values()), "invalid")
             return refused(event.index, event.event_id, code, "The event was refused", exc.errors)
@@ -230,7 +317,7 @@ class Batch:
         if patient.doc_type == DocType.NONE:
             patient = provisional_person(
                 self.est.id,
-                event.admission_id,
+                event.record_no or event.admission_id,
                 full_name=patient.full_name,
                 birth_date=patient.birth_date,
                 sex=patient.sex,
@@ -242,6 +329,7 @@ class Batch:
                 bed,
                 arrived_at=event.occurred_at,
                 expected_discharge=event.expected_discharge,
+                record_no=event.record_no or event.admission_id,
                 extra={"admission_id": event.admission_id},
                 bed_field="bed",
             )
@@ -268,6 +356,60 @@ class Batch:
             raise renamed(exc, EVENT_FIELDS) from None
         return self._keep(event, known.stay, EventOutcome.APPLIED, left.receipt_no)
 
+    def _carer(self, event: EventInput, known: Admission) -> EventResult:
+        """A carer staying with the patient, up to the hospital's limit (asm/hospital/filing.register_carer). A
+        carer already with this patient is applied again without filing anything (hospital software repeats
+        them in every update)."""
+        person = event.patient
+        assert person is not None
+        same = (person.doc_type, person.doc_number.strip().upper(), (person.nationality or "VNM").strip().upper())
+        for carer in known.carers:
+            if carer.is_open and carer.key is not None and (carer.key[0], carer.key[1].upper(), carer.key[2]) == same:
+                return self._keep(event, carer, EventOutcome.APPLIED, None)
+        departure = known.stay.expected_departure
+        try:
+            stay = self.hospital.register_carer(
+                known,
+                person,
+                relation=event.relation,
+                arrived_at=event.occurred_at,
+                notify=self.est.notify_carers,
+                max_carers=self.est.max_carers,
+                today_departure=departure if departure and departure >= event.occurred_at.date() else None,
+            )
+        except ValidationError as exc:
+            raise renamed(exc, EVENT_FIELDS, prefix="carer") from None
+        return self._keep(event, stay, EventOutcome.APPLIED, stay.receipt_no)
+
+    def _cancel_admission(self, event: EventInput, known: Admission) -> EventResult:
+        reason = event.reason or CANCEL_REASONS[event.type]
+        cancelled = self.hospital.cancel_admission(known, at=event.occurred_at, reason=reason)
+        return self._keep(event, known.stay, EventOutcome.APPLIED, cancelled.receipt_no)
+
+    def _cancel_discharge(self, event: EventInput, known: Admission) -> EventResult:
+        if known.stay.is_open:
+            return refused(event.index, event.event_id, "not_checked_out", "The patient has not been discharged")
+        left_at = known.stay.departed_at or event.occurred_at
+        where = event.location
+        if not where:
+            last = self.last_beds.get(known.stay.id or 0)
+            where = Location(bed=last.label) if last is not None else where
+        bed = self._bed(event, where=where)
+        reason = event.reason or CANCEL_REASONS[event.type]
+        reopened = self.hospital.cancel_discharge(known, bed, at=left_at, reason=reason)
+        return self._keep(event, known.stay, EventOutcome.APPLIED, reopened.receipt_no)
+
+    def _identify(self, event: EventInput, known: Admission) -> EventResult:
+        """The document of a provisional patient is known (an HL7 A08, a Bundle with the CCCD): the stay takes the
+        real person and is filed (late if past its deadline). For a patient already identified: nothing to do."""
+        stay = known.stay
+        if not stay.provisional:
+            return self._keep(event, stay, EventOutcome.APPLIED, None)
+        assert event.patient is not None
+        self.filing.identify(stay, event.patient)
+        filed = self.filing.file(stay)
+        return self._keep(event, stay, EventOutcome.APPLIED, filed.receipt_no)
+
     def _late(self, event: EventInput, known: Admission) -> EventResult:
         """Older than what we know: into the history, without a receipt, changing nothing."""
         kind = EventKind.MOVE if event.type == "transfer" else EventKind.CHECK_OUT
@@ -285,11 +427,10 @@ class Batch:
 
     # -- small steps
 
-    def _bed(self, event: EventInput) -> BedRef:
-        bed = self.beds.get(event.bed)
-        if bed is None or not bed.active:
-            raise ValidationError({"bed": ["No such bed at this hospital"]}, {"bed": "bed_unknown"})
-        return bed
+    def _bed(self, event: EventInput, *, where: Location | None = None) -> BedRef:
+        """The bed the event names (asm/hospital/his/matching.py: a bed label, or a ward's first free bed)."""
+        holders = self.hospital.holders
+        return match_location(list(self.beds.values()), where or event.location, lambda b: b.id not in holders)
 
     def _keep(self, event: EventInput, stay: StayRow, outcome: str, receipt_no: str | None) -> EventResult:
         row = {
@@ -314,10 +455,10 @@ class Batch:
 EVENT_FIELDS = {"expected_departure": "expected_discharge", "arrived_at": "occurred_at", "departed_at": "occurred_at"}
 
 
-def renamed(exc: ValidationError, fields: dict[str, str]) -> ValidationError:
+def renamed(exc: ValidationError, fields: dict[str, str], *, prefix: str = "patient") -> ValidationError:
     out = ValidationError()
     for name, messages in exc.errors.items():
-        new = "patient" + name[len("guests.0") :] if name.startswith("guests.0") else fields.get(name, name)
+        new = prefix + name[len("guests.0") :] if name.startswith("guests.0") else fields.get(name, name)
         for message in messages:
             out.add(new, message, exc.codes.get(name, "invalid"))
     return out

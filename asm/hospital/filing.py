@@ -211,6 +211,37 @@ class Hospital:
         admission.last_at = at
         return event
 
+    # -- cancellations (hospital software withdraws an admission or a discharge it sent by mistake)
+
+    def cancel_admission(self, admission: Admission, *, at: datetime, reason: str) -> EventRow:
+        """The admission was a mistake: the patient's stay and their carers' are cancelled (the notification stays
+        in the history with a cancelling receipt) and the bed goes to cleaning."""
+        require_open_patient(admission.stay)
+        for carer in admission.carers:
+            if carer.is_open:
+                self.filing.cancel(carer, reason=reason)
+        admission.carers = []
+        if admission.placement is not None:
+            self.end(admission.placement, at=max(at, admission.placement.start_at))
+            admission.placement = None
+        admission.last_at = at
+        return self.filing.cancel(admission.stay, reason=reason)
+
+    def cancel_discharge(self, admission: Admission, bed: BedRef, *, at: datetime, reason: str) -> EventRow:
+        """The discharge was a mistake: the patient is in house again (notified with its own receipt), back in
+        `bed` from `at`. Carers who left with the patient stay gone (they are registered again if they stay)."""
+        stay = admission.stay
+        if stay.role != PATIENT:
+            raise ValidationError(
+                {"stay": [str(_l("Đây không phải lượt nằm viện của người bệnh."))]}, {"stay": "not_a_patient"}
+            )
+        self.check_free(bed, "bed")
+        event = self.filing.reopen(stay, reason=reason)
+        stay.set(room_id=bed.room_id, room_name=bed.room_name)
+        admission.placement = self.place(stay, bed, at=at)
+        admission.last_at = at
+        return event
+
     # -- carers
 
     def register_carer(

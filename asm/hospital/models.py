@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
@@ -145,3 +145,37 @@ class Carer(db.Model):
 
     stay = relationship("Stay", foreign_keys=[stay_id])
     patient_stay = relationship("Stay", foreign_keys=[patient_stay_id])
+
+
+class MessageStatus(enum.StrEnum):
+    APPLIED = "applied"  # its effect is committed (HL7 AA; FHIR 200/201; XML applied)
+    IGNORED = "ignored"  # understood, nothing to file (A04, A05, A14, an outpatient visit): accepted
+    REFUSED = "refused"  # understood and refused by a rule (HL7 AE; FHIR 422): nothing filed
+    REJECTED = "rejected"  # not understood (HL7 AR; FHIR 400): nothing filed
+
+
+class HisMessage(db.Model):
+    """A message received from a hospital information system (HL7 v2, FHIR, insurance XML), by its key: the HL7
+    control ID, or a digest of the Bundle or XML record. Kept with the raw text and the answer given, for
+    idempotency (a resent HL7 control ID answers the stored ACK and files nothing), the hospital's operations page
+    (last messages, errors with the raw message, replay) and the per-channel counters."""
+
+    __tablename__ = "his_messages"
+    __table_args__ = (
+        UniqueConstraint("establishment_id", "channel", "key"),
+        Index("ix_his_messages_channel_last", "establishment_id", "channel", "last_received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))  # hl7 | fhir | xml
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))  # "ADT^A01", "Bundle transaction", "XML1 03"
+    status: Mapped[str] = mapped_column(String(10))
+    raw: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text, default="")  # the ACK, the response Bundle, the results
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    received_count: Mapped[int] = mapped_column(default=1)
+    first_received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

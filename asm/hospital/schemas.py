@@ -12,6 +12,7 @@ from asm.api.contract import RULE_CODES, Answer, ApiModel, DateTime, OptionalDat
 from asm.api.schemas import EXAMPLE_CARD, GuestIn
 from asm.common import ValidationError
 from asm.hospital.events import MAX_BATCH, EventInput, EventResult, body_hash, refused
+from asm.people.services import PersonInput
 from asm.text import is_plain
 
 
@@ -27,6 +28,10 @@ AdmissionId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(plain)
 ]
 BedLabel = Annotated[str, StringConstraints(max_length=40), AfterValidator(plain)]
+WardCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(plain)]
+RoomName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(plain)]
+RecordNo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16), AfterValidator(plain)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]  # the rules check it as free text (asm/text.py)
 
 
 class PatientIn(GuestIn):
@@ -40,13 +45,28 @@ class HospitalEventIn(ApiModel):
     event_id: EventId = Field(
         description="The event's own idempotency key, unique per hospital. A replay files nothing"
     )
-    type: Literal["admission", "transfer", "discharge"]
+    type: Literal["admission", "transfer", "discharge", "carer", "cancel_admission", "cancel_discharge", "identify"] = (
+        Field(
+            description="admission, transfer, discharge; carer (a carer staying with the patient); identify (the "
+            "document of a provisional patient); cancel_admission / cancel_discharge (the HIS undid one: A11 / A13)"
+        )
+    )
     admission_id: AdmissionId = Field(
         description="The hospital software's id of the admission (encounter, visit); ties the events together"
     )
     occurred_at: DateTime = Field(description="When it happened (an admission's arrival: its deadline follows)")
-    patient: PatientIn | None = Field(None, description="admission only, and required there")
-    bed: BedLabel | None = Field(None, description="admission and transfer (required there): the bed label")
+    patient: PatientIn | None = Field(None, description="admission and identify, and required there")
+    carer: GuestIn | None = Field(None, description="carer only, and required there: the carer's identity")
+    relation: ShortText | None = Field(None, description="carer only, and required there: the relation")
+    bed: BedLabel | None = Field(
+        None, description="admission and transfer: the bed label (or `ward`, and `room`, for the first free bed)"
+    )
+    ward: WardCode | None = Field(None, description="admission and transfer without a bed label: the ward's code")
+    room: RoomName | None = Field(None, description="with `ward`: the room")
+    record_no: RecordNo | None = Field(
+        None, description="a provisional patient's record number (default: the admission_id)"
+    )
+    reason: ShortText | None = Field(None, description="cancel_admission / cancel_discharge: why")
     expected_discharge: OptionalDate = Field(None, description="admission only")
     with_carers: bool = Field(True, description="discharge only: false keeps the carers' stays open")
 
@@ -99,11 +119,20 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
     except ValidationError as exc:
         event, errors = None, exc
     kind = raw.get("type")
-    bed = raw.get("bed")
-    if kind in ("admission", "transfer") and "bed" not in errors.errors and not (isinstance(bed, str) and bed.strip()):
-        errors.add("bed", "the bed label is required", "required")
-    if kind == "admission" and raw.get("patient") is None:
-        errors.add("patient", "required for an admission", "required")
+    bed, ward = raw.get("bed"), raw.get("ward")
+    located = any(isinstance(v, str) and v.strip() for v in (bed, ward))
+    if kind in ("admission", "transfer") and "bed" not in errors.errors and not located:
+        errors.add("bed", "the bed label (or a ward code) is required", "required")
+    if kind in ("admission", "identify") and raw.get("patient") is None:
+        errors.add("patient", f"required for {kind}", "required")
+    patient = raw.get("patient")
+    if kind == "identify" and isinstance(patient, dict) and patient.get("doc_type") == "none":
+        errors.add("patient.doc_type", "identify needs the patient's document", "doc_type_invalid")
+    if kind == "carer":
+        if raw.get("carer") is None:
+            errors.add("carer", "required for a carer", "required")
+        if not (isinstance(raw.get("relation"), str) and raw["relation"].strip()):
+            errors.add("relation", "the carer's relation to the patient is required", "required")
     if errors or event is None:
         event_id = raw.get("event_id")
         valid_id = isinstance(event_id, str) and 1 <= len(event_id.strip()) <= 100
@@ -118,11 +147,25 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
         admission_id=event.admission_id,
         occurred_at=event.occurred_at,
         body_hash=body_hash(raw),
-        patient=event.patient.to_input() if event.type == "admission" and event.patient else None,
+        patient=person_of(event),
         bed=(event.bed or "").strip(),
         expected_discharge=event.expected_discharge,
         with_carers=event.with_carers,
+        ward=event.ward or "",
+        room=event.room or "",
+        record_no=event.record_no or "",
+        relation=event.relation or "",
+        reason=event.reason or "",
     )
+
+
+def person_of(event: HospitalEventIn) -> PersonInput | None:
+    """The person an event names: the patient (admission, identify) or the carer (carer)."""
+    if event.type in ("admission", "identify") and event.patient is not None:
+        return event.patient.to_input()
+    if event.type == "carer" and event.carer is not None:
+        return event.carer.to_input()
+    return None
 
 
 class EventError(Answer):

@@ -452,3 +452,6 @@ def census(code: str, ward_id: int) -> Response:
     return send_file(
         BytesIO(pdf), mimetype="application/pdf", download_name=f"danh-sach-{ward.code}-{day.isoformat()}.pdf"
     )
+
+
+from asm.hospital import ops  # noqa: E402, F401  (the HIS operations page: routes on this blueprint)

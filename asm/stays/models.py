@@ -34,6 +34,7 @@ class EventKind(enum.StrEnum):
     MOVE = "move"
     CHECK_OUT = "check_out"
     CANCEL = "cancel"
+    REOPEN = "reopen"  # a check-out withdrawn (hospital software cancels a discharge): in house again
 
 
 class Source(enum.StrEnum):

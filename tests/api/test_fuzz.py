@@ -13,6 +13,9 @@ Three settings say what the document cannot:
   not exist here, a stay already checked out).
 - `positive_data_acceptance` on `/id-cards/decode` also expects 413 and 415: a schema says "binary", not "a
   JPEG, PNG or WebP under 12 megapixels that holds a QR code".
+- `positive_data_acceptance` on `/hospital/fhir` also expects 400: the document gives a Bundle's outline, not the
+  whole of FHIR R4 (the resources' own schemas are the FHIR specification's; the endpoint validates them with
+  fhir.resources and answers an OperationOutcome).
 - `negative_data_rejection` on `/hospital/events` also expects 200: a malformed event in a batch is refused in
   its own result (`event_invalid`) while the rest of the batch is applied, by design (docs/HOSPITAL.md).
 """
@@ -55,6 +58,14 @@ def fuzz_config(secret: str) -> schemathesis.Config:
                     "include-path": "/id-cards/decode",
                     "checks": {
                         "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "413", "415", "422", "429"]}
+                    },
+                },
+                {
+                    "include-path": "/hospital/fhir",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422", "429"]
+                        }
                     },
                 },
                 {

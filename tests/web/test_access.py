@@ -62,6 +62,7 @@ PUBLIC_ENDPOINTS = {
     "web.vendor",
     "web.healthz",
     "api.openapi_document",
+    "api.hospital_fhir_metadata",  # the FHIR CapabilityStatement, public as FHIR clients expect (no people's data)
     "kiosk.static",
     "kiosk.pair",  # a kiosk pairs with a one-time code from the owner (rate-limited): it has no login
 }
@@ -211,6 +212,7 @@ class World:
             # /tai-khoan/..., /quan-tri/... (issue 11)
             "session_id": "1",
             "user_id": str(self.user("clerk_b").id),
+            "message_id": "1",  # /benh-vien/<code>/tich-hop/<message_id>/... (issue 13): a hospital's HIS message
         }
 
     def url(self, rule: str, action: str | None = None) -> str:

@@ -1,0 +1,355 @@
+"""The HL7 v2 listener: `flask hospital mllp --establishment CODE --host H --port P` (its own process).
+
+MLLP framing (a block is <VT> message <FS><CR>) and the connections are python-hl7's asyncio server
+(`hl7.mllp.start_hl7_server`); each message is translated by asm/hospital/his/hl7v2.py and filed by one worker
+thread that holds the database: the messages waiting from every connection are filed together, one batch and one
+commit for all (`inbox.file_units`, each message all or nothing), and each ACK is written only **after** that
+commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored".
+
+What it survives:
+- a broken frame: bytes outside <VT>...<FS><CR> are dropped (a block is read from its last <VT>); a block over
+  `MLLP_MAX_MESSAGE_BYTES` is answered AR; text that is not HL7 or not UTF-8 is answered AR and kept for the
+  operations page;
+- a half-open connection: TCP keepalive on every socket, and a connection silent for `MLLP_IDLE_TIMEOUT_S` is
+  closed; a client gone before its ACK loses nothing (it resends; the control ID answers the stored ACK);
+- a database restart: a failed transaction is rolled back and the same messages are filed again on a new
+  connection, for up to `MLLP_DB_RETRY_S`, before being answered AR (nothing stored: the sender resends). A commit
+  whose answer was lost is recognised by the control IDs it stored: nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import queue
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from hl7.mllp import start_hl7_server
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from asm.clock import utcnow
+from asm.common import Actor
+from asm.establishments.models import Establishment
+from asm.extensions import db
+from asm.hospital.his import hl7v2, inbox
+from asm.hospital.models import MessageStatus
+
+log = logging.getLogger("asm.hospital.mllp")
+
+START, END = b"\x0b", b"\x1c\x0d"
+ACTOR = Actor(label="HIS: HL7 v2 (MLLP)", kind="system")
+UNAVAILABLE = hl7v2.Refusal("AR", "unavailable", "The database is unavailable: send the message again later", "207")
+
+
+@dataclass
+class Pending:
+    raw: bytes
+    answer: concurrent.futures.Future[str]
+
+
+def refusal_of(error: dict[str, Any] | None) -> hl7v2.Refusal:
+    """A refused event of the batch as an HL7 error: our code, the fields' messages, the HL7 code and location."""
+    error = error or {}
+    code = str(error.get("code", "refused"))
+    fields = error.get("fields") or {}
+    details = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in fields.items())
+    message = str(error.get("message", "")) + (f" ({details})" if details and details not in str(error) else "")
+    if code in ("bed_unknown", "location_unknown", "location_mismatch", "location_missing", "ward_full"):
+        return hl7v2.Refusal("AE", code, details or message, "103", "PV1^1^3")
+    if code in ("bed_occupied", "carers_full"):
+        return hl7v2.Refusal("AE", code, message, "206", "PV1^1^3" if code == "bed_occupied" else "NK1")
+    if code in ("admission_unknown", "admission_exists", "admission_closed", "not_checked_out"):
+        return hl7v2.Refusal("AE", code, message, "204", "PV1^1^19")
+    if any(name.startswith("patient") for name in fields):
+        return hl7v2.Refusal("AE", code, message, "102", "PID")
+    if any(name.startswith("carer") for name in fields):
+        return hl7v2.Refusal("AE", code, message, "102", "NK1")
+    return hl7v2.Refusal("AE", code, message, "207")
+
+
+class Filer:
+    """Files groups of HL7 messages for one hospital and answers each with its ACK (used by the listener's worker
+    thread, and by the operations page's replay). Needs an app context."""
+
+    def __init__(self, establishment_code: str, *, cccd_systems: tuple[str, ...] = ("urn:vn:cccd",)) -> None:
+        self.code = establishment_code
+        self.cccd_systems = cccd_systems
+        self._est_id: int | None = None
+
+    def establishment(self) -> Establishment:
+        if self._est_id is None:
+            est = db.session.scalar(select(Establishment).where(Establishment.code == self.code))
+            if est is None:
+                raise LookupError(f"no establishment {self.code!r}")
+            self._est_id = est.id
+        est = db.session.get(Establishment, self._est_id)
+        assert est is not None
+        return est
+
+    def file(self, raws: list[bytes]) -> tuple[list[str], list[str]]:
+        """Answers (ACK texts) and statuses for the messages; flushed, not committed: the caller commits, then
+        sends the answers."""
+        est = self.establishment()
+        now = utcnow()
+        texts: list[str] = []
+        translations: list[hl7v2.Translation] = []
+        for raw in raws:
+            try:
+                text = hl7v2.text_of(raw)
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", errors="replace")
+                bad = hl7v2.Translation(control_id="", kind="?", version="", message=None)
+                bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
+                translations.append(bad)
+            else:
+                translations.append(hl7v2.translate(text, establishment_id=est.id, cccd_systems=self.cccd_systems))
+            texts.append(text)
+        keys = [t.control_id or hl7v2.digest(text) for t, text in zip(translations, texts, strict=True)]
+        seen = inbox.stored(est.id, "hl7", sorted(set(keys)))
+        answers: list[str | None] = [None] * len(raws)
+        statuses = [""] * len(raws)
+        refusals: dict[int, hl7v2.Refusal] = {}
+        first: dict[str, int] = {}
+        units: list[list[Any]] = []
+        unit_of: dict[int, int] = {}
+        for i, t in enumerate(translations):
+            if keys[i] in first:
+                continue
+            first[keys[i]] = i
+            kept = seen.get(keys[i])
+            if kept is not None and t.control_id and kept.status in (MessageStatus.APPLIED, MessageStatus.IGNORED):
+                answers[i], statuses[i] = kept.answer, "duplicate"
+            elif t.refusal is not None:
+                refusals[i] = t.refusal
+                statuses[i] = MessageStatus.REJECTED if t.refusal.ack == "AR" else MessageStatus.REFUSED
+                answers[i] = hl7v2.ack(t, t.refusal.ack, facility=self.code, refusal=t.refusal)
+            elif t.ignored or not t.events:
+                statuses[i] = MessageStatus.IGNORED
+                answers[i] = hl7v2.ack(t, "AA", facility=self.code)
+            else:
+                unit_of[i] = len(units)
+                units.append(t.events)
+        results = inbox.file_units(est, units, actor=ACTOR, now=now) if units else []
+        for i, u in unit_of.items():
+            result = results[u]
+            if result.status == "refused":
+                refusals[i] = refusal_of(result.error)
+                statuses[i] = MessageStatus.REFUSED
+                answers[i] = hl7v2.ack(translations[i], "AE", facility=self.code, refusal=refusals[i])
+            else:
+                statuses[i] = MessageStatus.APPLIED
+                answers[i] = hl7v2.ack(translations[i], "AA", facility=self.code)
+        est_id = self.establishment().id
+        for key, i in first.items():
+            refusal = refusals.get(i)
+            inbox.keep(
+                est_id,
+                "hl7",
+                key,
+                kind=translations[i].kind,
+                status=statuses[i] if statuses[i] != "duplicate" else MessageStatus.APPLIED,
+                raw=texts[i],
+                answer=answers[i] or "",
+                now=now,
+                error_code=refusal.code if refusal else None,
+                error_message=refusal.message if refusal else None,
+                existing=seen.get(key),
+            )
+        for i, key in enumerate(keys):
+            if answers[i] is None:
+                answers[i], statuses[i] = answers[first[key]], statuses[first[key]]
+        db.session.flush()
+        return [a or "" for a in answers], statuses
+
+    def file_and_commit(self, raws: list[bytes], *, retry_s: float = 60.0) -> list[str]:
+        """`file`, committed; a lost connection (a database restart) is waited out for `retry_s` and the same
+        messages filed again. Past that, every message is answered AR and nothing is stored."""
+        deadline = time.monotonic() + retry_s
+        pause = 0.05
+        conflicts = 0
+        while True:
+            try:
+                answers, _statuses = self.file(raws)
+                db.session.commit()
+                return answers
+            except IntegrityError:  # another process stored the same control ID or filled the same bed: again
+                rollback()
+                conflicts += 1
+                if conflicts > 5:
+                    raise
+            except DBAPIError as exc:
+                rollback()
+                if time.monotonic() > deadline:
+                    log.error("database unavailable for %.0f s, answering AR: %s", retry_s, exc)
+                    empty = hl7v2.Translation(control_id="", kind="?", version="", message=None)
+                    return [
+                        self._unavailable(raw) or hl7v2.ack(empty, "AR", facility=self.code, refusal=UNAVAILABLE)
+                        for raw in raws
+                    ]
+                log.warning("database error, filing again: %s", exc.__class__.__name__)
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+    def _unavailable(self, raw: bytes) -> str:
+        try:
+            t = hl7v2.translate(hl7v2.text_of(raw), establishment_id=0)
+        except UnicodeDecodeError:
+            return ""
+        return hl7v2.ack(t, "AR", facility=self.code, refusal=UNAVAILABLE)
+
+
+def rollback() -> None:
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+
+
+class Listener:
+    """One hospital's MLLP endpoint. `serve_forever()` runs until SIGINT/SIGTERM; `start()`/`stop()` run it in a
+    thread (tests, the bench)."""
+
+    def __init__(self, app: Flask, establishment_code: str, *, host: str = "127.0.0.1", port: int = 2575) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        config = app.config
+        self.max_message = int(config["MLLP_MAX_MESSAGE_BYTES"])
+        self.idle_timeout = float(config["MLLP_IDLE_TIMEOUT_S"])
+        self.retry_s = float(config["MLLP_DB_RETRY_S"])
+        self.group_max = int(config["MLLP_GROUP_MAX"])
+        self.filer = Filer(establishment_code, cccd_systems=tuple(config["HIS_FHIR_CCCD_SYSTEMS"]))
+        self.queue: queue.Queue[Pending | None] = queue.Queue()
+        self.ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
+        self.connections = 0
+
+    # -- running
+
+    def serve_forever(self, *, signals: bool = True) -> None:
+        with self.app.app_context():
+            self.filer.establishment()  # refuse to start for an unknown hospital
+            db.session.remove()
+        asyncio.run(self._main(signals))
+
+    def start(self) -> tuple[str, int]:
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"signals": False}, daemon=True)
+        self._thread.start()
+        if not self.ready.wait(10):
+            raise RuntimeError("the MLLP listener did not start")
+        return self.host, self.port
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    async def _main(self, signals: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        if signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(sig, self._stopping.set)
+        server = await start_hl7_server(self._client, self.host, self.port, limit=self.max_message)
+        self.port = server.sockets[0].getsockname()[1]
+        self._worker = threading.Thread(target=self._work, name="mllp-filer", daemon=True)
+        self._worker.start()
+        log.info("MLLP listener for %s on %s:%s", self.filer.code, self.host, self.port)
+        self.ready.set()
+        async with server:
+            await self._stopping.wait()
+            server.close()
+        self.queue.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._worker.join, 30)
+
+    # -- connections (the event loop)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: Any) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        self.connections += 1
+        try:
+            while True:
+                try:
+                    block = await asyncio.wait_for(read_block(reader), self.idle_timeout)
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                    break  # silent too long (half-open), or closed by the client
+                except ValueError:  # over the size limit: dropped up to its end
+                    empty = hl7v2.Translation(control_id="", kind="?", version="", message=None)
+                    too_big = hl7v2.Refusal("AR", "message_too_large", f"Over {self.max_message} bytes", "100")
+                    writer.writeblock(hl7v2.ack(empty, "AR", facility=self.filer.code, refusal=too_big).encode())
+                    await writer.drain()
+                    continue
+                if block is None:
+                    continue
+                pending = Pending(block, concurrent.futures.Future())
+                self.queue.put(pending)
+                answer = await asyncio.wrap_future(pending.answer)
+                writer.writeblock(answer.encode("utf-8"))
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self.connections -= 1
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    # -- the filer (one thread holds the database)
+
+    def _work(self) -> None:
+        with self.app.app_context():
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    break
+                group = [item]
+                stop = False
+                while len(group) < self.group_max:
+                    try:
+                        more = self.queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    group.append(more)
+                try:
+                    answers = self.filer.file_and_commit([p.raw for p in group], retry_s=self.retry_s)
+                except Exception:
+                    log.exception("filing failed")
+                    rollback()
+                    empty = hl7v2.Translation(control_id="", kind="?", version="", message=None)
+                    answers = [hl7v2.ack(empty, "AR", facility=self.filer.code, refusal=UNAVAILABLE)] * len(group)
+                for p, answer in zip(group, answers, strict=True):
+                    p.answer.set_result(answer)
+                db.session.remove()
+                if stop:
+                    break
+
+
+async def read_block(reader: asyncio.StreamReader) -> bytes | None:
+    """The next MLLP block's content, or None for bytes that are not one (dropped). ValueError: over the limit."""
+    try:
+        data = await reader.readuntil(END)
+    except asyncio.LimitOverrunError as exc:
+        await reader.readexactly(exc.consumed)  # drop what was read; the rest up to <FS><CR> has no <VT>
+        raise ValueError("message too large") from None
+    start = data.rfind(START)
+    if start < 0:
+        log.warning("dropped %d bytes outside an MLLP block", len(data))
+        return None
+    return data[start + 1 : -len(END)]

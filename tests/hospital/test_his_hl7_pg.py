@@ -1,0 +1,130 @@
+"""The MLLP listener loses no acknowledged message and applies none twice when its database connections are killed
+mid-stream (PostgreSQL: pg_terminate_backend on the listener's own connections, as a database restart would)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from asm.clock import utcnow
+from asm.extensions import db
+from asm.hospital.his.mllp import Listener
+from asm.hospital.models import HisMessage, HospitalEvent
+from asm.hospital.services import create_ward
+from asm.idcard import century_sex_digit
+from asm.stays.models import Stay
+from tests.conftest import Factory, second_app
+from tests.support.his import DialectA, Patient, ack_code, mllp_client
+
+pytestmark = pytest.mark.postgres_only
+
+CLIENTS = 4
+PER_CLIENT = 15
+KILLS = 8
+
+
+def patient(n: int) -> Patient:
+    born = date(1950 + n % 40, 1 + n % 12, 1 + n % 28)
+    number = "001" + century_sex_digit(born.year, "M") + f"{born.year % 100:02d}" + f"{n:06d}"
+    return Patient(number, f"BN{n:05d}", "Phạm", f"Thử{n}", "Văn", born.strftime("%Y%m%d"), "M")
+
+
+def test_killing_the_listeners_database_connections_loses_and_doubles_nothing(
+    app: Flask, factory: Factory, database_url: str
+) -> None:
+    est = factory.establishment(type="hospital", rooms=())
+    create_ward(est, code="K3", name="Khoa Thử", beds=[("P3", f"K3-{i}") for i in range(CLIENTS * PER_CLIENT)])
+    db.session.commit()
+    name = f"asm-mllp-kill-{db.engine.url.database}"
+    d = DialectA()
+    messages = {
+        f"K{c}-{i}": d.admit(
+            f"K{c}-{i}",
+            patient(c * PER_CLIENT + i),
+            f"V{c}-{i}",
+            f"K3^P3^K3-{c * PER_CLIENT + i}",
+            utcnow() - timedelta(hours=1),
+        )
+        for c in range(CLIENTS)
+        for i in range(PER_CLIENT)
+    }
+    acked: dict[str, str] = {}
+    resends = [0]
+    lock = threading.Lock()
+    done = threading.Event()
+
+    with second_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"application_name": name}}) as other:
+        listener = Listener(other, est.code, port=0)
+        listener.start()
+        try:
+
+            def client(c: int) -> None:
+                with mllp_client(listener.host, listener.port) as his:
+                    for i in range(PER_CLIENT):
+                        key = f"K{c}-{i}"
+                        while True:  # as a HIS does: resend until accepted
+                            answer = his.send(messages[key])
+                            if ack_code(answer) == "AA":
+                                with lock:
+                                    acked[key] = answer
+                                break
+                            with lock:
+                                resends[0] += 1
+                            time.sleep(0.05)
+
+            def killer() -> None:
+                kills = 0
+                with engine.connect() as conn:
+                    while not done.is_set() and kills < KILLS:
+                        killed = conn.execute(
+                            text(
+                                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                " WHERE application_name = :n"
+                            ),
+                            {"n": name},
+                        ).scalar()
+                        conn.commit()
+                        kills += int(killed or 0)
+                        time.sleep(0.2)  # between kills, the stream goes on
+                killed_total.append(kills)
+
+            killed_total: list[int] = []
+            engine = db.engine
+            threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
+            kill = threading.Thread(target=killer)
+            kill.start()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=240)
+            done.set()
+            kill.join(timeout=30)
+            assert killed_total and killed_total[0] > 0, "no connection was killed: the test proved nothing"
+            assert len(acked) == CLIENTS * PER_CLIENT
+
+            def state() -> tuple[int, int, int]:
+                db.session.rollback()
+                return (
+                    db.session.scalar(select(func.count()).select_from(Stay).where(Stay.establishment_id == est.id))
+                    or 0,
+                    db.session.scalar(select(func.count()).select_from(HospitalEvent)) or 0,
+                    db.session.scalar(
+                        select(func.count()).select_from(HisMessage).where(HisMessage.status == "applied")
+                    )
+                    or 0,
+                )
+
+            # Every acknowledged message is stored once.
+            assert state() == (CLIENTS * PER_CLIENT,) * 3
+            # Resending everything now (a HIS that lost its ACKs) changes nothing and answers the stored ACKs.
+            with mllp_client(listener.host, listener.port) as his:
+                for key, message in messages.items():
+                    assert his.send(message) == acked[key]
+            assert state() == (CLIENTS * PER_CLIENT,) * 3
+        finally:
+            listener.stop()
