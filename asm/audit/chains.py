@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, event, inspect, select, text
+from sqlalchemy import Table, event, func, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,24 @@ def lock(connection: Connection, chain: Chain, partition: Sequence[Any] = ()) ->
     if connection.dialect.name == "postgresql":
         key = _int32(tuple(partition)) if partition else 0
         connection.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": _int32(chain.name), "b": key})
+
+
+def lock_many(connection: Connection, chain: Chain, partitions: Sequence[int]) -> None:
+    """`lock` for many partitions of one integer key at once (in one order, so two writers never deadlock)."""
+    if connection.dialect.name == "postgresql" and partitions:
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:a, key) FROM unnest(CAST(:keys AS integer[])) AS key ORDER BY key"),
+            {"a": _int32(chain.name), "keys": sorted({_int32((p,)) for p in partitions})},
+        )
+
+
+def last_hashes(connection: Connection, chain: Chain, partitions: Sequence[Any]) -> dict[Any, str]:
+    """The last hash of each of many single-column partitions (GENESIS where a partition has no row), one query."""
+    t = chain.table
+    column = t.c[chain.partition[0]]
+    last = select(func.max(t.c[chain.order])).where(column.in_(partitions)).group_by(column)
+    found = dict(connection.execute(select(column, t.c[chain.hash_column]).where(t.c[chain.order].in_(last))).all())
+    return {p: found.get(p, GENESIS) for p in partitions}
 
 
 def last_hash(connection: Connection, chain: Chain, partition: Sequence[Any] = ()) -> str:

@@ -116,6 +116,7 @@ class EventRow:
     token_id: int | None
     receipt_no: str | None
     data: dict[str, Any]
+    chain: dict[str, str] = field(default_factory=dict)  # prev_hash and row_hash, set by the writer
 
     def columns(self) -> dict[str, Any]:
         return {

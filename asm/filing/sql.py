@@ -31,12 +31,13 @@ import psycopg
 
 from asm.api.idempotency import Claim
 from asm.api.serialize import person_payload, stay_payload
+from asm.audit.chain import GENESIS, canonical
 from asm.common import Actor, ValidationError
 from asm.filing.core import CheckInInput, Filing, Place, elsewhere_warning
 from asm.filing.plan import PERSON_OPTIONAL, PersonRow, Plan
 from asm.police.watch import SCOPE
 from asm.rawdb import RawConnection
-from asm.stays.models import Source
+from asm.stays.models import STAY_EVENTS_CHAIN, Source
 from asm.stays.rules import notice_state
 from asm.text import search_key
 
@@ -110,9 +111,10 @@ stay AS (
     RETURNING id
 ),
 event AS (
-    INSERT INTO stay_events (stay_id, kind, at, actor, user_id, token_id, receipt_no, data)
+    INSERT INTO stay_events (stay_id, kind, at, actor, user_id, token_id, receipt_no, data, prev_hash, row_hash)
     SELECT stay.id, %(kind)s, %(now)s::timestamptz, %(actor)s, %(user_id)s, %(token_id)s, %(receipt_no)s::varchar,
-           %(event_data)s::json
+           %(event_data)s::json, %(genesis)s::varchar,
+           encode(sha256(convert_to(%(chain_head)s::text || stay.id::text || %(chain_tail)s::text, 'UTF8')), 'hex')
     FROM stay
     RETURNING id
 ),
@@ -206,7 +208,7 @@ def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | 
         "user_id": event.user_id,
         "token_id": event.token_id,
         "event_data": json.dumps(event.data),
-    }
+    } | chain_params(event.columns() | {"stay_id": CHAIN_STAY_ID})
     if claim is not None:
         params |= {"scope": claim.scope, "key": claim.key, "request_hash": claim.request_hash}
         params |= {"answer_head": answer_head, "answer_middle": answer_middle, "answer_tail": answer_tail}
@@ -222,6 +224,18 @@ def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | 
         return None  # no such room here: nothing was written
     stay_id, warnings = row[0], row[1]
     return f"{answer_head}{stay_id}{answer_middle}{warnings}{answer_tail}"
+
+
+CHAIN_STAY_ID = 1_234_567_890_123  # a stand-in for the stay's id in the canonical form: digits found once
+
+
+def chain_params(fields: dict[str, Any]) -> dict[str, str]:
+    """The new stay's first history line sealed in SQL: the hashed text (GENESIS, a newline, the canonical form
+    of asm/audit/chain.py) cut where the stay's id goes, which only the statement knows."""
+    body = canonical(STAY_EVENTS_CHAIN.fields_of(fields)).decode()
+    head, found, tail = body.partition(f'"stay_id":{CHAIN_STAY_ID}')
+    assert found, "the stay's id is a key of the chained fields"
+    return {"genesis": GENESIS, "chain_head": f'{GENESIS}\n{head}"stay_id":', "chain_tail": tail}
 
 
 def warning_format(name: str) -> str:

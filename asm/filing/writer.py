@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, text, update
 
+from asm.audit.chain import GENESIS, chain_hash
+from asm.audit.chains import last_hashes, lock_many
 from asm.extensions import db
 from asm.filing.plan import LinkedRow, Plan, StayRow
 from asm.hospital.models import Bed, BedAssignment, Carer, HospitalEvent
 from asm.people.models import Person
 from asm.police.watch import raise_alerts
-from asm.stays.models import Stay, StayEvent
+from asm.stays.models import STAY_EVENTS_CHAIN, Stay, StayEvent
 from asm.text import search_key
 
 LINKED_MODELS: Mapping[str, Any] = {
@@ -61,7 +63,8 @@ def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
             update(Stay), [stay_changes(s) for s in group], execution_options={"synchronize_session": False}
         )
     if plan.events:
-        session.execute(insert(StayEvent.__table__), [e.columns() for e in plan.events])
+        seal(plan)
+        session.execute(insert(StayEvent.__table__), [e.columns() | e.chain for e in plan.events])
     write_linked(plan.linked)
     raise_alerts(plan)
     session.flush()
@@ -80,6 +83,23 @@ def stay_changes(stay: StayRow) -> dict[str, Any]:
     if "person_id" in stay.changed and stay.person is not None:  # a person the writer has just inserted
         values["person_id"] = stay.person.id
     return {"id": stay.id} | values
+
+
+def seal(plan: Plan) -> None:
+    """Link each new history line to its stay's chain (asm/audit): a new stay's first line to GENESIS, a stored
+    stay's to its last line, read (and, on PostgreSQL, locked) for all the plan's stored stays at once."""
+    connection = db.session.connection()
+    stored = sorted({e.stay.id for e in plan.events if not e.stay.new and e.stay.id is not None})
+    heads: dict[int, str] = {}
+    if stored:
+        lock_many(connection, STAY_EVENTS_CHAIN, stored)
+        heads = last_hashes(connection, STAY_EVENTS_CHAIN, stored)
+    for event in plan.events:
+        assert event.stay.id is not None
+        prev = heads.get(event.stay.id, GENESIS)
+        row_hash = chain_hash(prev, STAY_EVENTS_CHAIN.fields_of(event.columns()))
+        event.chain = {"prev_hash": prev, "row_hash": row_hash}
+        heads[event.stay.id] = row_hash
 
 
 def stay_row(stay: StayRow) -> dict[str, Any]:

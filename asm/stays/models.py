@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from asm.audit.chains import Chain, register
 from asm.clock import utcnow
 from asm.extensions import db
 from asm.stays.rules import NoticeState, is_long_stay, notice_state
@@ -119,8 +120,21 @@ class StayEvent(db.Model):
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
     receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The stay's hash chain (asm/audit): its previous event's hash and its own, sealed by the filing core's writers.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
     stay: Mapped[Stay] = relationship(back_populates="events")
+
+
+STAY_EVENTS_CHAIN = register(
+    Chain(
+        "stay_events",
+        StayEvent.__table__,  # type: ignore[arg-type]  # a Table: declared models always have one
+        fields=("stay_id", "kind", "at", "actor", "user_id", "token_id", "receipt_no", "data"),
+        partition=("stay_id",),
+    )
+)
 
 
 @event.listens_for(StayEvent, "before_update")

@@ -18,9 +18,11 @@ from freezegun import freeze_time
 from sqlalchemy import text
 
 from asm.accounts.models import Role
+from asm.audit.chain import GENESIS, chain_hash
 from asm.extensions import db
 from asm.filing import sql as filing
 from asm.police.models import WatchEntry
+from asm.stays.models import STAY_EVENTS_CHAIN
 from tests.conftest import BYPASS_APPEND_ONLY, CARD, Factory
 
 pytestmark = pytest.mark.postgres_only
@@ -78,6 +80,16 @@ class World:
 
 def normalized(rows: dict[str, list[dict[str, Any]]], answers: list[tuple[int, Any]]) -> tuple[Any, Any]:
     rank = {table: {row["id"]: i for i, row in enumerate(rows[table], 1)} for table in WRITTEN}
+    # A history line links to its stay's line before it (hashes hash random receipts: compared as links)
+    links: dict[int, str] = {}
+    last: dict[int, str] = {}
+    for event in rows["stay_events"]:
+        links[event["id"]] = (
+            "first"
+            if event["prev_hash"] == GENESIS
+            else ("linked" if event["prev_hash"] == last.get(event["stay_id"]) else "broken")
+        )
+        last[event["stay_id"]] = event["row_hash"]
 
     def row_of(table: str, row: dict[str, Any]) -> dict[str, Any]:
         out = {}
@@ -90,6 +102,10 @@ def normalized(rows: dict[str, list[dict[str, Any]]], answers: list[tuple[int, A
                 value = bool(value)
             elif column == "response" and value:
                 value = answer(json.loads(value))
+            elif column == "prev_hash":
+                value = links[row["id"]]
+            elif column == "row_hash":  # it hashes the random receipt number: compared as "the row's true hash"
+                value = value == chain_hash(row["prev_hash"], STAY_EVENTS_CHAIN.fields_of(row))
             out[column] = value
         return out
 
