@@ -123,6 +123,12 @@ def is_plain(value: str) -> bool:
     return not any(unicodedata.category(char)[0] == "C" for char in value)
 
 
+def shown(value: str) -> str:
+    """A text as a log line can keep it whatever was typed: every invisible or control character written as its
+    code point (``U+0000``), so the line stores and reads the same on every database."""
+    return "".join(char if unicodedata.category(char)[0] != "C" else f"U+{ord(char):04X}" for char in value)
+
+
 def collapse(value: str) -> str:
     """Runs of whitespace (space, TAB, CR, LF, Unicode spaces) become one space; ends trimmed."""
     return _SPACES.sub(" ", value).strip()

@@ -17,7 +17,7 @@ from asm.common import ValidationError, free_text
 from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune, Province
-from asm.text import is_plain
+from asm.text import is_plain, shown
 
 TOKEN_PREFIX = "asm_"
 MIN_PASSWORD = 10
@@ -139,8 +139,8 @@ def record_access(
         at=now,
         user_id=user_id,
         action=action[:40],
-        target=(target or "")[:120],
-        reason=reason[:255] if reason else None,
+        target=shown(target or "")[:120],  # a typed name may hold anything: logged as it can be read back
+        reason=shown(reason)[:255] if reason else None,
         ip=ip[:45] if ip else None,
     )
     db.session.add(line)

@@ -27,6 +27,7 @@ from asm.common import ValidationError
 from asm.config import role_list
 from asm.extensions import db
 from asm.ratelimit import rate_limit
+from asm.text import is_plain
 from asm.web.access import ALL_ROLES, current_session, log_account_event, public, roles
 
 bp = Blueprint("accounts", __name__)
@@ -42,6 +43,8 @@ def required_roles() -> frozenset[str]:
 
 
 def _user_id_of(name: str) -> int | None:
+    if not is_plain(name):  # no account has such a name (and PostgreSQL refuses a NUL in a query)
+        return None
     return db.session.scalar(select(User.id).where(User.username == name))
 
 
