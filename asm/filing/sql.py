@@ -15,9 +15,11 @@ have read of the database is checked by the statement itself:
   check-in event with the receipt, and the police alerts of the watch list (the rule of asm/police/watch.py,
   `SCOPE`, the same text both writers use).
 
-Only the plain success is written here. Anything else (a bad field, an unknown or closed room, a guest already in
-house here, a known key, a lost race, a plan with warnings of its own) returns None with nothing stored, and the
-caller writes the plan through the set-based writer, which gives the answer it always gave.
+Only the plain success of a citizen is written here. Anything else (a foreign national, whose stay also plans
+the foreigners' declaration: `applies` and `write_one` both decline it; a bad field, an unknown or closed room,
+a guest already in house here, a known key, a lost race, a plan with warnings of its own) returns None with
+nothing stored, and the caller writes the plan through the set-based writer, which gives the answer it always
+gave.
 `tests/filing/test_parity.py` files the same requests through both and compares the answers and the rows.
 """
 
@@ -134,8 +136,14 @@ WRITE_SQL_NO_KEY = " ".join(_WRITE.format(claim="", after_claim="", scope=_SCOPE
 
 
 def applies(dialect: str, data: CheckInInput) -> bool:
-    """PostgreSQL, one guest, filed now: every other plan goes to the set-based writer."""
-    return dialect == "postgresql" and len(data.guests) == 1 and data.file_now
+    """PostgreSQL, one guest, a citizen, filed now: every other plan goes to the set-based writer (a foreign
+    national's stay plans a row of `foreign_stays` too, which this statement does not write)."""
+    return (
+        dialect == "postgresql"
+        and len(data.guests) == 1
+        and data.file_now
+        and (data.guests[0].nationality or "VNM").strip().upper() == "VNM"
+    )
 
 
 def file_one(
@@ -158,8 +166,8 @@ def file_one(
 
 
 def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | None:
-    if len(plan.stays) != 1 or plan.warnings or len(plan.events) != 1 or not plan.filed:
-        return None
+    if len(plan.stays) != 1 or plan.warnings or len(plan.events) != 1 or not plan.filed or plan.linked:
+        return None  # linked rows (a foreign national's declaration): the set-based writer's
     [person] = plan.people
     [stay] = plan.stays
     [event] = plan.events

@@ -52,8 +52,10 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "no_code_found": (
         422,
-        "Không tìm thấy mã QR trong ảnh. Hãy đưa mặt có mã QR của thẻ lại gần camera, giữ yên và đủ sáng.",
-        "No QR code was found in the image. Hold the card's QR code closer to the camera, keep it still and well lit.",
+        "Không tìm thấy mã QR (thẻ căn cước, VNeID) hay vùng đọc máy MRZ (hộ chiếu) trong ảnh. Hãy đưa mã QR của "
+        "thẻ, hoặc cả trang thông tin hộ chiếu, vào khung hình, giữ yên và đủ sáng.",
+        "No QR code (ID card, VNeID) or machine-readable zone (passport) was found in the image. Hold the card's "
+        "QR code, or the whole passport data page, in the frame, keep it still and well lit.",
     ),
     "no_mrz_found": (
         422,

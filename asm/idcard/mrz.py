@@ -152,6 +152,17 @@ MRZ_MESSAGES: dict[str, tuple[str, str]] = {
         "The sex in the MRZ must be M, F, X or < (read “{value}”).",
     ),
     "mrz_name_missing": ("MRZ không có họ tên.", "The MRZ has no name."),
+    "mrz_not_identity": (
+        "Đây là thị thực, không phải giấy tờ tùy thân: hãy quét trang thông tin hộ chiếu; số thị thực ghi vào ô "
+        "thị thực.",
+        "This is a visa, not an identity document: scan the passport's data page; the visa number goes in the "
+        "visa field.",
+    ),
+    "mrz_not_travel_document": (
+        "Thẻ căn cước do {value} cấp không dùng để khai báo lưu trú: hãy quét hộ chiếu (giấy tờ đã dùng để nhập cảnh).",
+        "An identity card issued by {value} is not used for the stay declaration: scan the passport (the "
+        "document used to enter the country).",
+    ),
     "mrz_name_invalid": (
         "Họ tên trong MRZ chỉ gồm chữ A–Z và dấu < (ký tự không hợp lệ: “{char}”).",
         "The name in the MRZ may hold only letters A–Z and < (invalid character: “{char}”).",

@@ -34,6 +34,8 @@ class EventKind(enum.StrEnum):
     MOVE = "move"
     CHECK_OUT = "check_out"
     CANCEL = "cancel"
+    DECLARE = "declare"  # a foreign guest's temporary-residence declaration made (its reference number)
+    FOREIGN = "foreign"  # a foreign guest's entry and visa details completed or corrected
 
 
 class Source(enum.StrEnum):
