@@ -11,6 +11,8 @@ from jinja2 import StrictUndefined
 from asm.accounts.models import ROLE_LABELS, Role
 from asm.clock import fmt_date, fmt_datetime, to_local, utcnow
 from asm.establishments.models import TYPE_LABELS, EstablishmentType
+from asm.foreigners.labels import VISA_TYPES
+from asm.idcard.countries import state_name
 from asm.people.models import DOC_LABELS, DocType
 from asm.web.htmx import add_vary
 from asm.web.i18n import current_locale, label
@@ -29,6 +31,9 @@ def init_app(app: Flask) -> None:
         sex_label=lambda s: {"M": ("Nam", "Male"), "F": ("Nữ", "Female")}.get(s, ("", ""))[
             1 if current_locale() == "en" else 0
         ],
+        localdate=lambda v: to_local(v).date(),
+        state_name=lambda code: state_name(code, current_locale()) or code,
+        visa_label=lambda code: label(VISA_TYPES.get(code, (code, code))),
     )
     app.after_request(add_vary)
 
