@@ -27,11 +27,31 @@ ERROR = {
     },
 }
 
+FOREIGN = {
+    "type": "object",
+    "description": "A foreign national's entry and visa details for the temporary-residence declaration (NA17); "
+    "all optional (a passport's MRZ gives the expiry).",
+    "properties": {
+        "passport_expiry": {"type": ["string", "null"], "format": "date"},
+        "visa_type": {
+            "type": ["string", "null"],
+            "enum": ["visa", "evisa", "exemption", "exemption_certificate", "trc", "prc", "abtc", "other", None],
+        },
+        "visa_number": {"type": ["string", "null"]},
+        "entry_date": {"type": ["string", "null"], "format": "date"},
+        "entry_port": {"type": ["string", "null"]},
+        "entry_purpose": {"type": ["string", "null"]},
+    },
+}
+
 GUEST = {
     "type": "object",
-    "description": "Either `qr` (the raw text of the ID card QR, parsed and checked by the server) or the fields.",
+    "description": "Either `qr` (the raw text a scanner read, parsed and checked by the server: the ID card's QR, or "
+    "a passport's machine-readable zone, lines ended by CR/LF or run together) or the fields. `foreign`: a foreign "
+    "national's entry and visa details.",
     "properties": {
         "qr": {"type": "string"},
+        "foreign": FOREIGN,
         "doc_type": {"type": "string", "enum": ["cccd", "cmnd", "passport"], "default": "cccd"},
         "doc_number": {"type": "string"},
         "nationality": {"type": "string", "description": "ISO 3166-1 alpha-3", "default": "VNM"},
@@ -67,6 +87,19 @@ STAY = {
                 "birth_date": {"type": "string", "format": "date"},
             },
         },
+        "declaration": {
+            "type": ["object", "null"],
+            "description": "A foreign national's temporary-residence declaration (12 h after arrival, 24 h in a "
+            "remote commune); null for a citizen.",
+            "properties": {
+                "deadline_at": {"type": "string", "format": "date-time"},
+                "deadline_hours": {"type": "integer"},
+                "state": {"type": "string", "enum": ["pending", "overdue", "on_time", "late"]},
+                "declared_at": {"type": ["string", "null"], "format": "date-time"},
+                "reference": {"type": ["string", "null"]},
+                **FOREIGN["properties"],
+            },
+        },
     },
 }
 
@@ -91,6 +124,48 @@ CARD = {
 }
 
 
+_STRING_OR_NULL = {"type": ["string", "null"]}
+MRZ_CARD = {
+    "type": "object",
+    "description": "A machine-readable zone (passport TD3, ID card TD1/TD2, visa MRV-A/B): the keys of a QR card "
+    "(same meaning), then the zone's own. Every check digit agreed.",
+    "properties": {
+        "card": {
+            "type": "object",
+            "properties": {
+                "id_number": {**_STRING_OR_NULL, "description": "A VNM document's 12-digit personal number"},
+                "old_id_number": {"type": "null"},
+                "full_name": {"type": "string"},
+                "birth_date": {"type": ["string", "null"], "format": "date"},
+                "sex": {"type": ["string", "null"], "enum": ["M", "F", None]},
+                "address": {"type": "null"},
+                "issue_date": {"type": "null"},
+                "extra_fields": {"type": "array", "items": {"type": "string"}},
+                "card_format": {"type": "string", "enum": ["mrz_td1", "mrz_td2", "mrz_td3", "mrz_mrva", "mrz_mrvb"]},
+                "doc_type": {"type": "string", "enum": ["passport", "id_card", "visa"]},
+                "mrz_format": {"type": "string"},
+                "document_code": {"type": "string"},
+                "document_number": {"type": "string"},
+                "issuing_state": {"type": "string", "description": "ISO 3166-1 alpha-3 or an ICAO code"},
+                "issuing_state_name_vi": _STRING_OR_NULL,
+                "issuing_state_name_en": _STRING_OR_NULL,
+                "nationality": {"type": "string", "description": "ISO 3166-1 alpha-3 or an ICAO code"},
+                "nationality_name_vi": _STRING_OR_NULL,
+                "nationality_name_en": _STRING_OR_NULL,
+                "expiry": {"type": ["string", "null"], "format": "date"},
+                "surname": {"type": "string"},
+                "given_names": {"type": "string"},
+                "optional_data": {"type": "string"},
+                "optional_data_2": {"type": "string"},
+                "mrz": {"type": "array", "items": {"type": "string"}},
+                "corrected_fields": {"type": "array", "items": {"type": "string"}},
+                "warnings": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+
+
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
@@ -98,6 +173,8 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
+
+CARD_OR_MRZ = {"oneOf": [_ref("Card"), _ref("MrzCard")]}
 
 IDEMPOTENCY = {
     "name": "Idempotency-Key",
@@ -145,7 +222,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR, "Guest": GUEST, "Stay": STAY, "Card": CARD},
+            "schemas": {"Error": ERROR, "Guest": GUEST, "Stay": STAY, "Card": CARD, "MrzCard": MRZ_CARD},
         },
         "paths": {
             "/openapi.json": {
@@ -157,7 +234,7 @@ def document() -> dict[str, Any]:
             },
             "/id-cards/parse": {
                 "post": {
-                    "summary": "Parse the text of an ID card or VNeID QR code",
+                    "summary": "Parse the text of an ID card or VNeID QR code, or of a machine-readable zone",
                     "requestBody": {
                         "required": True,
                         **_json(
@@ -168,12 +245,13 @@ def document() -> dict[str, Any]:
                             }
                         ),
                     },
-                    "responses": {"200": {"description": "Parsed", **_json(_ref("Card"))}, **ERRORS},
+                    "responses": {"200": {"description": "Parsed", **_json(CARD_OR_MRZ)}, **ERRORS},
                 }
             },
             "/id-cards/decode": {
                 "post": {
-                    "summary": "Find and parse the QR code in a photo (JPEG, PNG or WebP)",
+                    "summary": "Find and parse the QR code, or else the machine-readable zone, in a photo (JPEG, "
+                    "PNG or WebP)",
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -187,7 +265,7 @@ def document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": {"description": "Parsed", **_json(_ref("Card"))},
+                        "200": {"description": "Parsed", **_json(CARD_OR_MRZ)},
                         "413": {"description": "Image too large (bytes or pixels)", **_json(_ref("Error"))},
                         "415": {"description": "Not a JPEG, PNG or WebP image", **_json(_ref("Error"))},
                         **ERRORS,
@@ -308,6 +386,32 @@ def document() -> dict[str, Any]:
                 "Cancel a stay filed by mistake",
                 {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
             ),
+            "/stays/{stay_id}/declaration": {
+                "post": {
+                    "summary": "A foreign guest's temporary-residence declaration was made: its reference number",
+                    "parameters": [STAY_ID, IDEMPOTENCY],
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["reference"],
+                                "properties": {
+                                    "reference": {"type": "string", "maxLength": 60},
+                                    "declared_at": {"type": "string", "format": "date-time"},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Marked",
+                            **_json({"type": "object", "properties": {"stay": _ref("Stay")}}),
+                        },
+                        **ERRORS,
+                    },
+                }
+            },
             "/hospital/events": HOSPITAL_EVENTS,
         },
     }

@@ -8,13 +8,15 @@ from typing import Any
 from asm.clock import VN_TZ, utcnow
 from asm.common import ValidationError
 from asm.people.models import mask
-from asm.people.services import PersonInput
+from asm.people.services import ForeignInput, PersonInput
 from asm.stays.models import Stay
 
 
 def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
     person = stay.person
+    foreign = getattr(stay, "foreign", None)
     return stay_payload(
+        declaration=declaration_payload(foreign, now or utcnow()) if foreign is not None else None,
         id=stay.id,
         status=stay.status,
         notice_state=stay.state(now or utcnow()),
@@ -48,8 +50,10 @@ def stay_payload(
     deadline_at: datetime,
     filed_at: datetime | None,
     person: dict[str, Any],
+    declaration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON of a stay, from plain values: a stay object (`stay_json`) or a filing written in SQL."""
+    """The JSON of a stay, from plain values: a stay object (`stay_json`) or a filing written in SQL. A foreign
+    national's stay carries its temporary-residence `declaration` (None for a citizen's)."""
     return {
         "id": id,
         "status": status,
@@ -64,6 +68,24 @@ def stay_payload(
         "deadline_at": utc_iso(deadline_at),
         "filed_at": utc_iso(filed_at),
         "person": person,
+        "declaration": declaration,
+    }
+
+
+def declaration_payload(foreign: Any, now: datetime) -> dict[str, Any]:
+    """A foreign national's temporary-residence declaration (asm/foreigners) and the stay's foreign details."""
+    return {
+        "deadline_at": utc_iso(foreign.deadline_at),
+        "deadline_hours": foreign.deadline_hours,
+        "state": str(foreign.state(now)),
+        "declared_at": utc_iso(foreign.declared_at),
+        "reference": foreign.declaration_ref,
+        "passport_expiry": foreign.passport_expiry.isoformat() if foreign.passport_expiry else None,
+        "visa_type": foreign.visa_type,
+        "visa_number": foreign.visa_number,
+        "entry_date": foreign.entry_date.isoformat() if foreign.entry_date else None,
+        "entry_port": foreign.entry_port,
+        "entry_purpose": foreign.entry_purpose,
     }
 
 
@@ -124,19 +146,38 @@ def read_person(raw: Any, i: int, errors: ValidationError) -> PersonInput | None
     if not isinstance(raw, dict):
         errors.add(f"guests.{i}", "object expected", "type_invalid")
         return None
-    if raw.get("qr"):
+    if raw.get("qr"):  # the text a scanner read: a chip card's QR or a passport's MRZ
         try:
-            card = documents.read_text(str(raw["qr"]))
+            person = PersonInput.from_document(documents.read_text(str(raw["qr"])))
         except CardError as exc:
             errors.add(prefix + "qr", exc.message("en"), exc.code)
             return None
-        return PersonInput.from_document(card)
-    return PersonInput(
-        doc_type=read_string(raw, "doc_type", errors, prefix) or "cccd",
-        doc_number=read_string(raw, "doc_number", errors, prefix),
-        nationality=read_string(raw, "nationality", errors, prefix) or "VNM",
-        full_name=read_string(raw, "full_name", errors, prefix),
-        birth_date=read_date(raw.get("birth_date"), prefix + "birth_date", errors),
-        sex=read_string(raw, "sex", errors, prefix) or None,
-        address=read_string(raw, "address", errors, prefix) or None,
-    )
+    else:
+        person = PersonInput(
+            doc_type=read_string(raw, "doc_type", errors, prefix) or "cccd",
+            doc_number=read_string(raw, "doc_number", errors, prefix),
+            nationality=read_string(raw, "nationality", errors, prefix) or "VNM",
+            full_name=read_string(raw, "full_name", errors, prefix),
+            birth_date=read_date(raw.get("birth_date"), prefix + "birth_date", errors),
+            sex=read_string(raw, "sex", errors, prefix) or None,
+            address=read_string(raw, "address", errors, prefix) or None,
+        )
+    if raw.get("foreign") is not None:
+        person.foreign = read_foreign(raw["foreign"], person.foreign, prefix + "foreign.", errors)
+    return person
+
+
+def read_foreign(raw: Any, base: ForeignInput | None, prefix: str, errors: ValidationError) -> ForeignInput | None:
+    """A foreign guest's `foreign` object (entry and visa details); what the MRZ gave (the passport's expiry)
+    stays unless the object says otherwise."""
+    if not isinstance(raw, dict):
+        errors.add(prefix.rstrip("."), "object expected", "type_invalid")
+        return base
+    details = base or ForeignInput()
+    for name in ("passport_expiry", "entry_date"):
+        if name in raw:
+            setattr(details, name, read_date(raw.get(name), prefix + name, errors))
+    for name in ("visa_type", "visa_number", "entry_port", "entry_purpose"):
+        if name in raw:
+            setattr(details, name, read_string(raw, name, errors, prefix) or None)
+    return details

@@ -21,6 +21,7 @@ from asm.establishments.models import Room
 from asm.extensions import csrf, db
 from asm.filing import sql as sql_writer
 from asm.filing.core import Filing, Place
+from asm.foreigners import services as foreigners
 from asm.idcard import CardError
 from asm.idcard.decode import DecodeError
 from asm.people import documents
@@ -255,6 +256,27 @@ def move(stay_id: int) -> tuple[dict[str, Any], int]:
     except ValidationError as exc:
         return validation_payload(exc)
     return {"stay": stay_json(stay, now), "receipt_no": event.receipt_no}, 200
+
+
+@bp.route("/stays/<int:stay_id>/declaration", methods=["POST"])
+@api_token
+@idempotent(scope)
+def declare(stay_id: int) -> tuple[dict[str, Any], int]:
+    """A foreign guest's temporary-residence declaration was made (immigration portal or form NA17): its reference
+    number and, optionally, when (default now)."""
+    stay = token_stay(stay_id)
+    body = json_body()
+    now = utcnow()
+    errors = ValidationError()
+    reference = read_string(body, "reference", errors)
+    at = read_datetime(body.get("declared_at"), "declared_at", errors)
+    try:
+        if errors:
+            raise errors
+        foreigners.declare(stay, reference=reference, at=at, actor=token_actor(), now=now)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    return {"stay": stay_json(stay, now)}, 200
 
 
 @bp.route("/stays/<int:stay_id>/cancel", methods=["POST"])
