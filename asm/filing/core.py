@@ -591,6 +591,7 @@ class Filing:
             raise ValidationError({"stay": [str(_l("Người bệnh này đã có giấy tờ."))]}, {"stay": "identity_complete"})
         errors = ValidationError()
         validate_person(guest, errors, prefix, local_today(self.now))
+        validate_foreign(guest, errors, prefix + "foreign.", to_local(stay.arrived_at).date())
         if errors:
             raise errors
         self.prefetch([guest])
@@ -605,6 +606,8 @@ class Filing:
         stay.person, stay.key, stay.numbers, stay.provisional = person, person.key, person.numbers, False
         stay.person_name = person.full_name
         self.known.open_here.add(person.key)
+        if guest.foreign is not None:  # identified as a foreign national: the declaration is due from the arrival
+            self.plan_foreign(stay, guest.foreign)
         return person
 
     def file(self, stay: StayRow) -> EventRow:
