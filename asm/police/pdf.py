@@ -84,6 +84,21 @@ class CheckoutRow:
 
 
 @dataclass(frozen=True)
+class ForeignCompliance:
+    """Foreigners' temporary-residence declarations (asm/foreigners): a separate duty, with its own fine line."""
+
+    due: int
+    on_time: int
+    late: int
+    missing: int  # not declared, deadline passed
+    pending: int
+    exposure: Exposure
+    brackets: Sequence[Bracket] = ()
+    legal_basis: str = ""
+    confirmed: bool = False  # the fine brackets were set from the decree's text (else: placeholders, unconfirmed)
+
+
+@dataclass(frozen=True)
 class Compliance:
     due: int  # notifications due in the period: filed, or not filed with the deadline passed
     on_time: int
@@ -92,6 +107,7 @@ class Compliance:
     pending: int  # not filed, deadline ahead
     missing_checkouts: int
     exposure: Exposure
+    foreign: ForeignCompliance | None = None
 
     @property
     def on_time_share(self) -> float | None:
@@ -176,6 +192,16 @@ LABELS: dict[str, dict[str, str]] = {
         "checkouts": "Chưa báo trả phòng (quá ngày dự kiến đi)",
         "late_list": "II. Các thông báo trễ hạn hoặc không thông báo ({n})",
         "checkout_list": "III. Lưu trú chưa báo trả phòng ({n})",
+        "foreign_fines": "Khai báo tạm trú cho người nước ngoài",
+        "foreign_counts": (
+            "Phải khai báo: {due}; đúng hạn: {on_time}; trễ hạn: {late}; không khai báo (quá hạn): {missing}; "
+            "chưa đến hạn: {pending}."
+        ),
+        "foreign_note": (
+            "Vi phạm riêng, tính riêng với thông báo lưu trú. Căn cứ: {basis}. Mỗi lần khai báo (một người hoặc một "
+            "nhóm nhận phòng cùng lúc) trễ hạn hoặc không thực hiện là một vi phạm."
+        ),
+        "unconfirmed": "Mức phạt chưa được xác minh với văn bản nghị định (cấu hình FOREIGN_FINE_BRACKETS).",
         "fines": "IV. Mức phạt có thể áp dụng",
         "fines_note": (
             "Theo {basis}: cơ sở không thông báo lưu trú bị phạt theo số người không được thông báo; "
@@ -266,6 +292,16 @@ LABELS: dict[str, dict[str, str]] = {
         "checkouts": "No check-out reported (past expected departure)",
         "late_list": "II. Late or missing notifications ({n})",
         "checkout_list": "III. Stays without a reported check-out ({n})",
+        "foreign_fines": "Foreigners' temporary-residence declarations",
+        "foreign_counts": (
+            "Due: {due}; on time: {on_time}; late: {late}; not declared (deadline passed): {missing}; "
+            "not yet due: {pending}."
+        ),
+        "foreign_note": (
+            "A separate offence, counted apart from the stay notifications. Basis: {basis}. Each declaration (one "
+            "guest, or a group checked in together) made late or not at all counts as one violation."
+        ),
+        "unconfirmed": "Fine amounts not confirmed against the decree's text (setting FOREIGN_FINE_BRACKETS).",
         "fines": "IV. Fine exposure",
         "fines_note": (
             "Under {basis}: an establishment that fails to notify is fined by the number of guests not notified; "
@@ -490,6 +526,44 @@ def _fines_block(
     return flow
 
 
+def _foreign_block(foreign: ForeignCompliance, labels: dict[str, str], styles: Styles, width: float) -> list[Flowable]:
+    """The foreigners' declarations: their own counts and fine exposure line, with the basis that sets it."""
+    note = ParagraphStyle("police-note", styles.normal, fontSize=8.5, leading=11)
+    exposure = foreign.exposure
+    counts = labels["foreign_counts"].format(
+        due=foreign.due, on_time=foreign.on_time, late=foreign.late, missing=foreign.missing, pending=foreign.pending
+    )
+    flow: list[Flowable] = [
+        Spacer(1, 3 * mm),
+        Paragraph(markup(labels["foreign_fines"]), styles.heading),
+        Paragraph(markup(counts), note),
+        Paragraph(markup(labels["foreign_note"].format(basis=foreign.legal_basis)), note),
+    ]
+    if not foreign.confirmed:
+        flow.append(Paragraph(f"<b>{markup(labels['unconfirmed'])}</b>", note))
+    flow.append(
+        _facts_table(
+            [
+                (labels["violations"], str(exposure.violations)),
+                (labels["guests"], str(exposure.guests)),
+                (
+                    labels["individual"],
+                    labels["range"].format(lo=format_vnd(exposure.min_vnd), hi=format_vnd(exposure.max_vnd)),
+                ),
+                (
+                    labels["organisation"],
+                    labels["range"].format(
+                        lo=format_vnd(exposure.organisation_min_vnd), hi=format_vnd(exposure.organisation_max_vnd)
+                    ),
+                ),
+            ],
+            styles,
+            width,
+        )
+    )
+    return flow
+
+
 def _story_pdf(make_story: Callable[[], list[Flowable]], title: str, labels: dict[str, str], styles: Styles) -> bytes:
     """Build twice (flowables are used up by a build): the first pass counts the pages for "Trang n/N"."""
     pages = 0
@@ -556,6 +630,8 @@ def _establishment_story(
     story.append(_checkout_table(data.checkouts, labels, styles, width))
     story.append(CondPageBreak(60 * mm))
     story += _fines_block(data.compliance.exposure, data.brackets, labels, styles, width)
+    if data.compliance.foreign is not None:
+        story += _foreign_block(data.compliance.foreign, labels, styles, width)
     story.append(KeepTogether(signature_block(h, labels, styles, width)))
     return story
 
@@ -683,14 +759,44 @@ def _commune_story(data: CommuneReportData, lang: str, labels: dict[str, str], s
     )
     total = sum_compliance([line.compliance for line in data.establishments])
     story += _fines_block(total.exposure, data.brackets, labels, styles, width)
+    if total.foreign is not None:
+        story += _foreign_block(total.foreign, labels, styles, width)
     story.append(KeepTogether(signature_block(h, labels, styles, width)))
     return story
+
+
+def _sum_exposure(items: Sequence[Exposure], factor: int) -> Exposure:
+    return Exposure(
+        violations=sum(e.violations for e in items),
+        guests=sum(e.guests for e in items),
+        min_vnd=sum(e.min_vnd for e in items),
+        max_vnd=sum(e.max_vnd for e in items),
+        factor=factor,
+    )
+
+
+def sum_foreign(items: Sequence[ForeignCompliance]) -> ForeignCompliance | None:
+    if not items:
+        return None
+    first = items[0]
+    return ForeignCompliance(
+        due=sum(f.due for f in items),
+        on_time=sum(f.on_time for f in items),
+        late=sum(f.late for f in items),
+        missing=sum(f.missing for f in items),
+        pending=sum(f.pending for f in items),
+        exposure=_sum_exposure([f.exposure for f in items], first.exposure.factor),
+        brackets=first.brackets,
+        legal_basis=first.legal_basis,
+        confirmed=first.confirmed,
+    )
 
 
 def sum_compliance(items: Iterable[Compliance]) -> Compliance:
     items = list(items)
     factor = items[0].exposure.factor if items else 2
     return Compliance(
+        foreign=sum_foreign([c.foreign for c in items if c.foreign is not None]),
         due=sum(c.due for c in items),
         on_time=sum(c.on_time for c in items),
         late=sum(c.late for c in items),

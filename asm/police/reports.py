@@ -26,10 +26,11 @@ from asm.accounts.models import Role, User
 from asm.clock import local_today, utcnow
 from asm.establishments.models import TYPE_LABELS, Establishment, EstablishmentType, Room
 from asm.extensions import db
+from asm.foreigners.models import ForeignStay
 from asm.geo.models import Commune, Province
 from asm.people.models import Person
 from asm.police import pdf
-from asm.police.fines import Bracket, brackets_from_setting, exposure
+from asm.police.fines import Bracket, brackets_from_setting, exposure, foreign_fine_settings
 from asm.police.jurisdiction import (
     Jurisdiction,
     commune_in,
@@ -170,10 +171,12 @@ def compliance_by_establishment(
         .group_by(Stay.establishment_id, group)
     ):
         sizes[est_id].append(size)
+    foreign = foreign_compliance(scope, start, end, now=now)
     result = {}
     for est_id in db.session.scalars(scope.establishment_ids()):
         on_time, late, missing, pending = counts.get(est_id, (0, 0, 0, 0))
         result[est_id] = pdf.Compliance(
+            foreign=foreign.get(est_id) or foreign[None],
             due=on_time + late + missing,
             on_time=on_time,
             late=late,
@@ -183,6 +186,67 @@ def compliance_by_establishment(
             exposure=exposure(sizes.get(est_id, []), brackets, factor=factor),
         )
     return result
+
+
+def foreign_compliance(
+    scope: Scope, start: date, end: date, *, now: datetime
+) -> dict[int | None, pdf.ForeignCompliance]:
+    """Foreigners' temporary-residence declarations of the stays of the period, by establishment (key None: an
+    establishment without any), with their own fine exposure (asm/police/fines.py, FOREIGN_* settings)."""
+    config = current_app.config
+    brackets, basis, confirmed = foreign_fine_settings(
+        config.get("FOREIGN_FINE_BRACKETS"), config.get("FOREIGN_FINE_LEGAL_BASIS")
+    )
+    factor = int(config.get("POLICE_FINE_ORGANISATION_FACTOR", 2))
+    where = in_period(scope, start, end)
+    on_time = ForeignStay.declared_at <= ForeignStay.deadline_at
+    late = ForeignStay.declared_at > ForeignStay.deadline_at
+    missing = and_(ForeignStay.declared_at.is_(None), ForeignStay.deadline_at < now)
+    pending = and_(ForeignStay.declared_at.is_(None), ForeignStay.deadline_at >= now)
+    counts = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                Stay.establishment_id,
+                func.count().filter(on_time),
+                func.count().filter(late),
+                func.count().filter(missing),
+                func.count().filter(pending),
+            )
+            .join(ForeignStay, ForeignStay.stay_id == Stay.id)
+            .where(where)
+            .group_by(Stay.establishment_id)
+        )
+    }
+    sizes: dict[int, list[int]] = defaultdict(list)
+    group = func.coalesce(Stay.head_id, Stay.id)
+    for est_id, size in db.session.execute(
+        select(Stay.establishment_id, func.count())
+        .join(ForeignStay, ForeignStay.stay_id == Stay.id)
+        .where(where, or_(late, missing))
+        .group_by(Stay.establishment_id, group)
+    ):
+        sizes[est_id].append(size)
+
+    def line(values: tuple[int, ...], violations: list[int]) -> pdf.ForeignCompliance:
+        ok, lt, ms, pd = values
+        return pdf.ForeignCompliance(
+            due=ok + lt + ms,
+            on_time=ok,
+            late=lt,
+            missing=ms,
+            pending=pd,
+            exposure=exposure(violations, brackets, factor=factor),
+            brackets=brackets,
+            legal_basis=basis,
+            confirmed=confirmed,
+        )
+
+    out: dict[int | None, pdf.ForeignCompliance] = {
+        est_id: line(tuple(values), sizes.get(est_id, [])) for est_id, values in counts.items()
+    }
+    out[None] = line((0, 0, 0, 0), [])
+    return out
 
 
 def fine_settings() -> tuple[tuple[Bracket, ...], int]:
@@ -379,7 +443,10 @@ TABLE_HEADS = {
                           "Tình trạng", "Trễ (phút)", "Thời gian đi", "Chưa báo trả phòng"],
         "establishments": ["STT", "Mã cơ sở", "Cơ sở", "Loại hình", "Phải thông báo", "Đúng hạn", "Trễ hạn",
                            "Không thông báo", "Chưa đến hạn", "Tỷ lệ đúng hạn (%)", "Chưa báo trả phòng", "Số vi phạm",
-                           "Phạt tối thiểu (cá nhân, đồng)", "Phạt tối đa (cá nhân, đồng)"],
+                           "Phạt tối thiểu (cá nhân, đồng)", "Phạt tối đa (cá nhân, đồng)",
+                           "NNN phải khai báo tạm trú", "NNN khai báo đúng hạn", "NNN khai báo trễ",
+                           "NNN không khai báo", "NNN số vi phạm", "NNN phạt tối thiểu (cá nhân, đồng)",
+                           "NNN phạt tối đa (cá nhân, đồng)"],
     },
     "en": {
         "register": ["No.", "Full name", "Date of birth", "Sex", "Nationality", "Document no.", "Establishment",
@@ -388,7 +455,10 @@ TABLE_HEADS = {
                           "Delay (minutes)", "Departure", "No check-out reported"],
         "establishments": ["No.", "Code", "Establishment", "Type", "Due", "On time", "Late", "Missing",
                            "Not yet due", "Share on time (%)", "No check-out", "Violations",
-                           "Minimum fine (individual, VND)", "Maximum fine (individual, VND)"],
+                           "Minimum fine (individual, VND)", "Maximum fine (individual, VND)",
+                           "Foreigners' declarations due", "Foreigners declared on time", "Foreigners declared late",
+                           "Foreigners not declared", "Foreigners: violations",
+                           "Foreigners: minimum fine (individual, VND)", "Foreigners: maximum fine (individual, VND)"],
     },
 }  # fmt: skip
 STATES = {
@@ -467,7 +537,15 @@ def establishments_table(data: pdf.CommuneReportData) -> Iterator[list[Any]]:
             c.exposure.violations,
             c.exposure.min_vnd,
             c.exposure.max_vnd,
+            *foreign_cells(c.foreign),
         ]
+
+
+def foreign_cells(f: pdf.ForeignCompliance | None) -> list[Any]:
+    """The foreigners' declaration columns of a row (the commune table): a separate duty and fine line."""
+    if f is None:
+        return [0, 0, 0, 0, 0, 0, 0]
+    return [f.due, f.on_time, f.late, f.missing, f.exposure.violations, f.exposure.min_vnd, f.exposure.max_vnd]
 
 
 def write_csv(output: IO[str], head: list[str], rows: Iterator[list[Any]], on_row: Callable[[int], None]) -> int:
