@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from asm.filing import sql as filing
 from asm.extensions import db
+from asm.filing import sql as filing
 from asm.people.models import Person
 from asm.stays import services
 from asm.stays.models import EventKind, IdempotencyRecord, Stay, StayEvent

@@ -18,8 +18,8 @@ from freezegun import freeze_time
 from sqlalchemy import text
 
 from asm.accounts.models import Role
-from asm.filing import sql as filing
 from asm.extensions import db
+from asm.filing import sql as filing
 from asm.police.models import WatchEntry
 from tests.conftest import BYPASS_APPEND_ONLY, CARD, Factory
 

@@ -46,8 +46,8 @@ from asm.stays import services
 from asm.stays.models import Stay, StayEvent
 from tests.conftest import BYPASS_APPEND_ONLY, CARD, KEEP_TABLES, PG_URL, Factory, _fresh_g, csrf_token
 from tests.support.desk import check_in_form, client_as, post_check_in, scanned_guest
+from tests.support.foreign import MRZ
 from tests.support.kiosk import make_kiosk
-from tests.support.mrzdata import Document
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # 16:30 in Vietnam
 LATE = datetime(2026, 11, 23, 16, 40, tzinfo=UTC)  # 23:40 in Vietnam: deadline 08:00 next day
@@ -55,20 +55,6 @@ HOA_DOC = "034303011829"
 # A card whose old 9-digit CMND is printed too: Hà Nội (001), male born 1985.
 CARD_OLD = "001085012345|012345678|Trần Văn Nam|15061985|Nam|Số 1 Hàng Bài, Hoàn Kiếm, Hà Nội|01012022"
 COMPANION = "001060034567||Trần Văn Hùng|03031960|Nam|Số 1 Hàng Bài, Hoàn Kiếm, Hà Nội|01012022"
-# A French passport (TD3) as a passport reader sends it: two lines ended by CR LF (tests/support/mrzdata.py).
-PASSPORT = Document(
-    fmt="TD3",
-    code="P",
-    issuing="FRA",
-    surname="DUBOIS",
-    given="JEAN PIERRE",
-    number="15AB12345",
-    nationality="FRA",
-    birth="850612",
-    sex="M",
-    expiry="310101",
-)
-MRZ = "\r\n".join(PASSPORT.lines()) + "\r\n"
 COMMUNE = "00004"  # Phường Ba Đình, Hà Nội (01)
 OTHER_COMMUNE = "25747"  # Phường Thủ Dầu Một, another province (79)
 
