@@ -9,7 +9,6 @@ import io
 import random
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
