@@ -508,3 +508,15 @@ def test_the_compliance_report_has_the_foreigners_fine_line(app: Flask, factory:
             line = next(r for r in rows[1:] if r[1] == est.code)
             assert line[head.index("NNN không khai báo")] == "1" and line[head.index("NNN số vi phạm")] == "1"
         download.close()
+
+
+def test_the_openapi_document_describes_the_mrz_and_the_declaration(client: FlaskClient, factory: Factory) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    headers = {"Authorization": f"Bearer {factory.token(factory.establishment())}"}
+    card = client.post("/api/v1/id-cards/parse", json={"text": MRZ}, headers=headers).get_json()["card"]
+    assert set(card) == set(schemas["MrzCard"]["properties"]["card"]["properties"])
+    created = client.post("/api/v1/stays", json={"guests": [{"qr": MRZ}], "reason": "Du lịch"}, headers=headers)
+    declaration = created.get_json()["stays"][0]["declaration"]
+    assert set(declaration) == set(schemas["Stay"]["properties"]["declaration"]["properties"])
+    assert "/stays/{stay_id}/declaration" in doc["paths"]
