@@ -609,24 +609,42 @@ _PARTNER = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B"
 _ALLOWED_INDEX = {kind: [CHARS.index(c) for c in chars] for kind, chars in ALLOWED.items()}
 
 
-def _choose(scores: Any, classes: str) -> tuple[str, list[float], list[bool]]:
-    """The best allowed character per position, and its margin over the best allowed rival.
+class Margins(list):  # type: ignore[type-arg]
+    """A line's margins: each glyph's score over its best rival (a list of floats), and in ``same`` over its best
+    rival whose check-digit value is the same modulo 10 (a swap no check digit can see)."""
+
+    same: list[float]
+
+
+def _choose(scores: Any, classes: str) -> tuple[str, Margins, list[bool]]:
+    """The best allowed character per position, and its margins over the best allowed rivals.
 
     A rival is any other allowed character except the best one's OCR partner (``0``/``O``…): when the two are
     close that choice is left to the check digits (``parse_mrz_lines(ocr=True)``); any other doubt refuses the
-    read.
+    read, except one doubt a check digit settles (``_clear``).
     """
-    text, margins, doubtful = [], [], []
+    text: list[str] = []
+    margins, doubtful = Margins(), []
+    margins.same = []
     for row, kind in zip(scores, classes, strict=True):
         allowed = sorted(_ALLOWED_INDEX[kind], key=lambda j: -row[j])
         best = CHARS[allowed[0]]
         partner = _PARTNER.get(best)
         rivals = [j for j in allowed[1:] if CHARS[j] != partner]
+        blind = [j for j in rivals if _DIGIT_VALUE[CHARS[j]] % 10 == _DIGIT_VALUE[best] % 10]
         text.append(best)
         margins.append(float(row[allowed[0]] - row[rivals[0]]) if rivals else 1.0)
+        margins.same.append(float(row[allowed[0]] - row[blind[0]]) if blind else 1.0)
         in_play = partner is not None and CHARS.index(partner) in allowed
         doubtful.append(in_play and float(row[allowed[0]] - row[CHARS.index(partner)]) < PARTNER_MARGIN)
     return "".join(text), margins, doubtful
+
+
+# A character's value in Doc 9303's check digits: 0–9, A = 10 … Z = 35, < = 0.
+_DIGIT_VALUE = {c: i for i, c in enumerate("0123456789")} | {
+    c: 10 + i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+}
+_DIGIT_VALUE["<"] = 0
 
 
 _NAME = re.compile(r"[A-Z]+(<[A-Z]+)*(<<[A-Z]+(<[A-Z]+)*)?<*")
@@ -670,18 +688,41 @@ def _zones(zone: Any) -> Iterator[tuple[list[str], list[list[float]], frozenset[
         yield lines, margins, frozenset(uncertain)
 
 
-def _clear(lines: list[str], margins: list[list[float]], data: MrzData) -> bool:
+def _checked_positions(data: MrzData) -> set[tuple[int, int]]:
+    """The (line, position) pairs a check digit covers: the document number, dates, TD3's personal number, their
+    digits, and everything under the composite digit."""
+    from asm.idcard.mrz import _layout_for
+
+    layout = _layout_for(list(data.lines))
+    slots = [layout.number, layout.number_cd, layout.birth, layout.birth_cd, layout.expiry, layout.expiry_cd]
+    slots += [s for s in (layout.optional_cd, layout.composite) if s is not None]
+    if layout.optional_cd is not None:
+        slots.append(layout.optional)
+    slots += list(layout.composite_parts)
+    return {(line, i) for line, start, end in slots for i in range(start, end)}
+
+
+def _clear(lines: list[str], margins: list[Margins], data: MrzData) -> bool:
     """Every glyph beat its rivals clearly, and the name does not go on after its fillers.
 
-    Check digits catch most misreadings but not all (a document number read ``80…`` for ``EG…`` keeps its
-    digit: 7 × 14 + 3 × 16 and 7 × 8 + 3 × 0 both end in 6), and names have none: so a read is accepted only
-    when every glyph was recognised with a margin.
+    Names carry no check digit, and check digits miss some misreadings (a document number read ``80…`` for
+    ``EG…`` keeps its digit: 7 × 14 + 3 × 16 and 7 × 8 + 3 × 0 both end in 6; a swap of characters whose values
+    differ by a multiple of 10, ``B``/``L``/``1``, is never seen): so a read is accepted only when every glyph was
+    recognised with a margin. One exception: a single glyph under a check digit may win narrowly over rivals the
+    digit would catch (a different value modulo 10), as long as it beats the others clearly; the check digits
+    have then agreed on it.
     """
     row = 2 if data.mrz_format == "TD1" else 0
     start = 0 if data.mrz_format == "TD1" else 5
     if not _NAME.fullmatch(lines[row][start:]):
         return False
-    return min(min(row_margins) for row_margins in margins) >= CLEAR_MARGIN
+    narrow = [(line, i) for line, m in enumerate(margins) for i, value in enumerate(m) if value < CLEAR_MARGIN]
+    if not narrow:
+        return True
+    if len(narrow) > 1:
+        return False
+    line, i = narrow[0]
+    return (line, i) in _checked_positions(data) and margins[line].same[i] >= CLEAR_MARGIN
 
 
 def _read_zone(zone: Any, today: date | None) -> MrzData | None:
