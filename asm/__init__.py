@@ -98,6 +98,7 @@ def configure_blueprints(app: Flask) -> None:
     from asm.api.views import bp as api_bp
     from asm.devices.views import bp as devices_bp
     from asm.establishments.views import bp as establishments_bp
+    from asm.foreigners.views import bp as foreigners_bp
     from asm.hospital.views import bp as hospital_bp
     from asm.police.views import bp as police_bp
     from asm.stays.views import bp as stays_bp
@@ -108,6 +109,7 @@ def configure_blueprints(app: Flask) -> None:
     blueprints = (web_bp, accounts_bp, admin_bp, establishments_bp, stays_bp, api_bp, devices_bp, kiosk_bp, hospital_bp)
     for bp in (*blueprints, police_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(foreigners_bp)  # foreign guests' declarations (issue 12)
     access.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

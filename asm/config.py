@@ -68,6 +68,15 @@ class Base:
     NOTIFY_EVENING_CUTOFF = "23:00"
     NOTIFY_MORNING_DEADLINE = "08:00"
     LONG_STAY_DAYS = 30
+    # Foreigners' temporary-residence declaration (Law 47/2014 Art. 33(2)): within 12 h of arrival, 24 h in remote
+    # areas; which commune is remote is a flag per commune (`flask units remote`). DOMAIN.md marks the hours
+    # unconfirmed: settings, see docs/FOREIGNERS.md.
+    FOREIGN_DECLARATION_HOURS = 12
+    FOREIGN_DECLARATION_REMOTE_HOURS = 24
+    # Fine exposure of late or missing foreigners' declarations (asm/police/fines.py): brackets by guests like
+    # POLICE_FINE_BRACKETS, and the legal basis printed with them. Unconfirmed: None keeps the documented defaults.
+    FOREIGN_FINE_BRACKETS = None
+    FOREIGN_FINE_LEGAL_BASIS = None
 
     MAX_IMAGE_BYTES = 8_000_000
     MAX_IMAGE_PIXELS = 12_000_000

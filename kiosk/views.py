@@ -31,6 +31,7 @@ from asm.establishments.models import Room
 from asm.extensions import db
 from asm.idcard import CardData, CardError
 from asm.idcard.decode import DecodeError
+from asm.idcard.reader import is_mrz_text
 from asm.people import documents
 from asm.people.models import mask
 from asm.people.services import PersonInput
@@ -173,7 +174,7 @@ def screen_texts() -> dict[str, str]:
         "queued": _("Chưa gửi được vì mất kết nối. Khai báo đã được lưu trên máy này và sẽ tự gửi khi có mạng."),
         "sending": _("Đang gửi…"),
         "camera_unavailable": _("Không mở được camera. Hãy dùng đầu đọc, ảnh chụp hoặc nhập tay."),
-        "camera_looking": _("Đưa mã QR vào khung, giữ yên và đủ sáng."),
+        "camera_looking": _("Đưa mã QR, hoặc trang thông tin hộ chiếu, vào khung; giữ yên và đủ sáng."),
         "network": _("Không kết nối được máy chủ. Hãy thử lại."),
         "pin_wrong": _("Mã PIN không đúng. Còn %(n)s lần thử."),
         "pin_locked": _("Nhập sai quá nhiều lần. Mã PIN bị khoá đến %(t)s."),
@@ -191,6 +192,7 @@ def screen_texts() -> dict[str, str]:
         "why_manual": _("Thông tin nhập tay: nhân viên kiểm tra giấy tờ rồi xác nhận."),
         # What to change on a mis-set scanner, for the diagnosis made on the device (kiosk/static/wedge.js).
         **{f"wedge_{code}": str(text) for code, text in wedge.MESSAGES.items()},
+        "declaration": _("Khai báo tạm trú (người nước ngoài) trước %(t)s"),
     }
 
 
@@ -208,17 +210,18 @@ def server_clock() -> dict[str, Any]:
     return {"now_ms": int(now.timestamp() * 1000), "csrf": generate_csrf()}
 
 
-def card_view(card: CardData, text: str) -> dict[str, Any]:
-    """What the confirmation screen shows: no address, the ID number masked but its last digits."""
-    return {
-        "qr": text,
-        "card": {
-            "full_name": card.full_name,
-            "birth_date": card.birth_date.strftime("%d/%m/%Y"),
-            "sex": card.sex,
-            "doc_masked": mask(card.id_number),
-        },
+def card_view(person: PersonInput, text: str) -> dict[str, Any]:
+    """What the confirmation screen shows: no address, the document number masked but its last digits; a foreign
+    national's nationality (the stay will carry the foreigners' declaration)."""
+    card = {
+        "full_name": person.full_name,
+        "birth_date": person.birth_date.strftime("%d/%m/%Y") if person.birth_date else "",
+        "sex": person.sex,
+        "doc_masked": mask(person.doc_number),
     }
+    if person.foreign is not None:
+        card["nationality"] = person.nationality
+    return {"qr": text, "card": card}
 
 
 def card_error(exc: CardError | DecodeError, **extra: Any) -> dict[str, Any]:
@@ -234,21 +237,23 @@ def read_text() -> tuple[dict[str, Any], int]:
     text, source = body.get("text"), body.get("source")
     if not isinstance(text, str) or source not in SOURCES:
         return error(400, "bad_request", "'text' (string) and 'source' (wedge, serial or paste) are required")
-    card = None
+    person = None
+    mrz = is_mrz_text(text)  # a passport reader's zone: no keyboard-layout diagnosis (A–Z, 0–9, < only)
     try:
         card = documents.read_text(text)
+        person = PersonInput.from_document(card)
     except CardError as exc:
-        garbling = wedge.diagnose(text) if source == "wedge" else None
+        garbling = wedge.diagnose(text) if source == "wedge" and not mrz else None
         if garbling is None:
             return card_error(exc), 422
     else:
         garbling = None
-        if source == "wedge" and card.full_name.isascii() and card.address.isascii():
+        if source == "wedge" and isinstance(card, CardData) and card.full_name.isascii() and card.address.isascii():
             garbling = wedge.diagnose(text)
     if garbling is not None:
         return {"error": {"code": garbling.code, "message": wedge.message(garbling), "staff": True}}, 422
-    assert card is not None
-    return card_view(card, text), 200
+    assert person is not None
+    return card_view(person, text), 200
 
 
 @bp.route("/api/giai-ma", methods=["POST"])
@@ -261,11 +266,12 @@ def read_image() -> tuple[dict[str, Any], int]:
     data = upload.read() if upload is not None else request.get_data()
     try:
         card, text = documents.read_image(data, fallback=not frame)
+        person = PersonInput.from_document(card)
     except DecodeError as exc:
         return card_error(exc), exc.http_status
     except CardError as exc:
         return card_error(exc), 422
-    return card_view(card, text), 200
+    return card_view(person, text), 200
 
 
 @bp.route("/api/nhan-vien", methods=["POST"])
@@ -299,13 +305,12 @@ def read_guest(raw: Any, i: int, errors: ValidationError) -> services.KioskGuest
     if not isinstance(raw, dict):
         errors.add(f"guests.{i}", _("Dữ liệu người không hợp lệ."), "type_invalid")
         return None
-    if isinstance(raw.get("qr"), str):
+    if isinstance(raw.get("qr"), str):  # the text a scanner or the camera read: a card's QR or a passport's MRZ
         try:
-            card = documents.read_text(raw["qr"])
+            person = PersonInput.from_document(documents.read_text(raw["qr"]))
         except CardError as exc:
             errors.add(prefix + "qr", exc.message(current_locale()), exc.code)
             return None
-        person = PersonInput.from_document(card)
         return services.KioskGuest(person=person, manual=False)
     manual = raw.get("manual")
     if not isinstance(manual, dict) or not all(isinstance(v, str) for v in manual.values()):

@@ -15,9 +15,10 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from asm.api.contract import Answer, ApiModel, Date, OptionalDate, OptionalDateTime
+from asm.foreigners.labels import VISA_TYPES
 from asm.idcard import CardData, CardError
 from asm.people import documents
-from asm.people.services import PersonInput
+from asm.people.services import ForeignInput, PersonInput
 from asm.stays.rules import NoticeState
 from asm.stays.services import MAX_GROUP, CheckInInput
 from asm.web.i18n import current_locale
@@ -61,10 +62,29 @@ def parse_card_text(text: str | None) -> str | None:
 QrText = Annotated[Annotated[str, StringConstraints(max_length=QR_MAX)] | None, AfterValidator(parse_card_text)]
 
 
-class GuestIn(ApiModel):
-    """Either `qr` (the raw text of the ID card's QR, parsed and checked by the server) or the fields."""
+class ForeignIn(ApiModel):
+    """A foreign guest's entry and visa details (form NA17): all optional at check-in, completed later if needed."""
 
-    qr: QrText = Field(None, description="The text of the chip ID card's or VNeID's QR code, as scanned")
+    passport_expiry: OptionalDate = None
+    visa_type: Literal[tuple(VISA_TYPES)] | None = Field(None, description="The document the guest stays on")  # type: ignore[valid-type]  # a Literal of the codes
+    visa_number: Annotated[str, StringConstraints(max_length=30)] | None = None
+    entry_date: OptionalDate = None
+    entry_port: Annotated[str, StringConstraints(max_length=80)] | None = None
+    entry_purpose: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+    def to_input(self, base: ForeignInput | None) -> ForeignInput:
+        """What this object says, over what the document gave (a passport's MRZ gives its expiry)."""
+        details = base or ForeignInput()
+        for name in self.model_fields_set:
+            setattr(details, name, getattr(self, name) or None)
+        return details
+
+
+class GuestIn(ApiModel):
+    """Either `qr` (the raw text the scanner read: an ID card's or VNeID's QR, or a passport's machine-readable
+    zone, parsed and checked by the server) or the fields; `foreign` for a foreign guest's entry details."""
+
+    qr: QrText = Field(None, description="The text of a chip ID card's or VNeID's QR code, or a passport's MRZ")
     doc_type: Literal["cccd", "cmnd", "passport", ""] | None = Field(None, description="Empty or null: `cccd`")
     doc_number: DocNumber | None = None
     nationality: Nationality | None = Field(None, description="ISO 3166-1 alpha-3; empty or null: `VNM`")
@@ -72,19 +92,24 @@ class GuestIn(ApiModel):
     birth_date: OptionalDate = None
     sex: Literal["M", "F", ""] | None = Field(None, description="Empty or null: not stated")
     address: Address | None = None
+    foreign: ForeignIn | None = None
 
     def to_input(self) -> PersonInput:
         if isinstance(self.qr, ScannedText):
-            return PersonInput.from_document(self.qr.card)
-        return PersonInput(
-            doc_type=self.doc_type or "cccd",
-            doc_number=self.doc_number or "",
-            nationality=self.nationality or "VNM",
-            full_name=self.full_name or "",
-            birth_date=self.birth_date,
-            sex=self.sex or None,
-            address=self.address or None,
-        )
+            person = PersonInput.from_document(self.qr.card)
+        else:
+            person = PersonInput(
+                doc_type=self.doc_type or "cccd",
+                doc_number=self.doc_number or "",
+                nationality=self.nationality or "VNM",
+                full_name=self.full_name or "",
+                birth_date=self.birth_date,
+                sex=self.sex or None,
+                address=self.address or None,
+            )
+        if self.foreign is not None:
+            person.foreign = self.foreign.to_input(person.foreign)
+        return person
 
 
 class CheckInBody(ApiModel):
@@ -145,6 +170,15 @@ class MoveBody(ApiModel):
     room: Annotated[RoomName, StringConstraints(min_length=1)] = Field(description="The new room, by its name")
 
 
+class DeclarationBody(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reference": "XNC-2026-001234"}]})
+
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
+        description="The reference number the immigration portal gave, or the NA17 receipt's"
+    )
+    declared_at: OptionalDateTime = Field(None, description="When it was made (default: now)")
+
+
 class CancelBody(ApiModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Nhập nhầm"}]})
 
@@ -182,6 +216,22 @@ class PersonOut(Answer):
     birth_date: date
 
 
+class DeclarationOut(Answer):
+    """A foreign national's temporary-residence declaration (12 h after arrival; 24 h in a remote commune)."""
+
+    deadline_at: datetime
+    deadline_hours: int
+    state: Literal["pending", "overdue", "on_time", "late"]
+    declared_at: datetime | None
+    reference: str | None = Field(description="The reference the immigration portal or the NA17 receipt gave")
+    passport_expiry: date | None
+    visa_type: str | None
+    visa_number: str | None
+    entry_date: date | None
+    entry_port: str | None
+    entry_purpose: str | None
+
+
 class StayOut(Answer):
     id: int
     status: Literal["draft", "in_house", "checked_out", "cancelled"]
@@ -196,6 +246,7 @@ class StayOut(Answer):
     deadline_at: datetime = Field(description="The notification is due by then (23:00, or 08:00 next day)")
     filed_at: datetime | None
     person: PersonOut
+    declaration: DeclarationOut | None = Field(None, description="A foreign national's stay only; null otherwise")
 
 
 class CheckInAnswer(Answer):
@@ -230,8 +281,47 @@ class CardOut(Answer):
     card_format: Literal["cccd_7", "can_cuoc"]
 
 
+class MrzWarningOut(Answer):
+    code: str
+    field: str | None
+    message_vi: str
+    message_en: str
+
+
+class MrzCardOut(Answer):
+    """A passport's or an ICAO identity card's MRZ: the keys of a card's QR (same meaning) and the MRZ's own."""
+
+    id_number: str | None = Field(description="A Vietnamese document's 12-digit personal number, else null")
+    old_id_number: None
+    full_name: str
+    birth_date: date | None
+    sex: Literal["M", "F"] | None
+    address: None
+    issue_date: None
+    extra_fields: list[str]
+    card_format: str
+    doc_type: Literal["passport", "id_card", "visa"]
+    mrz_format: str
+    document_code: str
+    document_number: str
+    issuing_state: str = Field(description="ISO 3166-1 alpha-3 or ICAO's own code")
+    issuing_state_name_vi: str | None
+    issuing_state_name_en: str | None
+    nationality: str = Field(description="ISO 3166-1 alpha-3 or ICAO's own code")
+    nationality_name_vi: str | None
+    nationality_name_en: str | None
+    expiry: date | None
+    surname: str
+    given_names: str
+    optional_data: str
+    optional_data_2: str = Field(description="TD1 line 2's optional data; empty for other formats")
+    mrz: list[str]
+    corrected_fields: list[str]
+    warnings: list[MrzWarningOut]
+
+
 class CardAnswer(Answer):
-    card: CardOut
+    card: CardOut | MrzCardOut
 
 
 class ErrorBody(Answer):

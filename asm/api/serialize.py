@@ -12,7 +12,9 @@ from asm.stays.models import Stay
 
 def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
     person = stay.person
+    foreign = getattr(stay, "foreign", None)
     return stay_payload(
+        declaration=declaration_payload(foreign, now or utcnow()) if foreign is not None else None,
         id=stay.id,
         status=stay.status,
         notice_state=stay.state(now or utcnow()),
@@ -46,6 +48,7 @@ def stay_payload(
     deadline_at: datetime,
     filed_at: datetime | None,
     person: dict[str, Any],
+    declaration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON of a stay, from plain values: a stay object (`stay_json`) or a filing written in SQL."""
     return {
@@ -62,6 +65,24 @@ def stay_payload(
         "deadline_at": utc_iso(deadline_at),
         "filed_at": utc_iso(filed_at),
         "person": person,
+        "declaration": declaration,
+    }
+
+
+def declaration_payload(foreign: Any, now: datetime) -> dict[str, Any]:
+    """A foreign national's temporary-residence declaration (asm/foreigners) and the stay's foreign details."""
+    return {
+        "deadline_at": utc_iso(foreign.deadline_at),
+        "deadline_hours": foreign.deadline_hours,
+        "state": str(foreign.state(now)),
+        "declared_at": utc_iso(foreign.declared_at),
+        "reference": foreign.declaration_ref,
+        "passport_expiry": foreign.passport_expiry.isoformat() if foreign.passport_expiry else None,
+        "visa_type": foreign.visa_type,
+        "visa_number": foreign.visa_number,
+        "entry_date": foreign.entry_date.isoformat() if foreign.entry_date else None,
+        "entry_port": foreign.entry_port,
+        "entry_purpose": foreign.entry_purpose,
     }
 
 

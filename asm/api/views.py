@@ -28,6 +28,7 @@ from asm.api.schemas import (
     CheckInAnswer,
     CheckInBody,
     CheckOutBody,
+    DeclarationBody,
     ExtendBody,
     MoveBody,
     OneStay,
@@ -42,6 +43,7 @@ from asm.common import ValidationError
 from asm.extensions import csrf, db
 from asm.filing import sql as sql_writer
 from asm.filing.core import Filing, Place
+from asm.foreigners import services as foreigners
 from asm.idcard import MESSAGES, CardError
 from asm.idcard.decode import DECODE_ERROR_STATUS, DecodeError
 from asm.people import documents
@@ -381,6 +383,36 @@ def move(stay_id: int) -> tuple[dict[str, Any], int]:
     except ValidationError as exc:
         return validation_payload(exc)
     return changed(stay, event.receipt_no, now)
+
+
+@bp.route("/stays/<int:stay_id>/declaration", methods=["POST"])
+@api_token
+@idempotent(scope)
+@operation(
+    "Mark a foreign guest's temporary-residence declaration made (immigration portal or form NA17)",
+    {200: Outcome("Done; the stay with its declaration", OneStay)},
+    body=DeclarationBody,
+    idempotent=True,
+    field_codes=(
+        "not_foreign",
+        "cancelled",
+        "already_declared",
+        "declared_before_arrival",
+        "declared_future",
+        "reference_missing",
+        "text_invalid",
+        "text_too_long",
+    ),
+)
+def declare(stay_id: int) -> tuple[dict[str, Any], int]:
+    stay = token_stay(stay_id)
+    now = utcnow()
+    try:
+        body = read_body(DeclarationBody)
+        foreigners.declare(stay, reference=body.reference, at=body.declared_at, actor=token_actor(), now=now)
+    except ValidationError as exc:
+        return validation_payload(exc)
+    return {"stay": stay_json(stay, now)}, 200
 
 
 @bp.route("/stays/<int:stay_id>/cancel", methods=["POST"])

@@ -346,4 +346,9 @@ def _check_out(device: KioskDevice, sub: KioskSubmission, *, actor: Actor, now: 
 
 
 def _person_view(stay: Stay) -> dict[str, str]:
-    return {"full_name": stay.person.full_name, "doc_masked": mask(stay.person.doc_number)}
+    view = {"full_name": stay.person.full_name, "doc_masked": mask(stay.person.doc_number)}
+    foreign = getattr(stay, "foreign", None)
+    if foreign is not None:  # a foreign national: the temporary-residence declaration's own deadline
+        view["nationality"] = stay.person.nationality
+        view["declaration_deadline_at"] = foreign.deadline_at.isoformat()
+    return view

@@ -43,10 +43,18 @@ from asm.filing.plan import (
     StayRow,
     Warning,
 )
+from asm.foreigners.labels import VISA_TYPES
+from asm.geo.models import Commune
 from asm.people.models import DocType, Person
-from asm.people.services import PersonInput, validate_person
+from asm.people.services import ForeignInput, PersonInput, validate_person
 from asm.stays.models import OPEN_STATUSES, EventKind, Stay, StayStatus
-from asm.stays.rules import is_long_stay, notification_deadline, parse_hhmm
+from asm.stays.rules import (
+    declaration_state,
+    foreign_declaration_deadline,
+    is_long_stay,
+    notification_deadline,
+    parse_hhmm,
+)
 
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -57,6 +65,9 @@ CANCEL_REASON_MAX = 255  # stays.cancel_reason
 ROOM_MAX = 40  # rooms.name
 NATIONALITY = re.compile(r"[A-Z]{3}")
 UNKNOWN_NAME = "Chưa rõ danh tính"  # the name of a provisional identity whose name is not known either
+VISA_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9/.-]{0,29}")
+FOREIGN_TEXT_LIMITS = {"entry_port": 80, "entry_purpose": 100}
+DECLARATION_REF_MAX = 60
 
 
 @dataclass
@@ -127,6 +138,7 @@ def validate_check_in(
             validate_provisional(guest, errors, f"guests.{i}.", today, filing=data.file_now)
         else:
             validate_person(guest, errors, f"guests.{i}.", today)
+        validate_foreign(guest, errors, f"guests.{i}.foreign.", to_local(data.arrived_at).date())
         key = key_of(guest)
         if key in seen:
             errors.add(f"guests.{i}.doc_number", _l("Người này đã có trong danh sách."), "duplicate_guest")
@@ -165,6 +177,61 @@ def validate_provisional(
     guest.nationality = (guest.nationality or "VNM").strip().upper()
     if not NATIONALITY.fullmatch(guest.nationality):
         errors.add(prefix + "nationality", _l("Quốc tịch là mã 3 chữ cái, ví dụ VNM."), "nationality_invalid")
+
+
+def validate_foreign(guest: PersonInput, errors: ValidationError, prefix: str, arrival_day: date) -> None:
+    """A foreign national's stay details (all optional at check-in; NA17 needs the entry ones). Normalises them;
+    a citizen's (nationality VNM) are dropped: the foreigners' channel is for foreigners only."""
+    if (guest.nationality or "VNM") == "VNM" or guest.doc_type == DocType.NONE:
+        guest.foreign = None
+        return
+    details = guest.foreign = guest.foreign or ForeignInput()
+    check_foreign(details, errors, prefix, arrival_day)
+
+
+def check_foreign(details: ForeignInput, errors: ValidationError, prefix: str, arrival_day: date) -> None:
+    details.visa_type = (details.visa_type or "").strip().lower() or None
+    if details.visa_type is not None and details.visa_type not in VISA_TYPES:
+        errors.add(prefix + "visa_type", _l("Loại thị thực hoặc thẻ cư trú không hợp lệ."), "visa_type_invalid")
+    details.visa_number = "".join((details.visa_number or "").split()).upper() or None
+    if details.visa_number is not None and not VISA_NUMBER.fullmatch(details.visa_number):
+        errors.add(
+            prefix + "visa_number",
+            _l("Số thị thực/thẻ gồm tối đa 30 chữ cái không dấu, chữ số, dấu / . -"),
+            "visa_number_invalid",
+        )
+    for name, limit in FOREIGN_TEXT_LIMITS.items():
+        value = " ".join((getattr(details, name) or "").split()) or None
+        setattr(details, name, value)
+        if value is not None and len(value) > limit:
+            errors.add(prefix + name, _l("Tối đa %(n)s ký tự.", n=limit), "too_long")
+    if details.entry_date is not None and details.entry_date > arrival_day:
+        errors.add(prefix + "entry_date", _l("Ngày nhập cảnh không thể sau ngày đến."), "entry_after_arrival")
+
+
+def foreign_values(details: ForeignInput) -> dict[str, Any]:
+    return {
+        "passport_expiry": details.passport_expiry,
+        "visa_type": details.visa_type,
+        "visa_number": details.visa_number,
+        "entry_date": details.entry_date,
+        "entry_port": details.entry_port,
+        "entry_purpose": details.entry_purpose,
+    }
+
+
+def foreign_missing_warning(name: str) -> str:
+    return str(
+        _l(
+            "%(name)s là người nước ngoài: còn thiếu ngày nhập cảnh, cửa khẩu hoặc mục đích nhập cảnh cho phiếu khai "
+            "báo tạm trú (NA17). Bổ sung ở trang lưu trú.",
+            name=name,
+        )
+    )
+
+
+def passport_expired_warning(name: str, expiry: date) -> str:
+    return str(_l("Hộ chiếu của %(name)s đã hết hạn ngày %(d)s.", name=name, d=expiry.strftime("%d/%m/%Y")))
 
 
 def key_of(person: PersonInput) -> Key:
@@ -283,6 +350,7 @@ class Filing:
         self.plan = Plan(establishment_id=self.place.id, commune_code=self.place.commune_code, now=now)
         self.known = Knowledge(self.place)
         self.orm_stays: dict[int, Stay] = {}  # ORM objects the plan changes: refreshed after the write
+        self._remote: bool | None = None
 
     # -- people
 
@@ -336,6 +404,7 @@ class Filing:
             raise errors
         self.prefetch(data.guests)
         people = [self.person(g) for g in data.guests]
+        foreign = {id(p): g.foreign for g, p in zip(data.guests, people, strict=True) if g.foreign is not None}
         for i, person in enumerate(people):
             if person.key in self.known.open_here:
                 errors.add(
@@ -386,11 +455,92 @@ class Filing:
             stays.append(stay)
             kind = EventKind.CHECK_IN if data.file_now else EventKind.DRAFT
             period = period_data(data.arrived_at, data.expected_departure, room_name)
+            details = foreign.get(id(person))
+            if details is not None:
+                self.plan_foreign(stay, details)
+                period["declaration_deadline"] = stay.declaration_deadline_at.isoformat()  # type: ignore[union-attr]
             event = self.record(stay, kind, period | (event_data or {}), receipt=data.file_now)
             stay.receipt_no = event.receipt_no
             if data.file_now:
                 self.plan.filed.append(stay)
         return stays
+
+    # -- the foreigners' channel
+
+    def remote(self) -> bool:
+        """The establishment's commune is marked remote (declarations due in 24 h). Read once, when needed; the
+        one-statement path reads nothing (it declines foreign guests: asm/filing/sql.py)."""
+        if self._remote is None:
+            self._remote = not self.optimistic and bool(
+                db.session.scalar(select(Commune.remote).where(Commune.code == self.place.commune_code))
+            )
+        return self._remote
+
+    def plan_foreign(self, stay: StayRow, details: ForeignInput) -> LinkedRow:
+        """A foreign national's stay: its details and the temporary-residence declaration's deadline (Law 47/2014
+        Art. 33(2): 12 h after arrival, 24 h in a remote commune; both hours are settings)."""
+        config = current_app.config
+        remote = self.remote()
+        hours = int(config["FOREIGN_DECLARATION_REMOTE_HOURS" if remote else "FOREIGN_DECLARATION_HOURS"])
+        deadline = foreign_declaration_deadline(stay.arrived_at, hours=hours, remote_hours=hours, remote=remote)
+        stay.declaration_deadline_at = deadline
+        values = foreign_values(details) | {
+            "deadline_hours": hours,
+            "deadline_at": deadline,
+            "declared_at": None,
+            "declaration_ref": None,
+        }
+        if not (details.entry_date and details.entry_port and details.entry_purpose):
+            self.warn("foreign_details_missing", foreign_missing_warning(stay.person_name))
+        if details.passport_expiry is not None and details.passport_expiry < to_local(stay.arrived_at).date():
+            self.warn("passport_expired", passport_expired_warning(stay.person_name, details.passport_expiry))
+        return self.link("foreign_stays", values, stay_id=stay)
+
+    def declare(self, stay: StayRow, foreign: Any, *, reference: str, at: datetime | None = None) -> EventRow:
+        """Mark a foreign guest's temporary-residence declaration made (on the immigration portal, or form NA17
+        handed in), with its reference number and time: late if past its deadline. `foreign`: the stay's
+        `ForeignStay` (id, deadline_at, declared_at)."""
+        errors = ValidationError()
+        if stay.status == StayStatus.CANCELLED:
+            raise ValidationError({"stay": [str(_l("Lưu trú này đã bị hủy."))]}, {"stay": "cancelled"})
+        if foreign.declared_at is not None:
+            raise ValidationError(
+                {"stay": [str(_l("Đã khai báo tạm trú cho người này."))]}, {"stay": "already_declared"}
+            )
+        reference = free_text(errors, "reference", reference, max_length=DECLARATION_REF_MAX)
+        if not reference and "reference" not in errors.errors:
+            errors.add("reference", _l("Cần số tham chiếu (mã hồ sơ) của lần khai báo."), "reference_missing")
+        at = at or self.now
+        if at > self.now + FUTURE_TOLERANCE:
+            errors.add("declared_at", _l("Giờ khai báo không thể ở tương lai."), "declared_future")
+        elif at < stay.arrived_at:
+            errors.add("declared_at", _l("Giờ khai báo không thể trước giờ đến."), "declared_before_arrival")
+        if errors:
+            raise errors
+        self.update("foreign_stays", foreign.id, {"declared_at": at, "declaration_ref": reference})
+        deadline = aware(foreign.deadline_at)
+        data = {
+            "reference": reference,
+            "declared_at": at.isoformat(),
+            "deadline_at": deadline.isoformat(),
+            "state": str(declaration_state(deadline, at, self.now)),
+        }
+        return self.record(stay, EventKind.DECLARE, data, receipt=False)
+
+    def update_foreign(self, stay: StayRow, foreign: Any, details: ForeignInput) -> EventRow | None:
+        """Complete or correct a foreign guest's entry and visa details (the check-in may not have had them).
+        None when nothing changed."""
+        errors = ValidationError()
+        check_foreign(details, errors, "", to_local(stay.arrived_at).date())
+        if errors:
+            raise errors
+        values = foreign_values(details)
+        changes = {name: value for name, value in values.items() if getattr(foreign, name) != value}
+        if not changes:
+            return None
+        self.update("foreign_stays", foreign.id, changes)
+        shown = {name: value.isoformat() if isinstance(value, date) else value for name, value in changes.items()}
+        return self.record(stay, EventKind.FOREIGN, shown, receipt=False)
 
     def room(self, data: CheckInInput, errors: ValidationError) -> tuple[int | None, str | None]:
         """The room asked for, by id (pages) or name (API): an active room of this establishment."""
@@ -452,6 +602,7 @@ class Filing:
             raise ValidationError({"stay": [str(_l("Người bệnh này đã có giấy tờ."))]}, {"stay": "identity_complete"})
         errors = ValidationError()
         validate_person(guest, errors, prefix, local_today(self.now))
+        validate_foreign(guest, errors, prefix + "foreign.", to_local(stay.arrived_at).date())
         if errors:
             raise errors
         self.prefetch([guest])
@@ -466,6 +617,8 @@ class Filing:
         stay.person, stay.key, stay.numbers, stay.provisional = person, person.key, person.numbers, False
         stay.person_name = person.full_name
         self.known.open_here.add(person.key)
+        if guest.foreign is not None:  # identified as a foreign national: the declaration is due from the arrival
+            self.plan_foreign(stay, guest.foreign)
         return person
 
     def file(self, stay: StayRow) -> EventRow:

@@ -70,6 +70,7 @@ class StayRow:
     numbers: list[str] = field(default_factory=list)  # the person's document numbers, for the watch list
     provisional: bool = False  # the person has no document yet (hospitals): the stay cannot be filed
     key: Key | None = None  # the person's document, while the stay is open here (for "already in house")
+    declaration_deadline_at: datetime | None = None  # a foreign national's: the declaration's deadline
 
     def set(self, **values: Any) -> None:
         for name, value in values.items():

@@ -15,9 +15,11 @@ have read of the database is checked by the statement itself:
   check-in event with the receipt, and the police alerts of the watch list (the rule of asm/police/watch.py,
   `SCOPE`, the same text both writers use).
 
-Only the plain success is written here. Anything else (a bad field, an unknown or closed room, a guest already in
-house here, a known key, a lost race, a plan with warnings of its own) returns None with nothing stored, and the
-caller writes the plan through the set-based writer, which gives the answer it always gave.
+Only the plain success of a citizen is written here. Anything else (a foreign national, whose stay also plans
+the foreigners' declaration: `applies` and `write_one` both decline it; a bad field, an unknown or closed room,
+a guest already in house here, a known key, a lost race, a plan with warnings of its own) returns None with
+nothing stored, and the caller writes the plan through the set-based writer, which gives the answer it always
+gave.
 `tests/filing/test_parity.py` files the same requests through both and compares the answers and the rows.
 """
 
@@ -138,8 +140,14 @@ WRITE_SQL_NO_KEY = " ".join(_WRITE.format(claim="", after_claim="", scope=_SCOPE
 
 
 def applies(dialect: str, data: CheckInInput) -> bool:
-    """PostgreSQL, one guest, filed now: every other plan goes to the set-based writer."""
-    return dialect == "postgresql" and len(data.guests) == 1 and data.file_now
+    """PostgreSQL, one guest, a citizen, filed now: every other plan goes to the set-based writer (a foreign
+    national's stay plans a row of `foreign_stays` too, which this statement does not write)."""
+    return (
+        dialect == "postgresql"
+        and len(data.guests) == 1
+        and data.file_now
+        and (data.guests[0].nationality or "VNM").strip().upper() == "VNM"
+    )
 
 
 def file_one(
@@ -162,8 +170,8 @@ def file_one(
 
 
 def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | None:
-    if len(plan.stays) != 1 or plan.warnings or len(plan.events) != 1 or not plan.filed:
-        return None
+    if len(plan.stays) != 1 or plan.warnings or len(plan.events) != 1 or not plan.filed or plan.linked:
+        return None  # linked rows (a foreign national's declaration): the set-based writer's
     [person] = plan.people
     [stay] = plan.stays
     [event] = plan.events
@@ -189,26 +197,30 @@ def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | 
     }
     answer_head, _, rest = json.dumps(payload, ensure_ascii=False).partition(json.dumps(STAY_ID))
     answer_middle, _, answer_tail = rest.partition(json.dumps(WARNINGS))
-    params = person_params(person) | {
-        "now": plan.now,
-        "establishment_id": plan.establishment_id,
-        "commune_code": plan.commune_code,
-        "room": stay.room_name,
-        "warning": None,  # translated only when needed, below
-        "status": stay.status,
-        "source": stay.source,
-        "role": stay.role,
-        "reason": stay.reason,
-        "arrived_at": stay.arrived_at,
-        "expected_departure": stay.expected_departure,
-        "deadline_at": stay.deadline_at,
-        "receipt_no": stay.receipt_no,
-        "kind": event.kind,
-        "actor": event.actor,
-        "user_id": event.user_id,
-        "token_id": event.token_id,
-        "event_data": json.dumps(event.data),
-    } | chain_params(event.columns() | {"stay_id": CHAIN_STAY_ID})
+    params = (
+        person_params(person)
+        | {
+            "now": plan.now,
+            "establishment_id": plan.establishment_id,
+            "commune_code": plan.commune_code,
+            "room": stay.room_name,
+            "warning": None,  # translated only when needed, below
+            "status": stay.status,
+            "source": stay.source,
+            "role": stay.role,
+            "reason": stay.reason,
+            "arrived_at": stay.arrived_at,
+            "expected_departure": stay.expected_departure,
+            "deadline_at": stay.deadline_at,
+            "receipt_no": stay.receipt_no,
+            "kind": event.kind,
+            "actor": event.actor,
+            "user_id": event.user_id,
+            "token_id": event.token_id,
+            "event_data": json.dumps(event.data),
+        }
+        | chain_params(event.columns() | {"stay_id": CHAIN_STAY_ID})
+    )
     if claim is not None:
         params |= {"scope": claim.scope, "key": claim.key, "request_hash": claim.request_hash}
         params |= {"answer_head": answer_head, "answer_middle": answer_middle, "answer_tail": answer_tail}

@@ -2,9 +2,10 @@
 
 Every channel writes through here, on SQLite and PostgreSQL: one guest at the desk or a thousand hospital events
 alike. The order follows the foreign keys: people, stays (heads before the members of their group), history,
-linked rows (bed assignments, carers, hospital events, beds), then the police watch list's alerts for every stay
-the plan files (asm/police/watch.py holds that rule). Nothing here decides anything: the rules made the plan.
-Flushes, never commits; ORM objects the plan changed are expired so that they read the new values.
+linked rows (bed assignments, carers, hospital events, beds, foreign nationals' declarations), then the police
+watch list's alerts for every stay the plan files (asm/police/watch.py holds that rule). Nothing here decides
+anything: the rules made the plan. Flushes, never commits; ORM objects the plan changed are expired so that they
+read the new values.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from asm.audit.chain import GENESIS, chain_hash
 from asm.audit.chains import last_hashes, lock_many
 from asm.extensions import db
 from asm.filing.plan import LinkedRow, Plan, StayRow
+from asm.foreigners.models import ForeignStay
 from asm.hospital.models import Bed, BedAssignment, Carer, HospitalEvent
 from asm.people.models import Person
 from asm.police.watch import raise_alerts
@@ -29,6 +31,7 @@ LINKED_MODELS: Mapping[str, Any] = {
     "carers": Carer,
     "hospital_events": HospitalEvent,
     "beds": Bed,
+    "foreign_stays": ForeignStay,  # a foreign national's stay: its declaration (asm/foreigners)
 }
 
 

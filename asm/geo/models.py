@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.extensions import db
@@ -28,6 +28,9 @@ class Commune(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
+    # A remote or isolated area ("vùng sâu, vùng xa"): foreigners' declarations due in 24 h instead of 12 (Law
+    # 47/2014 Art. 33(2)). No public list was found: marked per commune (`flask units remote`, docs/FOREIGNERS.md).
+    remote: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     province: Mapped[Province] = relationship(back_populates="communes")
 

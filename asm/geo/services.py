@@ -29,3 +29,28 @@ def load_units() -> tuple[int, int]:
         added[i] = len(new)
         db.session.flush()
     return added[0], added[1]
+
+
+def set_remote(codes: list[str], *, remote: bool) -> list[Commune]:
+    """Mark communes remote ("vùng sâu, vùng xa": foreigners' declarations due in 24 h, not 12) or not. Raises
+    ValidationError naming the codes that are no commune; changes nothing then. Flushes, never commits."""
+    from flask_babel import lazy_gettext as _l
+
+    from asm.common import ValidationError
+
+    wanted = sorted({c.strip() for c in codes if c.strip()})
+    found = list(db.session.scalars(select(Commune).where(Commune.code.in_(wanted)).order_by(Commune.code)))
+    unknown = sorted(set(wanted) - {c.code for c in found})
+    if unknown or not wanted:
+        raise ValidationError(
+            {"code": [str(_l("Không có xã/phường mã %(codes)s.", codes=", ".join(unknown) or "—"))]},
+            {"code": "commune_unknown"},
+        )
+    for commune in found:
+        commune.remote = remote
+    db.session.flush()
+    return found
+
+
+def remote_communes() -> list[Commune]:
+    return list(db.session.scalars(select(Commune).where(Commune.remote).order_by(Commune.code)))

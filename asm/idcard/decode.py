@@ -39,7 +39,10 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "image_unreadable": (422, N_("Không đọc được ảnh: tệp bị hỏng hoặc không đầy đủ.")),
     "no_code_found": (
         422,
-        N_("Không tìm thấy mã QR trong ảnh. Hãy đưa mặt có mã QR của thẻ lại gần camera, giữ yên và đủ sáng."),
+        N_(
+            "Không tìm thấy mã QR (thẻ căn cước, VNeID) hay vùng đọc máy MRZ (hộ chiếu) trong ảnh. Hãy đưa mã QR "
+            "của thẻ, hoặc cả trang thông tin hộ chiếu, vào khung hình, giữ yên và đủ sáng."
+        ),
     ),
     "no_mrz_found": (
         422,

@@ -129,6 +129,14 @@ MRZ_MESSAGES: dict[str, str] = {
     "mrz_expiry_invalid": N_(
         "Ngày hết hạn “%(value)s” trong MRZ không phải một ngày có thật (dạng năm-tháng-ngày YYMMDD)."
     ),
+    "mrz_not_identity": N_(
+        "Đây là thị thực, không phải giấy tờ tùy thân: hãy quét trang thông tin hộ chiếu; số thị thực ghi vào ô "
+        "thị thực."
+    ),
+    "mrz_not_travel_document": N_(
+        "Thẻ căn cước do %(value)s cấp không dùng để khai báo lưu trú: hãy quét hộ chiếu (giấy tờ đã dùng để "
+        "nhập cảnh)."
+    ),
     "mrz_expiry_before_birth": N_("Ngày hết hạn %(value)s trước ngày sinh %(birth)s."),
     "mrz_sex_invalid": N_("Giới tính trong MRZ phải là M, F, X hoặc < (đọc được “%(value)s”)."),
     "mrz_name_missing": N_("MRZ không có họ tên."),

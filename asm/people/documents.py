@@ -1,7 +1,8 @@
 """Reading a document in a request: asm/idcard/reader.py with this app's settings (decoder, image limits).
 
 Desk, kiosk, API and hospital pages all read documents here; `PersonInput.from_document` turns what was read
-into the person the filing core checks and files.
+(the QR of a chip ID card, or a passport's machine-readable zone) into the person the filing core checks and
+files.
 """
 
 from __future__ import annotations

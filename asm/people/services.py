@@ -12,9 +12,23 @@ from asm import text as rules
 from asm.common import ValidationError
 from asm.extensions import db
 from asm.idcard import CardData, CardError, check_id_number, check_old_id, normalize_document
+from asm.idcard.mrz import MrzData, MrzError
 from asm.people.models import DocType, Person
 
 CARD_EXTRA_MAX = 200  # each extra field of a căn cước QR, kept as text
+
+
+@dataclass
+class ForeignInput:
+    """What a foreign guest's stay records for the foreigners' declaration (NA17): all optional at check-in (a
+    passport's MRZ gives only the expiry), checked by the filing core (asm/filing/core.validate_foreign)."""
+
+    passport_expiry: date | None = None
+    visa_type: str | None = None  # asm/foreigners/rules.VISA_TYPES
+    visa_number: str | None = None
+    entry_date: date | None = None
+    entry_port: str | None = None
+    entry_purpose: str | None = None
 
 
 @dataclass
@@ -29,10 +43,15 @@ class PersonInput:
     old_id_number: str | None = None
     id_issue_date: date | None = None
     card_extra: list[str] | None = None
+    foreign: ForeignInput | None = None  # a foreign national's stay details (nationality other than VNM)
 
     @classmethod
-    def from_document(cls, card: CardData) -> PersonInput:
-        """What a document read by asm/idcard/reader.py (the QR of a chip ID card) says about its holder."""
+    def from_document(cls, card: CardData | MrzData) -> PersonInput:
+        """What a document read by asm/idcard/reader.py (the QR of a chip ID card, or a machine-readable zone)
+        says about its holder. Raises MrzError for a zone that is no identity here (a visa, another state's ID
+        card)."""
+        if isinstance(card, MrzData):
+            return cls.from_mrz(card)
         return cls(
             doc_type="cccd",
             doc_number=card.id_number,
@@ -44,6 +63,33 @@ class PersonInput:
             id_issue_date=card.issue_date,
             card_extra=list(card.extra_fields) or None,
         )
+
+    @classmethod
+    def from_mrz(cls, mrz: MrzData) -> PersonInput:
+        """A passport (any state's, Viet Nam's too) is a passport; a Vietnamese ID card's zone gives its 12-digit
+        personal number (a citizen, as from its QR, without the address); a visa or another state's ID card is
+        refused (the stay is declared with the passport used to enter)."""
+        if mrz.doc_type == "visa":
+            raise MrzError("mrz_not_identity", "document_code")
+        if mrz.document_code.startswith("P"):
+            return cls(
+                doc_type=DocType.PASSPORT,
+                doc_number=mrz.document_number,
+                full_name=mrz.full_name,
+                birth_date=mrz.birth_date,
+                sex=mrz.sex,
+                nationality=mrz.nationality,
+                foreign=ForeignInput(passport_expiry=mrz.expiry) if mrz.nationality != "VNM" else None,
+            )
+        if mrz.issuing_state == "VNM" and mrz.id_number:
+            return cls(
+                doc_type=DocType.CCCD,
+                doc_number=mrz.id_number,
+                full_name=mrz.full_name,
+                birth_date=mrz.birth_date,
+                sex=mrz.sex,
+            )
+        raise MrzError("mrz_not_travel_document", "document_code", value=mrz.issuing_state)
 
 
 def validate_person(data: PersonInput, errors: ValidationError, prefix: str, today: date) -> None:

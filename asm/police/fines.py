@@ -115,6 +115,34 @@ def exposure(
     return Exposure(violations=count, guests=guests, min_vnd=low, max_vnd=high, factor=factor)
 
 
+# --- foreigners' temporary-residence declarations (issue 12) ---------------------------------------------------
+#
+# Failing to declare a foreign guest's temporary residence (Law 47/2014 Art. 33) is a separate offence from failing
+# to notify a stay. Press reports of Nghị định 282/2025/NĐ-CP (in force 15/12/2025) say it is now fined by the number
+# of foreigners not declared and that organisations pay double, up to 40–60 M VND; the decree's article and the
+# lower brackets could not be sourced here. So the brackets below are UNCONFIRMED placeholders (only the top,
+# 20–30 M for an individual, follows those reports): settings FOREIGN_FINE_BRACKETS and FOREIGN_FINE_LEGAL_BASIS
+# replace them once checked against the decree's text (docs/FOREIGNERS.md). Reports print them marked unconfirmed
+# while the setting is left at None.
+
+FOREIGN_LEGAL_BASIS = (
+    "Luật 47/2014/QH13 (sửa đổi 2019, 2023), Điều 33; mức phạt: Nghị định 282/2025/NĐ-CP (điều, khoản chưa xác minh)"
+)
+FOREIGN_DEFAULT_BRACKETS: tuple[Bracket, ...] = (
+    Bracket(1, 3, 5_000_000, 10_000_000),
+    Bracket(4, 8, 10_000_000, 20_000_000),
+    Bracket(9, None, 20_000_000, 30_000_000),
+)
+
+
+def foreign_fine_settings(brackets: Any, basis: str | None) -> tuple[tuple[Bracket, ...], str, bool]:
+    """(brackets, legal basis, confirmed) of the foreigners' declaration fines from the two settings: confirmed
+    only when the brackets were set."""
+    confirmed = brackets is not None
+    chosen = brackets_from_setting(brackets) if confirmed else FOREIGN_DEFAULT_BRACKETS
+    return chosen, basis or FOREIGN_LEGAL_BASIS, confirmed
+
+
 def format_vnd(amount: int) -> str:
     """12000000 -> "12.000.000" (Vietnamese thousands separator)."""
     return f"{amount:,}".replace(",", ".")

@@ -84,6 +84,21 @@ class CheckoutRow:
 
 
 @dataclass(frozen=True)
+class ForeignCompliance:
+    """Foreigners' temporary-residence declarations (asm/foreigners): a separate duty, with its own fine line."""
+
+    due: int
+    on_time: int
+    late: int
+    missing: int  # not declared, deadline passed
+    pending: int
+    exposure: Exposure
+    brackets: Sequence[Bracket] = ()
+    legal_basis: str = ""
+    confirmed: bool = False  # the fine brackets were set from the decree's text (else: placeholders, unconfirmed)
+
+
+@dataclass(frozen=True)
 class Compliance:
     due: int  # notifications due in the period: filed, or not filed with the deadline passed
     on_time: int
@@ -92,6 +107,7 @@ class Compliance:
     pending: int  # not filed, deadline ahead
     missing_checkouts: int
     exposure: Exposure
+    foreign: ForeignCompliance | None = None
 
     @property
     def on_time_share(self) -> float | None:
@@ -182,6 +198,16 @@ def labels(translations: Translator) -> dict[str, str]:
         "checkouts": _("Chưa báo trả phòng (quá ngày dự kiến đi)"),
         "late_list": _("II. Các thông báo trễ hạn hoặc không thông báo (%(n)s)"),
         "checkout_list": _("III. Lưu trú chưa báo trả phòng (%(n)s)"),
+        "foreign_fines": _("Khai báo tạm trú cho người nước ngoài"),
+        "foreign_counts": _(
+            "Phải khai báo: %(due)s; đúng hạn: %(on_time)s; trễ hạn: %(late)s; không khai báo (quá hạn): "
+            "%(missing)s; chưa đến hạn: %(pending)s."
+        ),
+        "foreign_note": _(
+            "Vi phạm riêng, tính riêng với thông báo lưu trú. Căn cứ: %(basis)s. Mỗi lần khai báo (một người hoặc "
+            "một nhóm nhận phòng cùng lúc) trễ hạn hoặc không thực hiện là một vi phạm."
+        ),
+        "unconfirmed": _("Mức phạt chưa được xác minh với văn bản nghị định (cấu hình FOREIGN_FINE_BRACKETS)."),
         "fines": _("IV. Mức phạt có thể áp dụng"),
         "fines_note": _(
             "Theo %(basis)s: cơ sở không thông báo lưu trú bị phạt theo số người không được thông báo; "
@@ -411,6 +437,50 @@ def _fines_block(
     return flow
 
 
+def _foreign_block(foreign: ForeignCompliance, labels: dict[str, str], styles: Styles, width: float) -> list[Flowable]:
+    """The foreigners' declarations: their own counts and fine exposure line, with the basis that sets it."""
+    note = ParagraphStyle("police-note", styles.normal, fontSize=8.5, leading=11)
+    exposure = foreign.exposure
+    counts = labels["foreign_counts"] % {
+        "due": foreign.due,
+        "on_time": foreign.on_time,
+        "late": foreign.late,
+        "missing": foreign.missing,
+        "pending": foreign.pending,
+    }
+    flow: list[Flowable] = [
+        Spacer(1, 3 * mm),
+        Paragraph(markup(labels["foreign_fines"]), styles.heading),
+        Paragraph(markup(counts), note),
+        Paragraph(markup(labels["foreign_note"] % {"basis": foreign.legal_basis}), note),
+    ]
+    if not foreign.confirmed:
+        flow.append(Paragraph(f"<b>{markup(labels['unconfirmed'])}</b>", note))
+    flow.append(
+        _facts_table(
+            [
+                (labels["violations"], str(exposure.violations)),
+                (labels["guests"], str(exposure.guests)),
+                (
+                    labels["individual"],
+                    labels["range"] % {"lo": format_vnd(exposure.min_vnd), "hi": format_vnd(exposure.max_vnd)},
+                ),
+                (
+                    labels["organisation"],
+                    labels["range"]
+                    % {
+                        "lo": format_vnd(exposure.organisation_min_vnd),
+                        "hi": format_vnd(exposure.organisation_max_vnd),
+                    },
+                ),
+            ],
+            styles,
+            width,
+        )
+    )
+    return flow
+
+
 def _story_pdf(make_story: Callable[[], list[Flowable]], title: str, labels: dict[str, str], styles: Styles) -> bytes:
     """Build twice (flowables are used up by a build): the first pass counts the pages for "Trang n/N"."""
     pages = 0
@@ -476,6 +546,8 @@ def _establishment_story(
     story.append(_checkout_table(data.checkouts, labels, styles, width))
     story.append(CondPageBreak(60 * mm))
     story += _fines_block(data.compliance.exposure, data.brackets, labels, styles, width)
+    if data.compliance.foreign is not None:
+        story += _foreign_block(data.compliance.foreign, labels, styles, width)
     story.append(KeepTogether(signature_block(h, labels, styles, width)))
     return story
 
@@ -604,14 +676,44 @@ def _commune_story(
     )
     total = sum_compliance([line.compliance for line in data.establishments])
     story += _fines_block(total.exposure, data.brackets, labels, styles, width)
+    if total.foreign is not None:
+        story += _foreign_block(total.foreign, labels, styles, width)
     story.append(KeepTogether(signature_block(h, labels, styles, width)))
     return story
+
+
+def _sum_exposure(items: Sequence[Exposure], factor: int) -> Exposure:
+    return Exposure(
+        violations=sum(e.violations for e in items),
+        guests=sum(e.guests for e in items),
+        min_vnd=sum(e.min_vnd for e in items),
+        max_vnd=sum(e.max_vnd for e in items),
+        factor=factor,
+    )
+
+
+def sum_foreign(items: Sequence[ForeignCompliance]) -> ForeignCompliance | None:
+    if not items:
+        return None
+    first = items[0]
+    return ForeignCompliance(
+        due=sum(f.due for f in items),
+        on_time=sum(f.on_time for f in items),
+        late=sum(f.late for f in items),
+        missing=sum(f.missing for f in items),
+        pending=sum(f.pending for f in items),
+        exposure=_sum_exposure([f.exposure for f in items], first.exposure.factor),
+        brackets=first.brackets,
+        legal_basis=first.legal_basis,
+        confirmed=first.confirmed,
+    )
 
 
 def sum_compliance(items: Iterable[Compliance]) -> Compliance:
     items = list(items)
     factor = items[0].exposure.factor if items else 2
     return Compliance(
+        foreign=sum_foreign([c.foreign for c in items if c.foreign is not None]),
         due=sum(c.due for c in items),
         on_time=sum(c.on_time for c in items),
         late=sum(c.late for c in items),

@@ -19,6 +19,7 @@ from asm.accounts.models import AccessLog, Role, User
 from asm.clock import VN_TZ, local_today
 from asm.establishments.models import Establishment
 from asm.extensions import db
+from asm.foreigners.models import ForeignStay
 from asm.geo.models import Commune
 from asm.people.models import Person
 from asm.police.jurisdiction import Jurisdiction, establishment_ids, scope_establishments, scope_stays
@@ -74,6 +75,15 @@ def no_checkout_condition(today: date) -> ColumnElement[bool]:
     return and_(Stay.status == StayStatus.IN_HOUSE, Stay.expected_departure < today)
 
 
+def declaration_overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """A foreigner's temporary-residence declaration not made, its deadline passed (ForeignStay joined)."""
+    return and_(ForeignStay.declared_at.is_(None), ForeignStay.deadline_at < now)
+
+
+def declaration_late_condition() -> ColumnElement[bool]:
+    return and_(ForeignStay.declared_at.is_not(None), ForeignStay.declared_at > ForeignStay.deadline_at)
+
+
 def long_stay_condition(now: datetime, days: int) -> ColumnElement[bool]:
     return and_(Stay.status == StayStatus.IN_HOUSE, Stay.arrived_at <= now - timedelta(days=days))
 
@@ -98,6 +108,11 @@ class Dashboard:
     most_late: list[tuple[Establishment, int]] = field(default_factory=list)
     long_stay_days: int = 30
     days: int = PERIOD_DAYS
+    # Foreigners (issue 12): in house by nationality; arrivals and their temporary-residence declarations, 30 days.
+    foreigners_by_nationality: list[tuple[str, int]] = field(default_factory=list)
+    foreign_arrivals: int = 0
+    declarations_overdue: int = 0
+    declarations_late: int = 0
 
 
 def dashboard(j: Jurisdiction, now: datetime, *, silent_days: int = 7, long_stay_days: int = 30) -> Dashboard:
@@ -165,6 +180,31 @@ def dashboard(j: Jurisdiction, now: datetime, *, silent_days: int = 7, long_stay
     days = [first_day + timedelta(days=i) for i in range(PERIOD_DAYS)]
     result.arrivals = [(d, arrivals.get(d, 0)) for d in days]
     result.departures = [(d, departures.get(d, 0)) for d in days]
+    # 2b. foreigners: in house by nationality; the last 30 days' arrivals and their declarations.
+    result.foreigners_by_nationality = [
+        (row[0], row[1])
+        for row in db.session.execute(
+            select(Person.nationality, func.count())
+            .select_from(Stay)
+            .join(ests, ests.c.id == Stay.establishment_id)
+            .join(Person, Person.id == Stay.person_id)
+            .where(Stay.status == StayStatus.IN_HOUSE, Person.nationality != "VNM")
+            .group_by(Person.nationality)
+            .order_by(func.count().desc(), Person.nationality)
+        )
+    ]
+    foreign_row = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(declaration_overdue_condition(now)),
+            func.count().filter(declaration_late_condition()),
+        )
+        .select_from(Stay)
+        .join(ests, ests.c.id == Stay.establishment_id)
+        .join(ForeignStay, ForeignStay.stay_id == Stay.id)
+        .where(Stay.arrived_at >= start, Stay.status != StayStatus.CANCELLED)
+    ).one()
+    result.foreign_arrivals, result.declarations_overdue, result.declarations_late = foreign_row
     # 3. establishments that filed nothing for N days, and the most often late.
     result.silent = db.session.scalar(silent_establishments(j, now, silent_days).with_only_columns(func.count())) or 0
     result.most_late = most_late(j, now)
@@ -202,6 +242,9 @@ def most_late(j: Jurisdiction, now: datetime, *, limit: int = TOP_LATE) -> list[
 STAY_FIGURES = (
     "in_house",
     "foreigners",
+    "foreign_arrivals",
+    "declarations_overdue",
+    "declarations_late",
     "patients",
     "carers",
     "overdue",
@@ -222,8 +265,9 @@ def figure_stays(
     type: str | None = None,
     day: date | None = None,
     long_stay_days: int = 30,
+    nationality: str | None = None,
 ) -> Select[tuple[Stay]]:
-    """The stays behind one figure of the dashboard, newest arrival first."""
+    """The stays behind one figure of the dashboard, newest arrival first. `nationality`: the foreigners of one."""
     today = local_today(now)
     query = scope_stays(select(Stay), j)
     first = local_midnight(today - timedelta(days=PERIOD_DAYS - 1))
@@ -233,6 +277,16 @@ def figure_stays(
         query = query.join(Person, Person.id == Stay.person_id).where(
             Stay.status == StayStatus.IN_HOUSE, Person.nationality != "VNM"
         )
+        if nationality:
+            query = query.where(Person.nationality == nationality)
+    elif figure in ("foreign_arrivals", "declarations_overdue", "declarations_late"):
+        query = query.join(ForeignStay, ForeignStay.stay_id == Stay.id).where(
+            Stay.arrived_at >= first, Stay.status != StayStatus.CANCELLED
+        )
+        if figure == "declarations_overdue":
+            query = query.where(declaration_overdue_condition(now))
+        elif figure == "declarations_late":
+            query = query.where(declaration_late_condition())
     elif figure in ("patients", "carers"):
         if STAY_ROLE is None:
             query = query.where(False)

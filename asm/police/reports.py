@@ -26,11 +26,12 @@ from asm.clock import local_today, utcnow
 from asm.establishments.models import TYPE_LABELS, Establishment, EstablishmentType, Room
 from asm.exports import PROGRESS_EVERY, Sheet, write_csv, write_xlsx
 from asm.extensions import db
+from asm.foreigners.models import ForeignStay
 from asm.geo.models import Commune, Province
 from asm.i18n import Translator, translations
 from asm.people.models import SEX_LABELS, Person
 from asm.police import pdf
-from asm.police.fines import Bracket, brackets_from_setting, exposure
+from asm.police.fines import Bracket, brackets_from_setting, exposure, foreign_fine_settings
 from asm.police.jurisdiction import (
     Jurisdiction,
     commune_in,
@@ -171,10 +172,12 @@ def compliance_by_establishment(
         .group_by(Stay.establishment_id, group)
     ):
         sizes[est_id].append(size)
+    foreign = foreign_compliance(scope, start, end, now=now)
     result = {}
     for est_id in db.session.scalars(scope.establishment_ids()):
         on_time, late, missing, pending = counts.get(est_id, (0, 0, 0, 0))
         result[est_id] = pdf.Compliance(
+            foreign=foreign.get(est_id) or foreign[None],
             due=on_time + late + missing,
             on_time=on_time,
             late=late,
@@ -184,6 +187,67 @@ def compliance_by_establishment(
             exposure=exposure(sizes.get(est_id, []), brackets, factor=factor),
         )
     return result
+
+
+def foreign_compliance(
+    scope: Scope, start: date, end: date, *, now: datetime
+) -> dict[int | None, pdf.ForeignCompliance]:
+    """Foreigners' temporary-residence declarations of the stays of the period, by establishment (key None: an
+    establishment without any), with their own fine exposure (asm/police/fines.py, FOREIGN_* settings)."""
+    config = current_app.config
+    brackets, basis, confirmed = foreign_fine_settings(
+        config.get("FOREIGN_FINE_BRACKETS"), config.get("FOREIGN_FINE_LEGAL_BASIS")
+    )
+    factor = int(config.get("POLICE_FINE_ORGANISATION_FACTOR", 2))
+    where = in_period(scope, start, end)
+    on_time = ForeignStay.declared_at <= ForeignStay.deadline_at
+    late = ForeignStay.declared_at > ForeignStay.deadline_at
+    missing = and_(ForeignStay.declared_at.is_(None), ForeignStay.deadline_at < now)
+    pending = and_(ForeignStay.declared_at.is_(None), ForeignStay.deadline_at >= now)
+    counts = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                Stay.establishment_id,
+                func.count().filter(on_time),
+                func.count().filter(late),
+                func.count().filter(missing),
+                func.count().filter(pending),
+            )
+            .join(ForeignStay, ForeignStay.stay_id == Stay.id)
+            .where(where)
+            .group_by(Stay.establishment_id)
+        )
+    }
+    sizes: dict[int, list[int]] = defaultdict(list)
+    group = func.coalesce(Stay.head_id, Stay.id)
+    for est_id, size in db.session.execute(
+        select(Stay.establishment_id, func.count())
+        .join(ForeignStay, ForeignStay.stay_id == Stay.id)
+        .where(where, or_(late, missing))
+        .group_by(Stay.establishment_id, group)
+    ):
+        sizes[est_id].append(size)
+
+    def line(values: tuple[int, ...], violations: list[int]) -> pdf.ForeignCompliance:
+        ok, lt, ms, pd = values
+        return pdf.ForeignCompliance(
+            due=ok + lt + ms,
+            on_time=ok,
+            late=lt,
+            missing=ms,
+            pending=pd,
+            exposure=exposure(violations, brackets, factor=factor),
+            brackets=brackets,
+            legal_basis=basis,
+            confirmed=confirmed,
+        )
+
+    out: dict[int | None, pdf.ForeignCompliance] = {
+        est_id: line(tuple(values), sizes.get(est_id, [])) for est_id, values in counts.items()
+    }
+    out[None] = line((0, 0, 0, 0), [])
+    return out
 
 
 def fine_settings() -> tuple[tuple[Bracket, ...], int]:
@@ -388,7 +452,10 @@ def table_heads(translations: Translator) -> dict[str, list[str]]:
         "establishments": [_("STT"), _("Mã cơ sở"), pgettext("report", "Cơ sở"), _("Loại hình"), _("Phải thông báo"),
                            _("Đúng hạn"), _("Trễ hạn"), _("Không thông báo"), _("Chưa đến hạn"),
                            _("Tỷ lệ đúng hạn (%)"), _("Chưa báo trả phòng"), _("Số vi phạm"),
-                           _("Phạt tối thiểu (cá nhân, đồng)"), _("Phạt tối đa (cá nhân, đồng)")],
+                           _("Phạt tối thiểu (cá nhân, đồng)"), _("Phạt tối đa (cá nhân, đồng)"),
+                           _("NNN phải khai báo tạm trú"), _("NNN khai báo đúng hạn"), _("NNN khai báo trễ"),
+                           _("NNN không khai báo"), _("NNN số vi phạm"), _("NNN phạt tối thiểu (cá nhân, đồng)"),
+                           _("NNN phạt tối đa (cá nhân, đồng)")],
     }  # fmt: skip
 
 
@@ -479,7 +546,15 @@ def establishments_table(data: pdf.CommuneReportData) -> Iterator[list[Any]]:
             c.exposure.violations,
             c.exposure.min_vnd,
             c.exposure.max_vnd,
+            *foreign_cells(c.foreign),
         ]
+
+
+def foreign_cells(f: pdf.ForeignCompliance | None) -> list[Any]:
+    """The foreigners' declaration columns of a row (the commune table): a separate duty and fine line."""
+    if f is None:
+        return [0, 0, 0, 0, 0, 0, 0]
+    return [f.due, f.on_time, f.late, f.missing, f.exposure.violations, f.exposure.min_vnd, f.exposure.max_vnd]
 
 
 # --- jobs -----------------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def figure_list(figure: str) -> str:
     view = view_jurisdiction(j)
     now = utcnow()
     page = max(1, request.args.get("trang", 1, type=int))
-    extra = {k: v for k, v in request.args.items() if k in ("xa", "loai", "ngay")}
+    extra = {k: v for k, v in request.args.items() if k in ("xa", "loai", "ngay", "quoc_tich")}
     if figure in queries.ESTABLISHMENT_FIGURES:
         rows = queries.figure_establishments(view, figure, now, silent_days=settings()["silent_days"])
         return render_template("police/establishments.html", figure=figure, rows=rows, area=view.name(), extra=extra)
@@ -110,7 +110,18 @@ def figure_list(figure: str) -> str:
     kind = request.args.get("loai") or None
     if kind is not None and kind not in {t.value for t in EstablishmentType}:
         abort(404)
-    query = queries.figure_stays(view, figure, now, type=kind, day=day, long_stay_days=settings()["long_stay_days"])
+    nationality = (request.args.get("quoc_tich") or "").strip().upper() or None
+    if nationality is not None and (len(nationality) != 3 or not nationality.isalpha()):
+        abort(404)
+    query = queries.figure_stays(
+        view,
+        figure,
+        now,
+        type=kind,
+        day=day,
+        long_stay_days=settings()["long_stay_days"],
+        nationality=nationality,
+    )
     stays = queries.page_of(query, page)
     log_people_view(current_user, "police_list", f"{figure}:{view.key}", reason=(day.isoformat() if day else kind))
     db.session.commit()

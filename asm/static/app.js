@@ -36,3 +36,15 @@ document.addEventListener("htmx:afterRequest", (event) => {
     document.getElementById("scan-text").focus();
   }
 });
+
+// A passport reader typing into the scan field sends the MRZ line by line, with Enter after each: the field keeps
+// the lines (run together: the server splits 88, 72 or 90 characters) until the zone is whole, then submits.
+document.addEventListener("keydown", (event) => {
+  const field = event.target;
+  if (event.key !== "Enter" || !(field.matches && field.matches("[data-mrz-wedge]"))) return;
+  const text = field.value.replace(/\s/g, "");
+  if (!/^[A-Za-z0-9<]+$/.test(text) || !text.includes("<<")) return;
+  const whole = [88, 72, 90].includes(text.length);
+  const partial = [44, 36, 30, 60].includes(text.length) && !whole;
+  if (partial) event.preventDefault();
+});

@@ -109,11 +109,20 @@ async function markReturning(block, text) {
 
 // ---------------------------------------------------------------- the scan field (USB scanner, paste)
 
+/** A passport's MRZ (letters, digits and < with a "<<"), not a card's QR (which holds "|"). */
+function looksLikeMrz(text) {
+  const compact = text.replace(/\s/g, "");
+  return /^[A-Za-z0-9<]+$/.test(compact) && compact.includes("<<");
+}
+
 // Capture phase: runs before htmx's own listener on the form, which then never sends the text to the server.
 document.addEventListener(
   "submit",
   (event) => {
     if (event.target !== scanForm) return;
+    // A passport's machine-readable zone (a reader types it line by line: asm/static/app.js keeps the lines until
+    // the zone is whole) is read by the server: this page parses card QR codes only.
+    if (looksLikeMrz(scanText.value)) return;
     event.preventDefault();
     event.stopPropagation();
     const t0 = performance.now();

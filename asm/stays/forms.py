@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from asm.clock import in_supported_range, parse_local_datetime
 from asm.people.models import Person
-from asm.people.services import PersonInput
+from asm.people.services import ForeignInput, PersonInput
 
 GUEST_FIELD = re.compile(r"^guests-(?P<key>[a-z0-9]{1,16})-(?P<name>[a-z_]+)$")
 PERSON_FIELDS = (
@@ -26,6 +26,8 @@ PERSON_FIELDS = (
     "id_issue_date",
     "card_extra",
 )
+# A foreign guest's entry and visa details (asm/foreigners): shown in the block when the nationality is not VNM.
+FOREIGN_FIELDS = ("passport_expiry", "visa_type", "visa_number", "entry_date", "entry_port", "entry_purpose")
 
 
 @dataclass
@@ -56,7 +58,8 @@ class GuestForm:
                 "old_id_number": person.old_id_number or "",
                 "id_issue_date": person.id_issue_date.isoformat() if person.id_issue_date else "",
                 "card_extra": "|".join(person.card_extra or ()),
-            },
+            }
+            | foreign_values(person.foreign),
             scanned=True,
         )
 
@@ -80,8 +83,22 @@ class GuestForm:
             form.key = key
         return form
 
+    @property
+    def is_foreign(self) -> bool:
+        return (self.get("nationality", "VNM") or "VNM").strip().upper() != "VNM"
+
     def to_input(self) -> PersonInput:
         extra = self.get("card_extra")
+        foreign = None
+        if self.is_foreign:
+            foreign = ForeignInput(
+                passport_expiry=parse_date(self.get("passport_expiry")),
+                visa_type=self.get("visa_type") or None,
+                visa_number=self.get("visa_number") or None,
+                entry_date=parse_date(self.get("entry_date")),
+                entry_port=self.get("entry_port") or None,
+                entry_purpose=self.get("entry_purpose") or None,
+            )
         return PersonInput(
             doc_type=self.get("doc_type", "cccd"),
             doc_number=self.get("doc_number"),
@@ -93,7 +110,19 @@ class GuestForm:
             old_id_number=self.get("old_id_number") or None,
             id_issue_date=parse_date(self.get("id_issue_date")),
             card_extra=extra.split("|") if extra else None,
+            foreign=foreign,
         )
+
+
+def foreign_values(details: ForeignInput | None) -> dict[str, str]:
+    """A foreign guest's details as the block's strings (empty when not given)."""
+    if details is None:
+        return {}
+    values = {}
+    for name in FOREIGN_FIELDS:
+        value = getattr(details, name)
+        values[name] = value.isoformat() if isinstance(value, date) else (value or "")
+    return values
 
 
 def guests_from_form(form: MultiDict[str, str]) -> list[GuestForm]:
@@ -101,7 +130,7 @@ def guests_from_form(form: MultiDict[str, str]) -> list[GuestForm]:
     guests: dict[str, GuestForm] = {}
     for name, value in form.items(multi=True):
         match = GUEST_FIELD.match(name)
-        if match and match["name"] in PERSON_FIELDS:
+        if match and match["name"] in PERSON_FIELDS + FOREIGN_FIELDS:
             guest = guests.setdefault(match["key"], GuestForm(key=match["key"]))
             guest.values[match["name"]] = value.strip()
             if match["name"] == "card_extra" or form.get(f"guests-{match['key']}-scanned"):

@@ -36,6 +36,8 @@ class EventKind(enum.StrEnum):
     CHECK_OUT = "check_out"
     CANCEL = "cancel"
     REOPEN = "reopen"  # a check-out withdrawn (hospital software cancels a discharge): in house again
+    DECLARE = "declare"  # a foreign guest's temporary-residence declaration made (its reference number)
+    FOREIGN = "foreign"  # a foreign guest's entry and visa details completed or corrected
 
 
 class Source(enum.StrEnum):

@@ -48,6 +48,22 @@ def notice_state(deadline_at: datetime, filed_at: datetime | None, now: datetime
     return NoticeState.ON_TIME if filed_at <= deadline_at else NoticeState.LATE
 
 
+def foreign_declaration_deadline(
+    arrived_at: datetime, *, hours: int = 12, remote_hours: int = 24, remote: bool = False
+) -> datetime:
+    """Law 47/2014 on foreigners, Art. 33(2): the establishment declares a foreigner's temporary residence within
+    12 hours of arrival, 24 hours in remote areas (both settings: FOREIGN_DECLARATION_HOURS, _REMOTE_HOURS; which
+    commune is remote is a flag per commune). Counted from the arrival itself, day or night."""
+    if arrived_at.tzinfo is None:
+        raise ValueError("arrived_at must be timezone-aware")
+    return (arrived_at + timedelta(hours=remote_hours if remote else hours)).astimezone(UTC)
+
+
+def declaration_state(deadline_at: datetime, declared_at: datetime | None, now: datetime) -> NoticeState:
+    """Pending (not declared, deadline ahead), overdue (not declared, deadline passed), on time, or late."""
+    return notice_state(deadline_at, declared_at, now)
+
+
 def stay_days(arrived_at: datetime, until: datetime, *, tz: ZoneInfo = VN_TZ) -> int:
     """Calendar days counted as nights in local time: arriving and leaving the same day is day 0."""
     return (until.astimezone(tz).date() - arrived_at.astimezone(tz).date()).days

@@ -6,7 +6,7 @@ and every police read of people's data leaves an access-log line.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -27,6 +27,7 @@ from asm.stays import queries, services
 from asm.stays.forms import GuestForm, guests_from_form, parse_arrival, parse_date
 from asm.stays.models import Source, Stay
 from asm.stays.receipts import receipt_pdf
+from asm.stays.rules import foreign_declaration_deadline
 from asm.text import search_text
 from asm.web.access import (
     ALL_ROLES,
@@ -143,6 +144,8 @@ def _checkin_page(est, guests, errors, now, form=None):  # type: ignore[no-untyp
         default_arrival=to_local(now).strftime("%Y-%m-%dT%H:%M"),
         default_departure=(local_today(now) + timedelta(days=1)).isoformat(),
         deadline=services.deadline_for(now),
+        foreign_deadline=foreign_deadline_for(est, now),
+        foreign_hours=foreign_hours(est),
         scan_config=scan_config(est),
     )
 
@@ -171,6 +174,17 @@ def scan_config(est: Establishment) -> dict[str, object]:
     }
 
 
+def foreign_hours(est: Establishment) -> int:
+    config = current_app.config
+    return int(config["FOREIGN_DECLARATION_REMOTE_HOURS" if est.commune.remote else "FOREIGN_DECLARATION_HOURS"])
+
+
+def foreign_deadline_for(est: Establishment, arrived_at: datetime) -> datetime:
+    """What a foreign guest arriving now must be declared by (the rule: asm/stays/rules.py, as the core applies)."""
+    hours = foreign_hours(est)
+    return foreign_declaration_deadline(arrived_at, hours=hours, remote_hours=hours, remote=est.commune.remote)
+
+
 @bp.route("/quet", methods=["POST"])
 @roles(*STAFF)
 @rate_limit(_scan_limit)
@@ -178,10 +192,10 @@ def scan(code: str) -> str | Response:
     """The scan field: text from a USB scanner or pasted, parsed into a filled guest block."""
     est = establishment_for(code, write=True)
     try:
-        card = documents.read_text(request.form.get("text", ""))
+        person = PersonInput.from_document(documents.read_text(request.form.get("text", "")))
     except CardError as exc:
         return scan_error(exc)
-    return _guest_block(est, GuestForm.from_scan(PersonInput.from_document(card)))
+    return _guest_block(est, GuestForm.from_scan(person))
 
 
 def scan_error(exc: CardError | DecodeError) -> Response:
@@ -205,9 +219,10 @@ def scan_image(code: str) -> str | Response:
         if upload is None:
             raise DecodeError("no_code_found")
         card, _text = documents.read_image(upload.read())
+        person = PersonInput.from_document(card)
     except (DecodeError, CardError) as exc:
         return scan_error(exc)
-    return _guest_block(est, GuestForm.from_scan(PersonInput.from_document(card)))
+    return _guest_block(est, GuestForm.from_scan(person))
 
 
 def _guest_block(est: Establishment, guest: GuestForm) -> str:

@@ -12,6 +12,8 @@ from jinja2 import StrictUndefined
 from asm.accounts.models import ROLE_LABELS, Role
 from asm.clock import fmt_date, fmt_datetime, to_local, utcnow
 from asm.establishments.models import TYPE_LABELS, EstablishmentType
+from asm.foreigners.labels import VISA_TYPES
+from asm.idcard.countries import state_name
 from asm.people.models import DOC_LABELS, SEX_LABELS, DocType
 from asm.web.htmx import add_vary
 from asm.web.i18n import current_locale
@@ -28,6 +30,9 @@ def init_app(app: Flask) -> None:
         type_label=lambda t: gettext(TYPE_LABELS[EstablishmentType(t)]),
         doc_label=lambda d: gettext(DOC_LABELS[DocType(d)]),
         sex_label=lambda s: gettext(SEX_LABELS[s]) if s in SEX_LABELS else "",
+        localdate=lambda v: to_local(v).date(),
+        state_name=lambda code: state_name(code, current_locale()) or code,
+        visa_label=lambda code: gettext(VISA_TYPES[code]) if code in VISA_TYPES else code,
     )
     app.after_request(add_vary)
 

@@ -13,11 +13,33 @@
   const FRAME_EVERY_MS = 250; // about 4 frames a second to the server
   const FRAME_MAX_WIDTH = 960; // downscaled before upload
   const DEVICE_FRAME_EVERY_MS = 100; // decoded on the device: the next frame as soon as the last one is done
+  const PASSPORT_EVERY_MISSES = 5; // frames without a QR code between two sent to the server for a passport's MRZ
   const WEDGE_GAP_MS = 1500; // a pause longer than this starts a new scan
   const RETRY_MAX_MS = 60000;
   const REJECTED_KEEP_MS = 7 * 24 * 3600 * 1000;
 
   const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+  const localTime = (iso) =>
+    iso ? new Date(iso).toLocaleString(config.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" }) : "";
+  // A passport reader sends the MRZ line by line (Enter after each): lines are kept until the zone is whole
+  // (2 × 44, 2 × 36 or 3 × 30 characters), then read as one text.
+  const MRZ_LINE = /^[A-Za-z0-9<]{30,44}$/;
+  let mrzLines = [];
+  function mrzComplete(line) {
+    if (!(MRZ_LINE.test(line) && line.includes("<"))) {
+      mrzLines = [];
+      return null;
+    }
+    if (mrzLines.length && mrzLines[0].length !== line.length) mrzLines = [];
+    mrzLines.push(line);
+    const width = line.length;
+    if ((mrzLines.length === 2 && (width === 44 || width === 36)) || (mrzLines.length === 3 && width === 30)) {
+      const text = mrzLines.join("\n");
+      mrzLines = [];
+      return text;
+    }
+    return "";
+  }
   const newKey = () =>
     window.crypto && crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -206,7 +228,14 @@
       doc.className = "doc";
       doc.textContent = p.doc_masked;
       facts.append(birth, " · ", p.sex ? T["sex_" + p.sex] + " · " : "", doc);
+      if (p.nationality && p.nationality !== "VNM") facts.append(" · " + p.nationality);
       li.append(name, facts);
+      if (p.declaration_deadline_at) {
+        const declaration = document.createElement("span");
+        declaration.className = "declaration";
+        declaration.textContent = fmt(T.declaration, { t: localTime(p.declaration_deadline_at) });
+        li.append(declaration);
+      }
       if (p.manual) {
         const note = document.createElement("span");
         note.className = "note";
@@ -334,11 +363,41 @@
       const texts = await onDevice.reader.read(image);
       const frame = `${image.width}x${image.height}`;
       if (texts.length && !session.stopped && acceptTexts(texts, "camera", t0, capturedAt, frame)) stopCamera();
+      else if (!texts.length) passportFrame(session, video);
     } catch (e) {
       /* a lost frame: the next one tries again */
     } finally {
       session.busy = false;
     }
+  }
+
+  // A frame with no QR code may hold a passport's data page: every few such frames one goes to the server, which
+  // reads the machine-readable zone (the device reads card QR codes only). One request at a time.
+  function passportFrame(session, video) {
+    session.misses = (session.misses || 0) + 1;
+    if (session.serverBusy || session.misses % PASSPORT_EVERY_MISSES !== 0) return;
+    session.serverBusy = true;
+    const canvas = document.createElement("canvas");
+    const t0 = performance.now();
+    const capturedAt = Date.now();
+    const scale = Math.min(1, FRAME_MAX_WIDTH / video.videoWidth);
+    canvas.width = Math.round(video.videoWidth * scale);
+    canvas.height = Math.round(video.videoHeight * scale);
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob(
+      async (blob) => {
+        try {
+          const size = `${canvas.width}x${canvas.height}`;
+          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt, size))) stopCamera();
+        } catch (e) {
+          /* offline or a lost frame: the device keeps reading QR codes */
+        } finally {
+          session.serverBusy = false;
+        }
+      },
+      "image/jpeg",
+      0.85,
+    );
   }
 
   function grabFrame(session, video, canvas) {
@@ -395,11 +454,16 @@
         event.preventDefault();
         const text = wedge.value;
         wedge.value = "";
-        if (text.replace(/\s/g, "").length >= 10) readText(text, "wedge");
+        const mrz = mrzComplete(text.trim());
+        if (mrz) readText(mrz, "wedge");
+        else if (mrz === null && text.replace(/\s/g, "").length >= 10) readText(text, "wedge");
         return;
       }
       const now = Date.now();
-      if (now - lastKeyAt > WEDGE_GAP_MS) wedge.value = "";
+      if (now - lastKeyAt > WEDGE_GAP_MS) {
+        wedge.value = "";
+        mrzLines = [];
+      }
       lastKeyAt = now;
     },
     true,
@@ -433,7 +497,12 @@
       buffer += value;
       const lines = buffer.split(/\r\n|\r|\n/);
       buffer = lines.pop();
-      for (const line of lines) if (line.trim().length >= 10 && wedgeActive()) readText(line, "serial");
+      for (const line of lines) {
+        if (!wedgeActive()) continue;
+        const mrz = mrzComplete(line.trim());
+        if (mrz) readText(mrz, "serial");
+        else if (mrz === null && line.trim().length >= 10) readText(line, "serial");
+      }
     }
   }
 
@@ -571,7 +640,7 @@
     $("receipt-title").hidden = false;
     $("receipt-queued").hidden = true;
     $("receipt-no").textContent = result.receipt_no || "—";
-    const local = (iso) => (iso ? new Date(iso).toLocaleString(config.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" }) : "");
+    const local = localTime;
     $("receipt-time").textContent = local(result.arrived_at || result.departed_at);
     $("receipt-deadline").textContent = local(result.deadline_at);
     $("receipt-deadline").hidden = $("receipt-deadline-label").hidden = !result.deadline_at;

@@ -34,6 +34,7 @@ from asm.config import Test
 from asm.extensions import db
 from asm.filing import core
 from asm.filing import sql as sql_writer
+from asm.foreigners.models import ForeignStay
 from asm.geo.models import Commune
 from asm.hospital import services as hospital
 from asm.hospital.services import create_ward
@@ -45,6 +46,7 @@ from asm.stays import services
 from asm.stays.models import Stay, StayEvent
 from tests.conftest import BYPASS_APPEND_ONLY, CARD, KEEP_TABLES, PG_URL, Factory, _fresh_g, csrf_token
 from tests.support.desk import check_in_form, client_as, post_check_in, scanned_guest
+from tests.support.foreign import MRZ
 from tests.support.kiosk import make_kiosk
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # 16:30 in Vietnam
@@ -112,6 +114,24 @@ class Case:
     alerts: int = 0
     warnings: tuple[str, ...] = ()
     skip: frozenset[str] = frozenset()  # channels whose own rules refuse this input before the core
+    family: tuple[str, ...] = ()  # more people checked in with the case's guest (one check-in: a family)
+    foreign: dict[str, str] | None = None  # a foreign guest's entry details, as each channel's user gives them
+
+    @property
+    def doc(self) -> str:
+        return _doc_and_name(self.card)[0]
+
+    @property
+    def guest_name(self) -> str:
+        return _doc_and_name(self.card)[1]
+
+
+def _doc_and_name(text: str) -> tuple[str, str]:
+    if "|" in text:
+        fields = text.split("|")
+        return fields[0], fields[2]
+    mrz = read_text(text)
+    return mrz.document_number, mrz.full_name  # type: ignore[union-attr]
 
 
 def _watch_both_ways(w: World, _kind: str) -> None:
@@ -175,6 +195,28 @@ CASES = [
     Case("a stay of 30 days or more: a warning", nights=35, warnings=("long_stay",), skip=frozenset({"kiosk"})),
     Case("arrived after 23:00: deadline 08:00 next day", at=LATE),
     Case("already in house here: refused, nothing written", setup=_in_house_here, refused=True),
+    Case(
+        "a foreigner by passport MRZ: declaration due in 12 h, NA17 details missing",
+        card=MRZ,
+        warnings=("foreign_details_missing",),
+    ),
+    Case(
+        "a foreigner with entry and visa details",
+        card=MRZ,
+        foreign={
+            "visa_type": "evisa",
+            "visa_number": "EV12345678",
+            "entry_date": "2026-11-22",
+            "entry_port": "Sân bay Nội Bài",
+            "entry_purpose": "Du lịch",
+        },
+        skip=frozenset({"kiosk"}),  # a kiosk guest gives no entry details: the desk completes them
+    ),
+    Case(
+        "a mixed family: a citizen (QR) and a foreigner (MRZ) in one check-in",
+        family=(MRZ,),
+        skip=frozenset({"hospital_events", "hospital_desk"}),  # a hospital admits one patient at a time
+    ),
 ]
 
 CHANNELS = ("desk", "kiosk", "api", "api_group", "api_sql", "hospital_events", "hospital_desk")
@@ -198,10 +240,22 @@ def _departure(case: Case) -> date:
     return to_local(case.at).date() + timedelta(days=case.nights)
 
 
+def _with_foreign(fields: list[tuple[str, str]], foreign: dict[str, str] | None) -> list[tuple[str, str]]:
+    """The guest block's fields with the clerk's typing in its foreign-guest fields."""
+    if not foreign:
+        return fields
+    out = []
+    for name, value in fields:
+        short = name.split("-", 2)[-1]
+        out.append((name, foreign.get(short, value)))
+    return out
+
+
 def desk(w: World, case: Case) -> Outcome:
     clerk = client_as(w.app, w.factory.user(Role.CLERK, establishment=w.hotel))
-    guest = scanned_guest(clerk, w.hotel.code, case.card)
-    form = check_in_form([guest], arrived_at=_local(case.at), expected_departure=_departure(case).isoformat())
+    guests = [_with_foreign(scanned_guest(clerk, w.hotel.code, case.card), case.foreign)]
+    guests += [scanned_guest(clerk, w.hotel.code, text) for text in case.family]
+    form = check_in_form(guests, arrived_at=_local(case.at), expected_departure=_departure(case).isoformat())
     response = post_check_in(clerk, w.hotel.code, form)
     return Outcome(response.status_code)
 
@@ -210,7 +264,7 @@ def kiosk(w: World, case: Case) -> Outcome:
     k = make_kiosk(w.app, w.factory, est=w.hotel)
     body = {
         "flow": "hotel_check_in",
-        "guests": [{"qr": case.card}],
+        "guests": [{"qr": case.card}] + [{"qr": text} for text in case.family],
         "reason": "Du lịch",
         "nights": case.nights,
         "scanned_at_ms": int(case.at.timestamp() * 1000),
@@ -237,16 +291,23 @@ def _api(w: World, case: Case, guests: list[dict[str, Any]], *, sql: bool) -> Ou
     return Outcome(response.status_code, warnings=answer.get("warnings", []))
 
 
+def _guests(case: Case) -> list[dict[str, Any]]:
+    guest: dict[str, Any] = {"qr": case.card}
+    if case.foreign:
+        guest["foreign"] = case.foreign
+    return [guest] + [{"qr": text} for text in case.family]
+
+
 def api(w: World, case: Case) -> Outcome:
-    return _api(w, case, [{"qr": case.card}], sql=False)
+    return _api(w, case, _guests(case), sql=False)
 
 
 def api_group(w: World, case: Case) -> Outcome:
-    return _api(w, case, [{"qr": COMPANION}, {"qr": case.card}], sql=False)
+    return _api(w, case, [{"qr": COMPANION}, *_guests(case)], sql=False)
 
 
 def api_sql(w: World, case: Case) -> Outcome:
-    return _api(w, case, [{"qr": case.card}], sql=True)
+    return _api(w, case, _guests(case), sql=True)
 
 
 def hospital_events(w: World, case: Case) -> Outcome:
@@ -256,7 +317,7 @@ def hospital_events(w: World, case: Case) -> Outcome:
         "type": "admission",
         "admission_id": "A-1",
         "occurred_at": case.at.isoformat(),
-        "patient": {"qr": case.card},
+        "patient": _guests(case)[0],
         "bed": w.bed.label,
         "expected_discharge": _departure(case).isoformat(),
     }
@@ -270,7 +331,7 @@ def hospital_events(w: World, case: Case) -> Outcome:
 
 def hospital_desk(w: World, case: Case) -> Outcome:
     clerk = client_as(w.app, w.factory.user(Role.CLERK, establishment=w.hospital))
-    guest = scanned_guest(clerk, w.hospital.code, case.card)
+    guest = _with_foreign(scanned_guest(clerk, w.hospital.code, case.card), case.foreign)
     data = [
         *guest,
         ("mode", "document"),
@@ -377,6 +438,26 @@ def snapshot(doc_numbers: set[str]) -> dict[str, Any]:
                     ],
                 }
             )
+            foreign = db.session.scalar(select(ForeignStay).where(ForeignStay.stay_id == s.id))
+            out["stays"][-1]["foreign"] = (
+                None
+                if foreign is None
+                else {
+                    c: getattr(foreign, c)
+                    for c in (
+                        "passport_expiry",
+                        "visa_type",
+                        "visa_number",
+                        "entry_date",
+                        "entry_port",
+                        "entry_purpose",
+                        "deadline_hours",
+                        "deadline_at",
+                        "declared_at",
+                        "declaration_ref",
+                    )
+                }
+            )
             out["alerts"] += sorted(
                 (a.watch_entry.note, a.commune_code, a.state)
                 for a in db.session.scalars(select(Alert).where(Alert.stay_id == s.id))
@@ -409,10 +490,13 @@ def run(channel: str, case: Case, template: str, tmp_path: Path, monkeypatch: py
         with freeze_time(case.at):
             outcome = RUN[channel](world, case)
         monkeypatch.undo()
-        if channel == "api_sql" and not case.refused and not case.warnings:
+        foreign = any(not text.count("|") for text in (case.card, *case.family))
+        if channel == "api_sql" and not case.refused and not case.warnings and not foreign:
             assert taken_sql == [True], "the one-statement writer did not take the plan"
-        doc = case.card.split("|")[0]
-        return outcome, codes, snapshot({doc})
+        if channel == "api_sql" and foreign:  # a foreign national's stay: the set-based writer files it
+            assert True not in taken_sql, "the one-statement writer took a foreign national's stay"
+        docs = {_doc_and_name(text)[0] for text in (case.card, *case.family)}
+        return outcome, codes, snapshot(docs)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -434,15 +518,24 @@ def test_every_channel_writes_the_same(
     if case.refused:
         assert filed == []
     else:
-        [stay] = filed
-        assert stay["status"] == "in_house" and stay["receipt"] and stay["filed_at"] == case.at
-        deadline_local = to_local(stay["deadline_at"])
-        expected = (23, 0) if case.at == NOW else (8, 0)
-        assert (deadline_local.hour, deadline_local.minute) == expected
+        assert len(filed) == 1 + len(case.family)
+        for stay in filed:
+            assert stay["status"] == "in_house" and stay["receipt"] and stay["filed_at"] == case.at
+            deadline_local = to_local(stay["deadline_at"])
+            expected = (23, 0) if case.at == NOW else (8, 0)
+            assert (deadline_local.hour, deadline_local.minute) == expected
+        # A foreign national's stay carries the declaration, due 12 hours after the arrival; a citizen's none.
+        foreigners = [stay["foreign"] for stay in filed if stay["foreign"] is not None]
+        assert len(foreigners) == sum(not text.count("|") for text in (case.card, *case.family))
+        for foreign in foreigners:
+            assert foreign["deadline_hours"] == 12 and foreign["deadline_at"] == case.at + timedelta(hours=12)
+            assert foreign["declared_at"] is None and foreign["passport_expiry"] == date(2031, 1, 1)
+            if case.foreign:
+                assert foreign["entry_port"] == case.foreign["entry_port"] and foreign["visa_type"] == "evisa"
         assert len(reference["alerts"]) == case.alerts
         for channel in channels:
             if channel != "api_sql":  # the statement writes its own warnings into the answer (below)
-                name = case.card.split("|")[2]  # the group's companion has warnings of its own
+                name = case.guest_name  # the group's companion has warnings of its own
                 codes = [code for code, message in results[channel][1] if name in message]
                 assert codes == list(case.warnings), channel
         if "api_sql" in results:

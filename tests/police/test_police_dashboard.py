@@ -55,6 +55,10 @@ def test_the_ward_dashboard_counts_the_ward_only(world: PoliceWorld) -> None:
     assert numbers == {
         "in_house": 3,
         "foreigners": 1,
+        # Kim (a foreigner, filed like the others) has had no temporary-residence declaration: overdue after 12 h.
+        "foreign_arrivals": 1,
+        "declarations_overdue": 1,
+        "declarations_late": 0,
         "patients": 0,
         "carers": 0,
         "overdue": 2,
@@ -87,7 +91,19 @@ def test_every_figure_opens_its_list_with_as_many_rows(world: PoliceWorld) -> No
     people_views = AccessLog.action.not_in(ACCOUNT_EVENTS)  # not the login (issue 11)
     actions = db.session.scalars(select(AccessLog.target).where(AccessLog.user_id == officer.id, people_views)).all()
     assert sorted(t.split(":")[0] for t in actions) == sorted(
-        ["in_house", "foreigners", "patients", "carers", "overdue", "late", "no_checkout", "long_stays"]
+        [
+            "in_house",
+            "foreigners",
+            "foreign_arrivals",
+            "declarations_overdue",
+            "declarations_late",
+            "patients",
+            "carers",
+            "overdue",
+            "late",
+            "no_checkout",
+            "long_stays",
+        ]
     )
 
 

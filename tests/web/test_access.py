@@ -2,7 +2,8 @@
 below, fails here.
 
 Establishment A (code EST-A) is in Phường Ba Đình (00004), Hà Nội (01), and has one guest, Nguyễn Thị Hoa,
-checked in through the desk pages. Establishment B is in the same ward, with its own guest.
+checked in through the desk pages, and a foreign guest (a French passport's MRZ scanned at the desk), whom the
+foreigners' pages are about. Establishment B is in the same ward, with its own guest.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from asm.devices import services as device_services
 from asm.devices.services import register_device
 from asm.establishments.models import Establishment, Room
 from asm.extensions import db
+from asm.foreigners.models import ForeignStay
 from asm.people.models import Person
 from asm.stays.models import Stay, StayEvent, StayStatus
 from asm.stays.views import ACTIONS
@@ -44,6 +46,8 @@ from tests.support.desk import (
     scanned_guest,
     use_fast_password_hashes,
 )
+from tests.support.foreign import MRZ as FOREIGN_MRZ
+from tests.support.foreign import NAME as FOREIGN_NAME
 from tests.support.qrimages import qr_image, to_bytes
 
 
@@ -72,6 +76,8 @@ READ_PAGES = {"stays.in_house", "stays.detail", "stays.history", "stays.receipt"
 STAFF_PAGES = {"stays.check_in", "stays.blank_guest"}  # GET, forms for the desk only
 # Kiosk devices (issue 3): the establishment's owner only, not its clerks, the police or the platform admin.
 OWNER_PAGES = {"devices.index"}  # GET
+# The foreigners' channel (issue 12): a foreign guest's data, read like READ_PAGES (the foreign guest's name).
+FOREIGN_PAGES = {"foreigners.day_list", "foreigners.export", "foreigners.na17"}  # GET
 OWNER_WRITES = {"devices.register", "devices.new_code", "devices.revoke"}  # POST
 WRITES = {  # POST
     "stays.check_in",
@@ -80,6 +86,8 @@ WRITES = {  # POST
     "stays.lookup_guest",
     "stays.act",
     "establishments.add_room",
+    "foreigners.declare",
+    "foreigners.update",
     *OWNER_WRITES,
 }
 # Rooms are set-up of an establishment, not a notification: the platform admin may add them (a decision of
@@ -153,6 +161,15 @@ class World:
         assert response.status_code == 303, response.get_data(as_text=True)[:1000]
         self.stay_a = db.session.scalar(select(Stay).where(Stay.establishment_id == self.est_a.id))
         assert self.stay_a is not None and self.stay_a.receipt_no
+        # A's foreign guest, by the passport's MRZ at the same desk.
+        data = check_in_form(
+            [scanned_guest(desk, self.est_a.code, FOREIGN_MRZ)], arrived_at=local_input(utcnow() - timedelta(minutes=4))
+        )
+        assert post_check_in(desk, self.est_a.code, data).status_code == 303
+        self.stay_f = db.session.scalar(
+            select(Stay).where(Stay.establishment_id == self.est_a.id, Stay.id != self.stay_a.id)
+        )
+        assert self.stay_f is not None and self.stay_f.foreign is not None
         # B's guest arrives through B's hotel software.
         self.token_b = factory.token(self.est_b)
         response = new_client(app).post(
@@ -213,10 +230,13 @@ class World:
             "session_id": "1",
             "user_id": str(self.user("clerk_b").id),
             "message_id": "1",  # /benh-vien/<code>/tich-hop/<message_id>/... (issue 13): a hospital's HIS message
+            "fmt": "csv",  # /co-so/<code>/nguoi-nuoc-ngoai/danh-sach.<fmt> (issue 12)
         }
 
     def url(self, rule: str, action: str | None = None) -> str:
         values = self.values(action)
+        if "/nguoi-nuoc-ngoai/" in rule:  # the foreigners' pages: A's foreign guest
+            values["stay_id"] = str(self.stay_f.id)
 
         def fill(match: re.Match[str]) -> str:
             if match[1] not in values:
@@ -250,6 +270,10 @@ class World:
             return {"key": "k1", "guests-k1-doc_type": "cccd", "guests-k1-doc_number": "034303011829"}
         if endpoint == "establishments.add_room":
             return {"names": "999"}
+        if endpoint == "foreigners.declare":
+            return {"reference": "NA17-0001"}
+        if endpoint == "foreigners.update":
+            return {"entry_date": today.isoformat(), "entry_port": "Sân bay Nội Bài", "entry_purpose": "Du lịch"}
         if endpoint == "devices.register":
             return {"name": "Sảnh 2", "flows": "hotel_check_in", "pin": "4826"}
         if endpoint in OWNER_WRITES:
@@ -278,7 +302,18 @@ class World:
         stay = db.session.get(Stay, self.stay_a.id)
         assert stay is not None
         counts = tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Stay, StayEvent, Person, Room))
-        return (stay.status, stay.room_id, stay.expected_departure, stay.departed_at, stay.cancel_reason, *counts)
+        foreign = db.session.scalar(select(ForeignStay).where(ForeignStay.stay_id == self.stay_f.id))
+        assert foreign is not None
+        declaration = (foreign.declared_at, foreign.declaration_ref, foreign.entry_port, foreign.entry_date)
+        return (
+            stay.status,
+            stay.room_id,
+            stay.expected_departure,
+            stay.departed_at,
+            stay.cancel_reason,
+            *counts,
+            *declaration,
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -339,8 +374,10 @@ def test_every_establishment_route_is_classified() -> None:
         if not rule.startswith("/co-so/<code>/"):
             continue
         if "GET" in methods:
-            known = READ_PAGES | STAFF_PAGES | OWNER_PAGES
-            assert endpoint in known, f"GET {rule}: put {endpoint} in READ_PAGES, STAFF_PAGES or OWNER_PAGES"
+            known = READ_PAGES | STAFF_PAGES | OWNER_PAGES | FOREIGN_PAGES
+            assert endpoint in known, (
+                f"GET {rule}: put {endpoint} in READ_PAGES, STAFF_PAGES, OWNER_PAGES or FOREIGN_PAGES"
+            )
         if "POST" in methods:
             assert endpoint in WRITES, f"POST {rule}: put {endpoint} in WRITES"
 
@@ -424,6 +461,8 @@ def test_own_staff_local_police_and_admin_read(
             assert response.data.startswith(b"%PDF")
         elif endpoint in READ_PAGES:
             assert NAME_1 in response.get_data(as_text=True), who
+        elif endpoint in FOREIGN_PAGES:
+            assert FOREIGN_NAME in response.get_data(as_text=True), who
 
 
 @pytest.mark.parametrize(("rule", "endpoint", "method", "action"), CO_SO_POST)
@@ -456,15 +495,19 @@ def test_admin_may_add_rooms_but_police_may_not(world: World) -> None:
     assert "501" in {r.name for r in db.session.get(Establishment, world.est_a.id).rooms}
 
 
-@pytest.mark.parametrize("endpoint", sorted(READ_PAGES))
+@pytest.mark.parametrize("endpoint", sorted(READ_PAGES | FOREIGN_PAGES))
 def test_police_and_admin_reads_leave_an_access_log_line(world: World, endpoint: str) -> None:
     rule = next(r for r, e, m in URL_MAP if e == endpoint and "GET" in m)
     code, stay_id, receipt_no = world.est_a.code, world.stay_a.id, world.stay_a.receipt_no
+    today = local_today().isoformat()
     expected = {
         "stays.in_house": ("in_house", code),
         "stays.detail": ("stay", f"{code}/{stay_id}"),
         "stays.history": ("history", code),
         "stays.receipt": ("receipt", receipt_no),
+        "foreigners.day_list": ("foreigners", f"{code}:{today}"),
+        "foreigners.export": ("foreigners_export", f"{code}:{today}"),
+        "foreigners.na17": ("na17", f"{code}/{world.stay_f.id}"),
     }[endpoint]
     for who in ("officer_a", "supervisor_a", "admin"):
         user = world.user(who)
@@ -503,6 +546,7 @@ def test_a_token_cannot_reach_another_establishments_stay(world: World, rule: st
         "move": {"room": "102"},
         "cancel": {"reason": "thử"},
     }
+    bodies["declaration"] = {"reference": "NA17-0001"}
     body = bodies.get(rule.rsplit("/", 1)[-1], {}) if method == "POST" else None
     client = new_client(world.app)
     before = _stay_b_state(world)
@@ -512,7 +556,10 @@ def test_a_token_cannot_reach_another_establishments_stay(world: World, rule: st
     assert _stay_b_state(world) == before
     # The same request with B's own token reaches the stay: the 404 above is the token's doing.
     own = client.open(url, method=method, json=body, headers={"Authorization": f"Bearer {world.token_b}"})
-    assert own.status_code == 200, own.get_json()
+    if rule.endswith("/declaration"):  # B's guest is a citizen: found, and refused for what it is
+        assert own.status_code == 422 and own.get_json()["error"]["codes"] == {"stay": "not_foreign"}
+    else:
+        assert own.status_code == 200, own.get_json()
 
 
 def _stay_b_state(world: World) -> tuple[Any, ...]:
@@ -526,7 +573,7 @@ def test_a_tokens_list_shows_only_its_own_establishment(world: World) -> None:
     token_a = world.factory.token(world.est_a)
     response = new_client(world.app).get("/api/v1/stays", headers={"Authorization": f"Bearer {token_a}"})
     assert response.status_code == 200
-    assert [s["person"]["full_name"] for s in response.get_json()["stays"]] == [NAME_1]
+    assert sorted(s["person"]["full_name"] for s in response.get_json()["stays"]) == sorted([NAME_1, FOREIGN_NAME])
 
 
 def test_a_revoked_token_gets_401(world: World) -> None:
