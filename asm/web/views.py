@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, session, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -51,7 +53,23 @@ def vendor(name: str) -> Response:
     if name not in VENDOR_FILES:
         abort(404)
     path = Path(current_app.config["STATIC_VENDOR_DIR"]) / VENDOR_FILES[name]
-    return send_from_directory(path.parent, path.name, max_age=86400)
+    try:
+        stat = path.stat()
+    except OSError:
+        abort(404)
+    # Read once per process and served from memory: a browser that drops the connection mid-download (a kiosk
+    # reloading) leaves no open file behind, and the same few files are asked for by every device.
+    data = _vendor_bytes(str(path), stat.st_mtime_ns, stat.st_size)
+    response = Response(data, mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    response.set_etag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+    return response.make_conditional(request)
+
+
+@functools.lru_cache(maxsize=16)
+def _vendor_bytes(path: str, mtime_ns: int, size: int) -> bytes:
+    return Path(path).read_bytes()
 
 
 @bp.route("/healthz")
