@@ -28,16 +28,57 @@ def local_today(now: datetime | None = None) -> date:
     return to_local(now or utcnow()).date()
 
 
-def fmt_date(value: date | datetime | None) -> str:
-    if value is None:
+# --- the one way dates and times are shown (pages, PDFs, exports, receipts; issue 17) --------------------------
+# dd/mm/yyyy and HH:MM in Asia/Ho_Chi_Minh, the same numbers in English. Templates use the filters of the same names
+# (asm/web/templating.py), the PDF builders asm/pdf/common.py's format_date/format_datetime, which call these.
+DATE_FORMAT, TIME_FORMAT = "%d/%m/%Y", "%H:%M"
+DATETIME_FORMAT = f"{DATE_FORMAT} {TIME_FORMAT}"
+
+
+def _parsed(value: date | datetime | str) -> date | datetime | str:
+    """A stored ISO string (a stay event's data: "2026-12-05", "2026-11-20T16:00:00+00:00") as a date or datetime;
+    a string that is no date comes back as it is (shown as stored, never an error page)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return value
+
+
+def fmt_date(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy; a datetime is first moved to Vietnam time. Empty for None or ""."""
+    if value is None or value == "":
         return ""
+    value = _parsed(value)
+    if isinstance(value, str):
+        return value
     if isinstance(value, datetime):
         value = to_local(value).date()
-    return value.strftime("%d/%m/%Y")
+    return value.strftime(DATE_FORMAT)
 
 
-def fmt_datetime(value: datetime | None) -> str:
-    return to_local(value).strftime("%d/%m/%Y %H:%M") if value else ""
+def fmt_datetime(value: datetime | str | None) -> str:
+    """dd/mm/yyyy HH:MM in Vietnam time (a stored datetime is UTC). A plain date shows as fmt_date."""
+    if value is None or value == "":
+        return ""
+    value = _parsed(value)
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
+        return value.strftime(DATE_FORMAT)
+    return to_local(value).strftime(DATETIME_FORMAT)
+
+
+def fmt_time(value: datetime | str | None) -> str:
+    """HH:MM in Vietnam time."""
+    if value is None or value == "":
+        return ""
+    parsed = _parsed(value)
+    return to_local(parsed).strftime(TIME_FORMAT) if isinstance(parsed, datetime) else ""
 
 
 def in_supported_range(value: date | datetime) -> bool:

@@ -9,6 +9,7 @@ needs no file (a ``NullTranslations`` gives the msgid back) and English comes fr
 - A table defined at import time (enum labels, error messages) holds msgids marked with ``N_()`` and is
   translated where it is shown: ``translations.gettext(DOC_LABELS[kind])`` in a builder, ``_(...)`` in a view or
   ``{{ _(...) }}`` in a template.
+- A table of words per context (each trade's words, asm/trades.py) marks them ``NP_(context, msgid)``.
 - Where one Vietnamese word needs two English ones (the button "Gia hạn" is "Extend", the receipt's kind of
   notification "Gia hạn" is "Extension"), the paper's word has a context: ``pgettext("event", "Gia hạn")``.
 """
@@ -42,6 +43,12 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Mark a msgid with its gettext context (``msgctxt``) in a module-level table; translate it later with
+    ``translations.pgettext(context, message)`` (asm/trades.py: each trade's words)."""
+    return context, message
+
+
 def normalize_locale(locale: str) -> str:
     """Map "vi", "vi_VN", "en-GB" to "vi" / "en"; anything else is a ValueError."""
     short = locale.replace("-", "_").split("_", 1)[0].lower()
@@ -66,4 +73,4 @@ def translations(locale: str) -> Translator:
     return Translations.load(str(CATALOGUE), [lang], DOMAIN)
 
 
-__all__ = ["CATALOGUE", "LOCALES", "N_", "SOURCE_LOCALE", "Translator", "normalize_locale", "translations"]
+__all__ = ["CATALOGUE", "LOCALES", "NP_", "N_", "SOURCE_LOCALE", "Translator", "normalize_locale", "translations"]

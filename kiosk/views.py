@@ -26,7 +26,7 @@ from asm.api.idempotency import HEADER, idempotent
 from asm.common import ValidationError
 from asm.devices import services
 from asm.devices.auth import COOKIE, current_device, set_credential_cookie
-from asm.devices.models import FLOW_LABELS, KioskDevice, KioskFlow
+from asm.devices.models import KioskDevice, KioskFlow, flow_labels
 from asm.establishments.models import Room
 from asm.extensions import db
 from asm.idcard import CardData, CardError
@@ -36,8 +36,9 @@ from asm.people import documents
 from asm.people.models import mask
 from asm.people.services import PersonInput
 from asm.ratelimit import rate_limit
+from asm.trades import Words, trade_words
 from asm.web.access import kiosk_device, kiosk_device_api, public
-from asm.web.i18n import current_locale
+from asm.web.i18n import current_locale, request_translations
 from kiosk import wedge
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", static_folder="static", static_url_path="/static")
@@ -115,15 +116,17 @@ def screen() -> str:
         select(Room).where(Room.establishment_id == device.establishment_id, Room.active.is_(True)).order_by(Room.name)
     ).all()
     flows = [KioskFlow(f) for f in KioskFlow if device.offers(f)]
+    words = trade_words(device.establishment.type, request_translations())
+    labels = flow_labels(words)
     return render_template(
         "kiosk/screen.html",
         device=device,
         est=device.establishment,
-        flows=[(f.value, _(FLOW_LABELS[f])) for f in flows],
+        flows=[(f.value, labels[f]) for f in flows],
         rooms=rooms,
         reasons=[(r, str(REASON_TEXT.get(r, r))) for r in services.HOTEL_REASONS],
         config=screen_config(device),
-        texts=screen_texts(),
+        texts=screen_texts(words),
     )
 
 
@@ -166,8 +169,9 @@ def screen_config(device: KioskDevice) -> dict[str, Any]:
     }
 
 
-def screen_texts() -> dict[str, str]:
-    """What kiosk.js writes on screen, translated here (the catalogue is the server's)."""
+def screen_texts(words: Words) -> dict[str, str]:
+    """What kiosk.js writes on screen, translated here (the catalogue is the server's), in the establishment's
+    words."""
     return {
         "waiting": _("Đang chờ gửi: %(n)s lượt khai báo (sẽ tự gửi lại khi có mạng)."),
         "rejected": _("%(n)s lượt khai báo bị máy chủ từ chối: hãy báo lễ tân khai báo tại quầy."),
@@ -187,7 +191,7 @@ def screen_texts() -> dict[str, str]:
         "sex_M": _("Nam"),
         "sex_F": _("Nữ"),
         "manual": _("Nhập tay — cần nhân viên xác nhận"),
-        "why_check_out": _("Trả phòng cần nhân viên xác nhận."),
+        "why_check_out": _("%(action)s cần nhân viên xác nhận.", action=words.check_out),
         "why_room": _("Nhân viên chọn phòng cho khách."),
         "why_manual": _("Thông tin nhập tay: nhân viên kiểm tra giấy tờ rồi xác nhận."),
         # What to change on a mis-set scanner, for the diagnosis made on the device (kiosk/static/wedge.js).

@@ -12,9 +12,12 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+import asm.clock
 from asm import create_app
 from asm.accounts.models import Role, User
 from asm.accounts.services import create_token, create_user
@@ -232,3 +236,22 @@ def factory(app: Flask) -> Factory:
 def clerk_setup(factory: Factory) -> tuple[Establishment, User]:
     est = factory.establishment()
     return est, factory.user(Role.CLERK, establishment=est)
+
+
+@pytest.fixture
+def pin_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """`pin_clock(start)`: the app's clock (every `asm` module's `utcnow`, which the live server reads too) starts
+    at `start` and runs on in real time, so a test's deadlines do not depend on the hour it runs at."""
+
+    def pin(start: datetime) -> None:
+        real = asm.clock.utcnow
+        began = time.monotonic()
+
+        def pinned() -> datetime:
+            return (start + timedelta(seconds=time.monotonic() - began)).astimezone(UTC)
+
+        for name, module in list(sys.modules.items()):
+            if (name == "asm" or name.startswith("asm.")) and getattr(module, "utcnow", None) is real:
+                monkeypatch.setattr(module, "utcnow", pinned)
+
+    return pin

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from asm.clock import utcnow
 from asm.extensions import db
 from asm.i18n import N_
+from asm.trades import Words
 from asm.types import UTCDateTime
 
 
@@ -32,6 +33,18 @@ FLOW_LABELS = {
     KioskFlow.CARER: N_("Người nhà chăm sóc"),
     KioskFlow.CHECK_OUT: N_("Trả phòng / ra viện"),
 }
+
+
+def flow_labels(words: Words) -> dict[str, str]:
+    """Each flow's name in the establishment's own words (asm/trades.py): a hotel's check-out flow is "Trả phòng",
+    a hospital's "Ra viện"."""
+    gettext = words.translator.gettext
+    return {
+        KioskFlow.HOTEL_CHECK_IN: words.self_check_in,
+        KioskFlow.HOSPITAL_ADMISSION: gettext(FLOW_LABELS[KioskFlow.HOSPITAL_ADMISSION]),
+        KioskFlow.CARER: gettext(FLOW_LABELS[KioskFlow.CARER]),
+        KioskFlow.CHECK_OUT: words.check_out,
+    }
 
 
 class KioskDevice(db.Model):

@@ -12,11 +12,13 @@ from asm.accounts.models import Role
 from asm.clock import utcnow
 from asm.common import ValidationError
 from asm.devices import services
-from asm.devices.models import FLOW_LABELS, KioskDevice, KioskFlow
+from asm.devices.models import KioskDevice, KioskFlow, flow_labels
 from asm.establishments.models import Establishment, EstablishmentType
 from asm.extensions import db
+from asm.trades import trade_words
 from asm.web.access import roles
 from asm.web.htmx import redirect_to
+from asm.web.i18n import request_translations
 
 bp = Blueprint("devices", __name__, url_prefix="/co-so/<code>/kiosk")
 
@@ -58,7 +60,7 @@ def page(est: Establishment, *, status: int = 200, **context) -> tuple[str, int]
         est=est,
         devices=devices,
         flows=list(KioskFlow),
-        flow_labels=FLOW_LABELS,
+        flow_labels=flow_labels(trade_words(est.type, request_translations())),
         now=utcnow(),
         active="kiosk",
         can_write=True,

@@ -24,6 +24,7 @@ from asm.hospital.models import BedStatus
 from asm.people.models import DocType
 from asm.people.services import PersonInput
 from asm.stays.models import EventKind, StayStatus
+from asm.trades import place
 
 PATIENT = "patient"
 CARER = "carer"
@@ -45,8 +46,9 @@ class BedRef:
 
     @property
     def location(self) -> str:
-        """How a bed reads in the history: "K1 · P101 · K1-P101-1"."""
-        return f"{self.ward_code} · {self.room_name} · {self.label}"
+        """How a bed reads in the history: "K1 · P101 · K1-P101-1", each name once ("K2 · K2-G06" for a bed named
+        as its room)."""
+        return place(self.ward_code, self.room_name, self.label)
 
 
 @dataclass(eq=False)

@@ -31,6 +31,7 @@ from asm.pdf.common import (
     national_header,
 )
 from asm.pdf.fonts import BOLD
+from asm.trades import place
 
 CARD_WIDTH = 86 * mm  # an ID-1 card is 85.6 × 54 mm; this one is taller, to hold the QR
 CARD_BORDER = colors.HexColor("#0b3d6e")
@@ -245,7 +246,7 @@ def _census_table(data: CensusData, labels: dict[str, str], styles) -> Table:  #
         carers = "<br/>".join(markup(f"{c.full_name} ({c.relation}) · {c.document}") for c in line.carers) or EMPTY
         rows.append(
             [
-                Paragraph(markup(f"{line.bed}\n{line.room}").replace("\n", "<br/>"), body),
+                Paragraph("<br/>".join(markup(name) for name in place(line.bed, line.room).split(" · ")), body),
                 Paragraph(markup(line.full_name), body),
                 Paragraph(markup(format_date(line.birth_date)), body),
                 Paragraph(markup(line.document), body),

@@ -22,6 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, PageTemplate, Paragraph, Table, TableStyle
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
+from asm.clock import fmt_date, fmt_datetime
 from asm.i18n import Translator
 from asm.pdf.fonts import FAMILY, register_fonts
 
@@ -58,15 +59,15 @@ def to_local(value: datetime) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
-    """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh."""
-    return to_local(value).strftime("%d/%m/%Y %H:%M")
+    """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh (asm.clock.fmt_datetime, the pages' own)."""
+    return fmt_datetime(to_local(value))
 
 
 def format_date(value: date | datetime) -> str:
-    """dd/mm/yyyy; an aware datetime is first moved to Asia/Ho_Chi_Minh."""
+    """dd/mm/yyyy; an aware datetime is first moved to Asia/Ho_Chi_Minh (asm.clock.fmt_date, the pages' own)."""
     if isinstance(value, datetime):
         value = to_local(value)
-    return value.strftime("%d/%m/%Y")
+    return fmt_date(value)
 
 
 # --- styles ------------------------------------------------------------------------------------

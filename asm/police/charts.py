@@ -1,4 +1,8 @@
-"""Geometry of the dashboard's bar charts, drawn as inline SVG by templates/police/_bars.html (no JS library)."""
+"""Geometry of the dashboard's bar charts, drawn as inline SVG by templates/police/_bars.html (no JS library).
+
+The drawing is narrow (360 units) so that its axis text (TICK_SIZE units) is at least 12 CSS px wherever it is shown:
+the SVG is never drawn narrower than about 340 px (a phone) and CSS caps its width on wide screens (police.css).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH, HEIGHT = 600, 160
-LEFT, BOTTOM, TOP = 34, 22, 8
+WIDTH, HEIGHT = 360, 170
+LEFT, BOTTOM, TOP = 30, 22, 10
+TICK_SIZE = 13  # font size of the axis text, in drawing units
+DIVISIONS = 5  # horizontal grid lines above the axis; nice_max() values divide by it into whole numbers
 
 
 @dataclass(frozen=True)
@@ -29,11 +35,12 @@ class Chart:
     base: float  # y of the axis
     left: int
     total: int
+    tick_size: int = TICK_SIZE
 
 
 def nice_max(value: int) -> int:
     """The smallest of 1, 2, 5 × 10^k that is at least `value` (and at least 5, so small counts stay readable)."""
-    value = max(value, 4)
+    value = max(value, 5)
     scale = 1
     while True:
         for step in (1, 2, 5):
@@ -51,5 +58,5 @@ def bar_chart(series: Sequence[tuple[date, int]]) -> Chart:
     for i, (day, n) in enumerate(series):
         h = plot_h * n / top
         bars.append(Bar(day, n, LEFT + i * slot + slot * 0.15, TOP + plot_h - h, slot * 0.7, h))
-    ticks = [(TOP + plot_h - plot_h * k / 4, top * k // 4) for k in range(5)]
-    return Chart(WIDTH, HEIGHT, bars, ticks, TOP + plot_h, LEFT, sum(n for _, n in series))
+    ticks = [(TOP + plot_h - plot_h * k / DIVISIONS, top * k // DIVISIONS) for k in range(DIVISIONS + 1)]
+    return Chart(WIDTH, HEIGHT, bars, ticks, TOP + plot_h, LEFT, sum(n for _, n in series), TICK_SIZE)

@@ -46,6 +46,7 @@ from asm.pdf.common import (
 )
 from asm.pdf.fonts import BOLD, REGULAR, register_fonts
 from asm.police.fines import LEGAL_BASIS, Bracket, Exposure, format_vnd
+from asm.trades import Words, place, trade_words
 
 BAR_COLOR = colors.HexColor("#0b5cad")
 LATE_COLOR = colors.HexColor("#b3261e")
@@ -126,6 +127,7 @@ class EstablishmentReportData:
     late: Sequence[LateRow]  # filed late, and never filed: the delay column says which
     checkouts: Sequence[CheckoutRow]
     brackets: Sequence[Bracket]
+    trade_type: str | None = None  # the establishment's type: its trade's words (asm/trades.py)
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,25 @@ class RegisterData:
 # --- labels ---------------------------------------------------------------------------------------------------
 
 
-def labels(translations: Translator) -> dict[str, str]:
-    """The reports' words, from the catalogue, by key."""
+def labels(translations: Translator, establishment_type: str | None = None) -> dict[str, str]:
+    """The reports' words, from the catalogue, by key; the words of one establishment's trade (asm/trades.py), or
+    words that suit every trade for a report of several."""
+    return _labels(translations) | _trade_labels(trade_words(establishment_type, translations))
+
+
+def _trade_labels(words: Words) -> dict[str, str]:
+    return {
+        "checkouts": words.not_checked_out_long,
+        "checkout_list": words.not_checked_out_list,
+        "col_expected": words.expected_departure,
+        "col_room": words.place,
+        "col_checkouts": words.not_checked_out,
+        "col_in": words.arrived,
+        "col_out": words.departed,
+    }
+
+
+def _labels(translations: Translator) -> dict[str, str]:
     _, pgettext = translations.gettext, translations.pgettext
     return {
         "est_title": _("BÁO CÁO TÌNH HÌNH CHẤP HÀNH THÔNG BÁO LƯU TRÚ"),
@@ -195,9 +214,7 @@ def labels(translations: Translator) -> dict[str, str]:
         "missing": _("Không thông báo (quá hạn)"),
         "pending": _("Chưa đến hạn"),
         "share": _("Tỷ lệ đúng hạn"),
-        "checkouts": _("Chưa báo trả phòng (quá ngày dự kiến đi)"),
         "late_list": _("II. Các thông báo trễ hạn hoặc không thông báo (%(n)s)"),
-        "checkout_list": _("III. Lưu trú chưa báo trả phòng (%(n)s)"),
         "foreign_fines": _("Khai báo tạm trú cho người nước ngoài"),
         "foreign_counts": _(
             "Phải khai báo: %(due)s; đúng hạn: %(on_time)s; trễ hạn: %(late)s; không khai báo (quá hạn): "
@@ -230,8 +247,6 @@ def labels(translations: Translator) -> dict[str, str]:
         "col_filed": _("Thời gian thông báo"),
         "col_notified": _("Lúc thông báo"),
         "col_delay": pgettext("delay", "Trễ"),
-        "col_expected": _("Dự kiến đi"),
-        "col_room": _("Phòng"),
         "not_filed": _("Chưa thông báo"),
         "none": _("Không có."),
         "table": _("I. Tình hình theo cơ sở (%(n)s cơ sở)"),
@@ -246,7 +261,6 @@ def labels(translations: Translator) -> dict[str, str]:
         "col_late": _("Trễ"),
         "col_missing": _("Không TB"),
         "col_share": _("Tỷ lệ đúng hạn"),
-        "col_checkouts": _("Chưa trả phòng"),
         "col_fine": _("Mức phạt (cá nhân, đồng)"),
         "col_rank": _("Hạng"),
         "col_bad": _("Trễ + không TB"),
@@ -254,8 +268,6 @@ def labels(translations: Translator) -> dict[str, str]:
         "col_sex": _("Giới tính"),
         "col_nat": _("Quốc tịch"),
         "col_est": pgettext("report", "Cơ sở"),
-        "col_in": _("Đến"),
-        "col_out": _("Đi"),
         "col_reason": _("Lý do"),
         "register_total": _("Tổng số: %(n)s lượt lưu trú."),
         "place_date": _("%(place)s, ngày %(day)s tháng %(month)s năm %(year)s"),
@@ -503,7 +515,7 @@ def _story_pdf(make_story: Callable[[], list[Flowable]], title: str, labels: dic
 
 
 def build_establishment_report_pdf(data: EstablishmentReportData, *, translations: Translator) -> bytes:
-    words = labels(translations)
+    words = labels(translations, data.trade_type)
     styles = make_styles(table_size=8)
     title = f"{words['est_title'].capitalize()} {data.establishment_code}"
     return _story_pdf(lambda: _establishment_story(data, translations, words, styles), title, words, styles)
@@ -826,18 +838,20 @@ def bar_chart(
 # --- the stay register (sổ lưu trú) -------------------------------------------------------------------------------
 
 REGISTER_PAGE = landscape(A4)
-ROW_HEIGHT = 11.5
 REGISTER_FONT_SIZE = 7
-# (label key, width in mm); the last column takes what is left.
+LEADING = 8.6  # one line of a register row
+ROW_PADDING = 2.6  # above the first line and below the last
+# (label key, width in mm); the last column takes what is left (about 42 mm on landscape A4). Dates and times fit
+# their column on one line; names, places and reasons wrap at spaces, never cut (issue 17).
 REGISTER_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("col_no", 11),
-    ("col_name", 44),
-    ("col_birth", 17),
-    ("col_sex", 15),
-    ("col_nat", 15),
-    ("col_doc", 24),
-    ("col_est", 44),
-    ("col_room", 11),
+    ("col_no", 9),
+    ("col_name", 38),
+    ("col_birth", 16),
+    ("col_sex", 11),
+    ("col_nat", 11),
+    ("col_doc", 22),
+    ("col_est", 34),
+    ("col_room", 17),
     ("col_in", 25),
     ("col_out", 25),
     ("col_notified", 25),
@@ -845,20 +859,30 @@ REGISTER_COLUMNS: tuple[tuple[str, float], ...] = (
 )
 
 
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """The text, shortened with "…" only if it does not fit the column."""
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """The text in lines no wider than `width`, broken at spaces; a single word wider than the column (a long
+    number) is broken between characters, so nothing is ever cut off or hidden."""
     text = nfc(text)
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def register_pages(total: int, first_page_rows: int, rows_per_page: int) -> int:
-    if total <= first_page_rows:
-        return 1
-    return 1 + -(-(total - first_page_rows) // rows_per_page)
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if stringWidth(candidate, font, size) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        while stringWidth(word, font, size) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and stringWidth(word[:cut], font, size) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line or not lines:
+        lines.append(line)
+    return lines
 
 
 def write_register_pdf(
@@ -869,15 +893,19 @@ def write_register_pdf(
     *,
     total: int,
     translations: Translator,
+    establishment_type: str | None = None,
     on_progress: Callable[[int], None] | None = None,
     progress_every: int = 500,
 ) -> int:
     """Draw the register page by page from `rows` (any iterator: a database cursor read in chunks).
 
-    `total` is the expected number of rows (for "Trang n/N" and the progress bar). Returns the number of rows
-    written; the last page ends with the total and the signature block.
+    `total` is the expected number of rows (for the progress bar). A row is as tall as its longest cell: names,
+    places and reasons wrap within their column. The page count ("Trang n/N") is known only at the end: each page's
+    footer holds a form drawn once the last row is written. Returns the number of rows written; the last page ends
+    with the total and the signature block. `establishment_type`: a register of one establishment speaks its trade's
+    words (asm/trades.py).
     """
-    words = labels(translations)
+    words = labels(translations, establishment_type)
     register_fonts()
     styles = make_styles(table_size=REGISTER_FONT_SIZE)
     page_w, page_h = REGISTER_PAGE
@@ -885,6 +913,7 @@ def write_register_pdf(
     width = page_w - 2 * margin
     widths = [w * mm for _, w in REGISTER_COLUMNS]
     widths[-1] = width - sum(widths[:-1])
+    inner = [w - 4 for w in widths]
     canvas = Canvas(output, pagesize=REGISTER_PAGE, invariant=True, pageCompression=1)
     canvas.setTitle(nfc(f"{words['register_title'].capitalize()} {area_name}"))
     canvas.setAuthor("ASM")
@@ -900,18 +929,16 @@ def write_register_pdf(
         ],
         styles,
     )
-    head_height = sum(f.wrapOn(canvas, width, page_h)[1] for f in head_flow)
     footer_h = 12 * mm
-    table_top_first = page_h - margin - head_height - 2 * mm
-    table_top = page_h - margin
     bottom = margin + footer_h
-    first_rows = int((table_top_first - bottom) // ROW_HEIGHT) - 1
-    per_page = int((table_top - bottom) // ROW_HEIGHT) - 1
-    pages = register_pages(total, first_rows, per_page)
     lefts = [margin + 2 + sum(widths[:i]) for i in range(len(widths))]
     # Text this short fits its column whatever its letters (no glyph of DejaVu Sans is wider than 1.05 em):
     # only longer text is measured.
-    short_limits = [int((w - 4) / (REGISTER_FONT_SIZE * 1.05)) for w in widths]
+    short_limits = [int(w / (REGISTER_FONT_SIZE * 1.05)) for w in inner]
+    head_lines = [
+        wrap(words[key], BOLD, REGISTER_FONT_SIZE, w) for (key, _), w in zip(REGISTER_COLUMNS, inner, strict=True)
+    ]
+    head_h = max(len(lines) for lines in head_lines) * LEADING + 2 * ROW_PADDING
 
     page = 1
 
@@ -924,22 +951,20 @@ def write_register_pdf(
         canvas.setFillColor(colors.HexColor("#444444"))
         canvas.drawString(margin, margin + footer_h - 7 * mm, nfc(words["footer_privacy"]))
         canvas.drawString(margin, margin + footer_h - 10 * mm, nfc(words["footer_time"]))
-        text = words["page"] % {"page": page, "pages": max(pages, page)}
-        canvas.drawRightString(page_w - margin, margin + footer_h - 7 * mm, text)
         canvas.restoreState()
+        canvas.doForm(f"page-{page}")  # "Trang n/N", drawn when N is known
 
     def column_heads(top: float) -> float:
         canvas.saveState()
         canvas.setFillColor(colors.HexColor("#e8edf3"))
-        canvas.rect(margin, top - ROW_HEIGHT, width, ROW_HEIGHT, stroke=0, fill=1)
+        canvas.rect(margin, top - head_h, width, head_h, stroke=0, fill=1)
         canvas.setFillColor(colors.black)
         canvas.setFont(BOLD, REGISTER_FONT_SIZE)
-        x = margin
-        for (key, _), w in zip(REGISTER_COLUMNS, widths, strict=True):
-            canvas.drawString(x + 2, top - ROW_HEIGHT + 3.2, _fit(words[key], BOLD, REGISTER_FONT_SIZE, w - 4))
-            x += w
+        for lines, x in zip(head_lines, lefts, strict=True):
+            for n, line in enumerate(lines):
+                canvas.drawString(x, top - ROW_PADDING - (n + 1) * LEADING + 2, line)
         canvas.restoreState()
-        return top - ROW_HEIGHT
+        return top - head_h
 
     # page 1: header
     y = page_h - margin
@@ -947,47 +972,47 @@ def write_register_pdf(
         _, fh = flowable.wrapOn(canvas, width, page_h)
         flowable.drawOn(canvas, margin, y - fh)
         y -= fh
-    y = column_heads(table_top_first)
-    capacity = first_rows
-    on_page = 0
+    y = column_heads(y - 2 * mm)
     count = 0
     canvas.setFont(REGULAR, REGISTER_FONT_SIZE)
     for row in rows:
-        if on_page >= capacity:
-            footer()
-            canvas.showPage()
-            page += 1
-            y = column_heads(table_top)
-            capacity, on_page = per_page, 0
-            canvas.setFont(REGULAR, REGISTER_FONT_SIZE)
-        count += 1
-        on_page += 1
         values = (
-            str(count),
+            str(count + 1),
             row.full_name,
             format_date(row.birth_date) if row.birth_date else EMPTY,
             words.get(f"sex_{row.sex}", EMPTY) if row.sex else EMPTY,
             row.nationality or EMPTY,
             row.doc_number,
             row.establishment,
-            row.room or EMPTY,
+            place(row.room) or EMPTY,
             format_datetime(row.arrived_at),
             format_datetime(row.departed_at) if row.departed_at else EMPTY,
             format_datetime(row.filed_at) if row.filed_at else words["not_filed"],
             row.reason,
         )
+        cells = [
+            [nfc(value)] if len(value) <= fits else wrap(value, REGULAR, REGISTER_FONT_SIZE, w)
+            for value, fits, w in zip(values, short_limits, inner, strict=True)
+        ]
+        row_h = max(len(lines) for lines in cells) * LEADING + 2 * ROW_PADDING
+        if y - row_h < bottom:
+            footer()
+            canvas.showPage()
+            page += 1
+            y = column_heads(page_h - margin)
+            canvas.setFont(REGULAR, REGISTER_FONT_SIZE)
+        count += 1
         text = canvas.beginText()
         text.setFont(REGULAR, REGISTER_FONT_SIZE)
-        baseline = y - ROW_HEIGHT + 3.2
-        for value, x, w, fits in zip(values, lefts, widths, short_limits, strict=True):
-            text.setTextOrigin(x, baseline)
-            value = nfc(value)
-            text.textOut(value if len(value) <= fits else _fit(value, REGULAR, REGISTER_FONT_SIZE, w - 4))
+        for lines, x in zip(cells, lefts, strict=True):
+            for n, line in enumerate(lines):
+                text.setTextOrigin(x, y - ROW_PADDING - (n + 1) * LEADING + 2)
+                text.textOut(line)
         canvas.drawText(text)
         canvas.setStrokeColor(colors.HexColor("#c8c8c8"))
         canvas.setLineWidth(0.3)
-        canvas.line(margin, y - ROW_HEIGHT, margin + width, y - ROW_HEIGHT)
-        y -= ROW_HEIGHT
+        canvas.line(margin, y - row_h, margin + width, y - row_h)
+        y -= row_h
         if on_progress is not None and count % progress_every == 0:
             on_progress(count)
     # the total and the signature block, on a new page if they do not fit
@@ -1001,21 +1026,34 @@ def write_register_pdf(
         footer()
         canvas.showPage()
         page += 1
-        y = table_top
+        y = page_h - margin
     for flowable in closing:
         _, fh = flowable.wrapOn(canvas, width, page_h)
         flowable.drawOn(canvas, margin, y - fh)
         y -= fh
-    pages = page  # the real count, in case rows changed since `total` was counted
     footer()
     canvas.showPage()
+    for n in range(1, page + 1):  # every page's "Trang n/N", now that N is known
+        canvas.beginForm(f"page-{n}")
+        canvas.setFont(REGULAR, 6.5)
+        canvas.setFillColor(colors.HexColor("#444444"))
+        canvas.drawRightString(page_w - margin, margin + footer_h - 7 * mm, words["page"] % {"page": n, "pages": page})
+        canvas.endForm()
     canvas.save()
     if on_progress is not None:
         on_progress(count)
     return count
 
 
-def build_register_pdf(data: RegisterData, *, translations: Translator) -> bytes:
+def build_register_pdf(data: RegisterData, *, translations: Translator, establishment_type: str | None = None) -> bytes:
     buffer = io.BytesIO()
-    write_register_pdf(buffer, data.header, data.area_name, data.rows, total=len(data.rows), translations=translations)
+    write_register_pdf(
+        buffer,
+        data.header,
+        data.area_name,
+        data.rows,
+        total=len(data.rows),
+        translations=translations,
+        establishment_type=establishment_type,
+    )
     return buffer.getvalue()

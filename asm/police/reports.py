@@ -42,6 +42,7 @@ from asm.police.jurisdiction import (
 from asm.police.models import JobState, ReportJob
 from asm.police.queries import PERIOD_DAYS, late_condition, local_date, local_midnight
 from asm.stays.models import Stay, StayStatus
+from asm.trades import trade_words
 
 CHUNK = 2000
 MAX_PERIOD_DAYS = 366
@@ -331,6 +332,7 @@ def establishment_report_data(
         late=late_rows,
         checkouts=checkouts,
         brackets=brackets,
+        trade_type=est.type,
     )
 
 
@@ -439,19 +441,21 @@ def register_row(r: Any) -> pdf.RegisterRow:
 # --- CSV and XLSX ---------------------------------------------------------------------------------------------
 
 
-def table_heads(translations: Translator) -> dict[str, list[str]]:
-    """The column heads of the CSV and XLSX tables, from the catalogue."""
+def table_heads(translations: Translator, establishment_type: str | None = None) -> dict[str, list[str]]:
+    """The column heads of the CSV and XLSX tables, from the catalogue, in the words of the establishment's trade
+    (asm/trades.py; a table of several establishments: words that suit all)."""
     _, pgettext = translations.gettext, translations.pgettext
+    w, every = trade_words(establishment_type, translations), trade_words(None, translations)
     return {
         "register": [_("STT"), _("Họ và tên"), _("Ngày sinh"), _("Giới tính"), _("Quốc tịch"), _("Số giấy tờ"),
-                     pgettext("report", "Cơ sở"), _("Phòng"), _("Thời gian đến"), _("Thời gian đi"),
+                     pgettext("report", "Cơ sở"), w.place, w.arrived_at, w.departed_at,
                      _("Thời gian thông báo"), _("Lý do")],
-        "notifications": [_("STT"), _("Họ và tên"), _("Số giấy tờ"), _("Thời gian đến"), _("Hạn thông báo"),
-                          _("Thời gian thông báo"), _("Tình trạng"), _("Trễ (phút)"), _("Thời gian đi"),
-                          _("Chưa báo trả phòng")],
+        "notifications": [_("STT"), _("Họ và tên"), _("Số giấy tờ"), w.arrived_at, _("Hạn thông báo"),
+                          _("Thời gian thông báo"), _("Tình trạng"), _("Trễ (phút)"), w.departed_at,
+                          w.not_checked_out],
         "establishments": [_("STT"), _("Mã cơ sở"), pgettext("report", "Cơ sở"), _("Loại hình"), _("Phải thông báo"),
                            _("Đúng hạn"), _("Trễ hạn"), _("Không thông báo"), _("Chưa đến hạn"),
-                           _("Tỷ lệ đúng hạn (%)"), _("Chưa báo trả phòng"), _("Số vi phạm"),
+                           _("Tỷ lệ đúng hạn (%)"), every.not_checked_out, _("Số vi phạm"),
                            _("Phạt tối thiểu (cá nhân, đồng)"), _("Phạt tối đa (cá nhân, đồng)"),
                            _("NNN phải khai báo tạm trú"), _("NNN khai báo đúng hạn"), _("NNN khai báo trễ"),
                            _("NNN không khai báo"), _("NNN số vi phạm"), _("NNN phạt tối thiểu (cá nhân, đồng)"),
@@ -641,7 +645,8 @@ def generate(app: Flask, job: ReportJob) -> str:
         db.session.commit()
 
     header = header_for(user, j, start, end, now=now, doc_no=f"{job_id}/BC-LT", translations=words)
-    heads, titles = table_heads(words), sheet_titles(words)
+    trade = scope.establishment.type if scope.establishment is not None else None
+    heads, titles = table_heads(words, trade), sheet_titles(words)
     if kind == "register" and fmt == "pdf":
         with path.open("wb") as out:
             pdf.write_register_pdf(
@@ -651,6 +656,7 @@ def generate(app: Flask, job: ReportJob) -> str:
                 (register_row(r) for r in stay_rows(scope, start, end)),
                 total=total,
                 translations=words,
+                establishment_type=trade,
                 on_progress=progress,
                 progress_every=PROGRESS_EVERY,
             )

@@ -23,8 +23,8 @@ from asm.establishments.models import EstablishmentType
 from asm.extensions import db
 from asm.geo.models import Province
 from asm.people.models import mask
+from asm.police import logwords, queries, reports, services
 from asm.police import models as _models  # noqa: F401 (the models exist when the app does)
-from asm.police import queries, reports, services
 from asm.police.charts import bar_chart
 from asm.police.jurisdiction import Jurisdiction, commune_in, establishment_in, jurisdiction_of
 from asm.police.models import JobState, ReportJob
@@ -32,7 +32,7 @@ from asm.text import TextError, search_text
 from asm.text import free_text as clean_free_text
 from asm.web.access import POLICE, log_people_view, roles
 from asm.web.htmx import redirect_to, render
-from asm.web.i18n import current_locale
+from asm.web.i18n import current_locale, request_translations
 
 bp = Blueprint("police", __name__, url_prefix="/cong-an")
 
@@ -220,6 +220,7 @@ def access_log() -> str:
         users=users,
         user_id=user_id,
         area=j.name(),
+        describe=lambda action, target, reason: logwords.describe(action, target, reason, request_translations()),
     )
 
 

@@ -1,5 +1,7 @@
 // Small glue for the establishment pages. htmx itself comes from node_modules (see package.json).
 document.addEventListener("DOMContentLoaded", () => {
+  // A refused form: its summary of errors takes the focus, so screen readers read it and the keyboard starts there.
+  document.getElementById("error-summary")?.focus();
   if (window.htmx) {
     // Show 422 answers (field errors, unreadable codes) instead of dropping them.
     htmx.config.responseHandling = [
@@ -47,4 +49,13 @@ document.addEventListener("keydown", (event) => {
   const whole = [88, 72, 90].includes(text.length);
   const partial = [44, 36, 30, 60].includes(text.length) && !whole;
   if (partial) event.preventDefault();
+// The header's menu on a phone (app.css folds it when this script runs; without it the menu stays open).
+document.documentElement.classList.add("js");
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".menu-button");
+  if (!button) return;
+  const nav = document.getElementById(button.getAttribute("aria-controls"));
+  const open = !nav.classList.contains("open");
+  nav.classList.toggle("open", open);
+  button.setAttribute("aria-expanded", String(open));
 });

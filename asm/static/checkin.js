@@ -47,6 +47,15 @@ function guestBlock(card) {
   return block;
 }
 
+function showMessage(text, code) {
+  const box = document.createElement("div");
+  box.className = "flash error";
+  box.setAttribute("role", "alert");
+  box.dataset.code = code;
+  box.textContent = text;
+  scanResult.replaceChildren(box);
+}
+
 function showError(exc) {
   const box = document.createElement("div");
   box.className = "flash error";
@@ -66,6 +75,12 @@ function accept(text, source, t0) {
   } catch (exc) {
     if (!(exc instanceof CardError)) throw exc;
     showError(exc);
+    return null;
+  }
+  // The same card twice in one group is refused here, at the scan, where the clerk is looking (issue 17).
+  const listed = [...guests.querySelectorAll('input[name$="-doc_number"]')].map((f) => f.value.trim());
+  if (listed.includes(card.id_number)) {
+    showMessage(config.texts.duplicate.replace("%(n)s", String(listed.indexOf(card.id_number) + 1)), "duplicate_guest");
     return null;
   }
   const block = guestBlock(card);

@@ -36,6 +36,7 @@ from asm.pdf.common import (
     nfc,
 )
 from asm.pdf.fonts import BOLD
+from asm.trades import trade_words
 
 # "file" is a notification filed from a saved draft: for the police it is an arrival, like "check_in".
 KINDS = ("check_in", "file", "extend", "move", "check_out", "cancel")
@@ -79,11 +80,13 @@ class ReceiptData:
     reason: str
     filed_by: str  # user name, "API: <token name>" or "Kiosk: <name>"
     verify_url: str | None  # drawn as a QR code
+    establishment_type: str = "hotel"  # its trade's words (asm/trades.py): a hospital's receipt says "Ra viện"
 
 
-def labels(translations: Translator) -> dict[str, str]:
-    """The receipt's words, from the catalogue, by key."""
+def labels(translations: Translator, establishment_type: str | None = "hotel") -> dict[str, str]:
+    """The receipt's words, from the catalogue, by key, in the establishment's trade (asm/trades.py)."""
     _, pgettext = translations.gettext, translations.pgettext
+    words = trade_words(establishment_type, translations)
     return {
         "title": _("GIẤY BIÊN NHẬN THÔNG BÁO LƯU TRÚ"),
         "doc_no": _("Số: %(no)s"),
@@ -93,7 +96,7 @@ def labels(translations: Translator) -> dict[str, str]:
         "establishment": pgettext("receipt", "Cơ sở lưu trú"),
         "code": _("Mã cơ sở"),
         "address": _("Địa chỉ"),
-        "room": _("Phòng"),
+        "room": words.place,
         "filed_by": _("Người khai báo"),
         "reason": _("Lý do lưu trú"),
         "guests": _("Danh sách người lưu trú (%(count)s người)"),
@@ -104,9 +107,9 @@ def labels(translations: Translator) -> dict[str, str]:
         "col_doc_no": _("Số giấy tờ"),
         "col_nationality": _("Quốc tịch"),
         "period": _("Thời gian lưu trú và thời hạn thông báo"),
-        "arrived": _("Thời gian đến"),
-        "expected": _("Dự kiến đi"),
-        "departed": _("Thời gian đi"),
+        "arrived": words.arrived_at,
+        "expected": words.expected_departure,
+        "departed": words.departed_at,
         "deadline": _("Hạn thông báo"),
         "status": _("Tình trạng"),
         "on_time": _("Đúng hạn"),
@@ -121,11 +124,11 @@ def labels(translations: Translator) -> dict[str, str]:
         ),
         "footer_time": _("Thời gian theo giờ Việt Nam (UTC+7), ngày dạng dd/mm/yyyy."),
         "page": _("Trang %(page)s/%(pages)s"),
-        "check_in": pgettext("event", "Khai báo đến"),
-        "file": pgettext("event", "Khai báo đến"),
+        "check_in": words.check_in_event,
+        "file": words.check_in_event,
         "extend": pgettext("event", "Gia hạn"),
-        "move": pgettext("event", "Chuyển phòng"),
-        "check_out": pgettext("event", "Trả phòng"),
+        "move": words.move_event,
+        "check_out": words.check_out_event,
         "cancel": pgettext("event", "Hủy thông báo"),
         "police_unit": _("Công an %(unit)s"),  # the police of the commune: a proper name, kept in English too
     }
@@ -158,7 +161,7 @@ def _render(
     data: ReceiptData, translations: Translator, table_size: tuple[float, float], *, pages: int
 ) -> tuple[bytes, int]:
     """One build; returns the PDF and its page count (``pages`` is only printed in the footer)."""
-    words = labels(translations)
+    words = labels(translations, data.establishment_type)
     font_size, padding = table_size
     styles = make_styles(table_size=font_size)
     buffer = io.BytesIO()

@@ -10,6 +10,7 @@ from asm.i18n import Translator
 from asm.people.models import DOC_LABELS, DocType, Person
 from asm.stays.models import EventKind, StayEvent
 from asm.stays.pdf import ReceiptData, ReceiptGuest, build_receipt_pdf
+from asm.trades import place
 
 
 def receipt_guest(person: Person, translations: Translator) -> ReceiptGuest:
@@ -40,14 +41,27 @@ def receipt_data(event: StayEvent, translations: Translator) -> ReceiptData:
         establishment_address=est.address,
         commune_name=est.commune.full_name,
         guests=[receipt_guest(p, translations) for p in people],
-        room=stay.room.name if stay.room else None,
+        room=place_of(event),
         arrived_at=stay.arrived_at,
         expected_departure=stay.expected_departure,
         departed_at=stay.departed_at,
         reason=stay.reason,
         filed_by=event.actor,
         verify_url=url_for("stays.receipt", code=est.code, receipt_no=event.receipt_no, _external=True),
+        establishment_type=est.type,
     )
+
+
+def place_of(event: StayEvent) -> str | None:
+    """Where the person was at this notification: a hospital's bed as its event recorded it ("K1 · P101 · K1-P101-1",
+    each name once), else the stay's room."""
+    data = event.data or {}
+    if event.kind == EventKind.MOVE and data.get("to"):
+        return place(str(data["to"]))
+    if data.get("bed"):
+        return place(data.get("room"), str(data["bed"]))
+    room = event.stay.room
+    return room.name if room else None
 
 
 def receipt_pdf(event: StayEvent, *, translations: Translator) -> BytesIO:

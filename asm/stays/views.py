@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from asm.clock import fmt_datetime, local_today, to_local, utcnow
 from asm.common import Actor, ValidationError
-from asm.establishments.models import Establishment
+from asm.establishments.models import Establishment, EstablishmentType
 from asm.extensions import db
 from asm.idcard import CardError
 from asm.idcard.decode import DecodeError
@@ -100,6 +100,8 @@ def check_in(code: str) -> str | Response | tuple[str, int]:
     est = establishment_for(code, write=True)
     now = utcnow()
     if request.method == "GET":
+        if est.type == EstablishmentType.HOSPITAL:  # a hospital admits on its own page, in its own words
+            return redirect(url_for("hospital.admit", code=est.code))
         return _checkin_page(est, [], {}, now)
     guests = guests_from_form(request.form)
     arrived_at = parse_arrival(request.form.get("arrived_at", ""), now)
@@ -169,6 +171,7 @@ def scan_config(est: Establishment) -> dict[str, object]:
         },
         "texts": {
             "unreadable": _("Không đọc được mã"),
+            "duplicate": _("Thẻ này đã được quét: người thứ %(n)s trong danh sách."),
             "camera_unavailable": _("Không mở được camera. Hãy dùng đầu đọc, ảnh chụp hoặc nhập tay."),
         },
     }
@@ -200,9 +203,13 @@ def scan(code: str) -> str | Response:
 
 def scan_error(exc: CardError | DecodeError) -> Response:
     """An unreadable code: the message goes to the scan area, not into the guest list."""
-    response = Response(
-        render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code), status=422
+    return _to_scan_area(
+        render_template("stays/_scan_error.html", message=exc.message(current_locale()), code=exc.code)
     )
+
+
+def _to_scan_area(html: str) -> Response:
+    response = Response(html, status=422)
     response.headers["HX-Retarget"] = "#scan-result"
     response.headers["HX-Reswap"] = "innerHTML"
     return response
@@ -225,17 +232,36 @@ def scan_image(code: str) -> str | Response:
     return _guest_block(est, GuestForm.from_scan(person))
 
 
-def _guest_block(est: Establishment, guest: GuestForm) -> str:
+def _guest_block(est: Establishment, guest: GuestForm) -> str | Response:
+    """The block of a card just read; refused at the scan when the same document is already in the form's list (the
+    scan forms send the list along), so a group never holds one person twice (issue 17)."""
+    listed = [
+        value.strip()
+        for name, value in request.form.items()
+        if name.startswith("guests-") and name.endswith("-doc_number") and value.strip()
+    ]
+    if guest.get("doc_number") in listed:
+        position = listed.index(guest.get("doc_number")) + 1
+        message = _("Thẻ này đã được quét: người thứ %(n)s trong danh sách.", n=position)
+        return _to_scan_area(render_template("stays/_scan_error.html", message=message, code="duplicate_guest"))
     past = queries.past_guest(est, guest.get("doc_type"), guest.get("doc_number"))
     guest.returning = past is not None
-    return render_template("stays/_guest.html", est=est, guest=guest)
+    return render_template("stays/_guest.html", est=est, guest=guest, role=guest_role())
+
+
+def guest_role() -> str:
+    """A hospital's forms say whose block it is: "patient" or "carer" (sent by the scan forms and the blank block)."""
+    role = request.values.get("role", "")
+    return role if role in ("patient", "carer") else ""
 
 
 @bp.route("/khach-moi", methods=["GET"])
 @roles(*STAFF)
 def blank_guest(code: str) -> str:
     est = establishment_for(code, write=True)
-    return render_template("stays/_guest.html", est=est, guest=GuestForm(values={"doc_type": "cccd"}))
+    return render_template(
+        "stays/_guest.html", est=est, guest=GuestForm(values={"doc_type": "cccd"}), role=guest_role()
+    )
 
 
 @bp.route("/khach-cu", methods=["POST"])
@@ -250,7 +276,9 @@ def lookup_guest(code: str) -> str | Response:
     person = queries.past_guest(est, guest.get("doc_type", "cccd"), guest.get("doc_number"))
     if person is None:
         return Response(status=204)
-    return render_template("stays/_guest.html", est=est, guest=GuestForm.from_person(person, key=key))
+    return render_template(
+        "stays/_guest.html", est=est, guest=GuestForm.from_person(person, key=key), role=guest_role()
+    )
 
 
 @bp.route("/luu-tru/<int:stay_id>")

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from asm.accounts.models import Role
 from asm.accounts.views import safe_next
+from asm.establishments.models import EstablishmentType
 from asm.web.access import ALL_ROLES, public, roles
 
 bp = Blueprint("web", __name__)
@@ -32,7 +33,10 @@ VENDOR_FILES = {
 def home() -> Response:
     role = Role(current_user.role)
     if role in (Role.OWNER, Role.CLERK) and len(current_user.establishments) == 1:
-        return redirect(url_for("stays.in_house", code=current_user.establishments[0].code))
+        est = current_user.establishments[0]
+        if est.type == EstablishmentType.HOSPITAL:  # a hospital's clerk lands on the hospital's pages (issue 17)
+            return redirect(url_for("hospital.index", code=est.code))
+        return redirect(url_for("stays.in_house", code=est.code))
     if role.is_police:
         return redirect(url_for("police.dashboard"))
     return redirect(url_for("establishments.index"))

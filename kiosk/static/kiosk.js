@@ -105,6 +105,14 @@
     })
     .catch(() => (document.body.dataset.reader = "server"));
 
+  // dd/mm/yyyy HH:MM in Vietnam time, the same numbers in every language: the server's format (asm/clock.py).
+  const clockParts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const dateTime = (when) => {
+    const part = Object.fromEntries(clockParts.formatToParts(when).map(({ type, value }) => [type, value]));
+    return `${part.day}/${part.month}/${part.year} ${part.hour}:${part.minute}`;
+  };
   const isAscii = (text) => /^[\x00-\x7f]*$/.test(text);
   const dmy = (iso) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
 
@@ -227,7 +235,9 @@
       const doc = document.createElement("span");
       doc.className = "doc";
       doc.textContent = p.doc_masked;
-      facts.append(birth, " · ", p.sex ? T["sex_" + p.sex] + " · " : "", doc);
+      // Only the facts there are, one " · " between two (a receipt's people carry no birth date or sex).
+      const parts = [p.birth_date ? birth : null, p.sex ? T["sex_" + p.sex] : null, p.doc_masked ? doc : null].filter(Boolean);
+      parts.forEach((part, n) => facts.append(...(n ? [" · ", part] : [part])));
       if (p.nationality && p.nationality !== "VNM") facts.append(" · " + p.nationality);
       li.append(name, facts);
       if (p.declaration_deadline_at) {
@@ -640,7 +650,7 @@
     $("receipt-title").hidden = false;
     $("receipt-queued").hidden = true;
     $("receipt-no").textContent = result.receipt_no || "—";
-    const local = localTime;
+    const local = (iso) => (iso ? dateTime(new Date(iso)) : "");
     $("receipt-time").textContent = local(result.arrived_at || result.departed_at);
     $("receipt-deadline").textContent = local(result.deadline_at);
     $("receipt-deadline").hidden = $("receipt-deadline-label").hidden = !result.deadline_at;
@@ -653,7 +663,7 @@
     $("receipt-title").hidden = true;
     $("receipt-queued").hidden = false;
     $("receipt-no").textContent = "—";
-    $("receipt-time").textContent = new Date(state.scannedAt + clockOffset).toLocaleString(config.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" });
+    $("receipt-time").textContent = dateTime(new Date(state.scannedAt + clockOffset));
     $("receipt-deadline").hidden = $("receipt-deadline-label").hidden = true;
     $("receipt-room").textContent = $("room").selectedOptions[0] && $("room").value ? $("room").selectedOptions[0].textContent : "—";
     renderPeople($("receipt-people"), state.people, false);

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-import asm.clock
 from asm.extensions import db
 from tests.support.live import live_server as serve
 
@@ -84,22 +80,3 @@ def blocked_by_policy(message: sync_api.ConsoleMessage) -> list[str]:
     foreign source) as a console error; every browser test then fails on it."""
     text = message.text
     return [text] if message.type == "error" and "Content Security Policy" in text else []
-
-
-@pytest.fixture
-def pin_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
-    """`pin_clock(start)`: the app's clock (every `asm` module's `utcnow`, which the live server reads too) starts
-    at `start` and runs on in real time, so a test's deadlines do not depend on the hour it runs at."""
-
-    def pin(start: datetime) -> None:
-        real = asm.clock.utcnow
-        began = time.monotonic()
-
-        def pinned() -> datetime:
-            return (start + timedelta(seconds=time.monotonic() - began)).astimezone(UTC)
-
-        for name, module in list(sys.modules.items()):
-            if (name == "asm" or name.startswith("asm.")) and getattr(module, "utcnow", None) is real:
-                monkeypatch.setattr(module, "utcnow", pinned)
-
-    return pin

@@ -72,7 +72,8 @@ def test_admit_carers_transfer_discharge_with_a_live_bed_board(
     hospital, username = ward_clerk
     page.on("dialog", lambda dialog: dialog.accept())  # "Cho … ra viện?" confirmations
     log_in(page, username)
-    page.get_by_role("link", name="Khoa và giường").click()
+    # A hospital's clerk lands on the hospital's pages (issue 17), not on the hotel's in-house list.
+    expect(page).to_have_url(re.compile(rf"/benh-vien/{hospital.est.code}/$"))
     expect(page.get_by_role("heading", name="Các khoa")).to_be_visible()
 
     # The bed board of K1 stays open in a second tab the whole time.
@@ -102,7 +103,7 @@ def test_admit_carers_transfer_discharge_with_a_live_bed_board(
     expect(page.locator("#carers tbody tr.open")).to_have_count(2)
     expect(cell(board, "K1-101-1").locator(".carers")).to_have_text("👥 2", timeout=POLL_MS)
     register_carer(page, CARER_CARDS[2], "Con")
-    refusal = page.locator(".flash.error[role=alert]")
+    refusal = page.locator("#error-summary[role=alert]")  # at the top, linked to the form (issue 17)
     expect(refusal).to_contain_text("Người bệnh Trần Văn Nam đã có đủ 2 người chăm sóc")
     expect(page.locator("#carers tbody tr.open")).to_have_count(2)
 

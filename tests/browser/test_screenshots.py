@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from asm.clock import VN_TZ
-from asm.demo.services import PASSWORD, load_demo
-from asm.extensions import db
+from asm.demo.services import PASSWORD
 from tests.conftest import CARD
+from tests.support.desk import use_fast_password_hashes
+from tests.support.site import DEMO_NOW, HOSPITAL, SiteWorld
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -30,11 +30,11 @@ expect = sync_api.expect
 pytestmark = pytest.mark.browser
 
 OUT = os.environ.get("ASM_SCREENSHOTS")
-# A Friday night just past the 23:00 deadline: a draft left unfiled is overdue (the red banner), and a guest
-# arriving now is due by 08:00 tomorrow.
-DEMO_NOW = datetime(2026, 11, 20, 23, 15, tzinfo=VN_TZ)
+# DEMO_NOW: a Friday night just past the 23:00 deadline: a draft left unfiled is overdue (the red banner), and a
+# guest arriving now is due by 08:00 tomorrow.
 LANDSCAPE = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 800, "height": 1280}
+PHONE = {"width": 390, "height": 844}
 MAX_BYTES = 200_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -73,7 +73,7 @@ def log_in(page: sync_api.Page, username: str) -> None:
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+    page.wait_for_url(lambda url: "/dang-nhap" not in url)  # on a phone the logout button is in the folded menu
 
 
 def scan(page: sync_api.Page, text: str) -> None:
@@ -89,11 +89,11 @@ def test_readme_screenshots(
     browser: sync_api.Browser,
     live_server: str,
     pin_clock: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    use_fast_password_hashes(monkeypatch)
     pin_clock(DEMO_NOW)
-    counts = load_demo(now=DEMO_NOW)
-    db.session.commit()
-    assert counts["stays"] > 0
+    world = SiteWorld(app)  # the demo world (asm/demo) at DEMO_NOW
 
     def new_page(viewport: dict[str, int]) -> sync_api.Page:
         context = browser.new_context(base_url=live_server, viewport=viewport, locale="vi-VN")
@@ -139,3 +139,40 @@ def test_readme_screenshots(
     scan(portrait, CARD)
     shoot(portrait, out_dir, "check-in-portrait.png")
     portrait.context.close()
+
+    phone = new_page(PHONE)
+    log_in(phone, "letan.hoanggia")
+    shoot(phone, out_dir, "phone-in-house.png")
+    phone.context.close()
+
+    # The hospital's clerk lands on the hospital's pages: its wards, a ward's bed board, a patient moved to another
+    # bed (the history in the hospital's words).
+    hospital = new_page(LANDSCAPE)
+    log_in(hospital, "letan.benhvien")
+    hospital.wait_for_url(f"**/benh-vien/{HOSPITAL}/")
+    hospital.get_by_role("link", name="Khoa K1").first.click()
+    expect(hospital.locator("#board .bed").first).to_be_visible()
+    shoot(hospital, out_dir, "hospital-board.png")
+    hospital.goto(f"/benh-vien/{HOSPITAL}/benh-nhan/{world.moved_patient.id}")
+    hospital.locator("#bed-history").scroll_into_view_if_needed()
+    shoot(hospital, out_dir, "hospital-patient.png")
+    hospital.context.close()
+
+    police = new_page(LANDSCAPE)
+    log_in(police, "ca.hoankiem")
+    expect(police.locator("figure.chart").first).to_be_visible()
+    police.locator("section.charts").scroll_into_view_if_needed()  # the charts, readable, with their tables
+    shoot(police, out_dir, "police-dashboard.png")
+    police.context.close()
+
+    kiosk = new_page(LANDSCAPE)
+    kiosk.goto("/kiosk/ghep-noi")
+    kiosk.get_by_label("Mã ghép nối").fill(world.pairing_code())
+    kiosk.get_by_role("button", name="Ghép nối").click()
+    expect(kiosk.get_by_role("heading", name="Xin chào! Bạn cần làm gì?")).to_be_visible()
+    kiosk.get_by_role("button", name="Nhận phòng").click()
+    kiosk.keyboard.type(CARD)  # a USB scanner in keyboard mode
+    kiosk.keyboard.press("Enter")
+    expect(kiosk.get_by_role("heading", name="Kiểm tra thông tin")).to_be_visible()
+    shoot(kiosk, out_dir, "kiosk-confirm.png")
+    kiosk.context.close()

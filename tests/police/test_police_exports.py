@@ -188,7 +188,7 @@ def test_exports_speak_the_officers_language(world: PoliceWorld, tmp_path: Path)
     data, _headers = download_report(world, "officer_a", kind="register", scope="commune", commune="00004", fmt="csv")
     head = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert head == [
-        "No.", "Full name", "Date of birth", "Sex", "Nationality", "Document number", "Establishment", "Room",
+        "No.", "Full name", "Date of birth", "Sex", "Nationality", "Document number", "Establishment", "Room/bed",
         "Arrival", "Departure", "Notified at", "Reason",
     ]  # fmt: skip
     data, _headers = download_report(world, "officer_a", kind="establishment", establishment="EST-B", fmt="xlsx")

@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from asm.i18n import translations
+from asm.pdf.fonts import register_fonts
 from asm.police import pdf
 from asm.police.charts import bar_chart, nice_max
 from asm.police.fines import DEFAULT_BRACKETS, Bracket, bracket_for, brackets_from_setting, exposure, format_vnd
@@ -64,6 +65,7 @@ def test_amounts_use_the_vietnamese_thousands_separator() -> None:
 def test_chart_scale_and_bars() -> None:
     assert [nice_max(v) for v in (0, 3, 5, 7, 11, 230)] == [5, 5, 5, 10, 20, 500]
     chart = bar_chart([(date(2026, 1, d), d) for d in range(1, 11)])
+    assert [value for _y, value in chart.ticks] == [0, 2, 4, 6, 8, 10]  # whole numbers where the lines are
     assert chart.total == 55 and len(chart.bars) == 10
     assert chart.bars[-1].height > chart.bars[0].height > 0
     assert all(abs(b.y + b.height - chart.base) < 1e-6 for b in chart.bars)
@@ -97,12 +99,24 @@ def test_the_register_writer_reports_progress_and_counts_its_pages() -> None:
     assert f"Trang {len(reader.pages)}/{len(reader.pages)}" in reader.pages[-1].extract_text()
 
 
-def test_a_long_name_is_shortened_not_spilled() -> None:
-    long = pdf.RegisterRow("Tôn Nữ Thị " + "Công Tằng " * 8, None, "", "VNM", "1", "Cơ sở", None, NOW, None, None, "x")
-    text = PdfReader(
-        io.BytesIO(pdf.build_register_pdf(pdf.RegisterData(HEADER, "Phường", [long]), translations=VI))
-    ).pages[0]
-    assert "Tôn Nữ Thị Công Tằng" in text.extract_text() and "…" in text.extract_text()
+def test_a_long_value_wraps_in_its_column_and_is_never_cut() -> None:
+    """Issue 17: the register cut the reason ("Điều trị nộ…"); a long name, place or reason now wraps, whole."""
+    name = "Tôn Nữ Thị " + "Công Tằng " * 8
+    reason = "Điều trị nội trú dài ngày tại khoa hồi sức tích cực"
+    long = pdf.RegisterRow(name, None, "", "VNM", "1", "Cơ sở", "K1 · K1-G01 · K1-G01", NOW, None, None, reason)
+    data = pdf.build_register_pdf(pdf.RegisterData(HEADER, "Phường", [long]), translations=VI)
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    squeezed = "".join(text.split())
+    assert "…" not in text
+    assert "".join(name.split()) in squeezed and "".join(reason.split()) in squeezed
+    assert squeezed.count("K1-G01") == 1  # each bed code once
+
+
+def test_wrap_breaks_at_spaces_within_the_width() -> None:
+    register_fonts()
+    lines = pdf.wrap("Điều trị nội trú", "DejaVuSans", 7, 30)
+    assert " ".join(lines) == "Điều trị nội trú" and len(lines) > 1
+    assert pdf.wrap("", "DejaVuSans", 7, 30) == [""]
 
 
 def test_reports_in_english() -> None:
