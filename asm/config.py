@@ -106,6 +106,17 @@ class Base:
     MLLP_DB_RETRY_S = 60
     MLLP_GROUP_MAX = 64
 
+    # Outgoing e-mail (asm/mail.py): reminders, password resets, invitations. No MAIL_SERVER: mail is logged, not
+    # sent (development). From the environment: ASM_MAIL_SERVER, ASM_MAIL_PORT, ...
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the first byte (port 465)
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "ASM <no-reply@localhost>"
+    MAIL_TIMEOUT_S = 10.0
+
 
 class Dev(Base):
     SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development

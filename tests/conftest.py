@@ -35,6 +35,8 @@ from asm.establishments.models import Establishment
 from asm.establishments.services import create_establishment
 from asm.extensions import db
 
+pytest_plugins = ["tests.support.mail"]
+
 PG_URL = os.environ.get("ASM_TEST_DATABASE_URL")
 KEEP_TABLES = {"provinces", "communes", "alembic_version"}
 # Between tests only: the superuser's session fires no ordinary trigger, so the append-only tables may be emptied
