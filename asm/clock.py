@@ -65,12 +65,12 @@ def fmt_datetime(value: datetime | str | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam time (a stored datetime is UTC). A plain date shows as fmt_date."""
     if value is None or value == "":
         return ""
-    value = _parsed(value)
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, datetime):
-        return value.strftime(DATE_FORMAT)
-    return to_local(value).strftime(DATETIME_FORMAT)
+    parsed = _parsed(value)
+    if isinstance(parsed, str):
+        return parsed
+    if not isinstance(parsed, datetime):
+        return parsed.strftime(DATE_FORMAT)
+    return to_local(parsed).strftime(DATETIME_FORMAT)
 
 
 def fmt_time(value: datetime | str | None) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -22,9 +24,17 @@ NAMING_CONVENTION = {
 
 class Model(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model here maps one table (SQLAlchemy types it as any FromClause)
 
 
 db = SQLAlchemy(model_class=Model)
+# The base of every table class. At run time it is `db.Model` (Model plus Flask-SQLAlchemy's session and table-name
+# helpers); a type checker cannot take an attribute as a base class, so it is shown `Model` itself.
+if TYPE_CHECKING:
+    ModelBase = Model
+else:
+    ModelBase = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from babel.support import NullTranslations, Translations
 
@@ -65,12 +65,13 @@ def translations(locale: str) -> Translator:
     out in Vietnamese without a word.
     """
     lang = normalize_locale(locale)
+    # Babel types pgettext as `str | object` (its lazy strings); with a compiled catalogue it returns str.
     if lang == SOURCE_LOCALE:
-        return NullTranslations()
+        return cast(Translator, NullTranslations())
     mo = CATALOGUE / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
     if not mo.is_file():
         raise FileNotFoundError(f"{mo} is missing: run `make translations` (or `make setup`) to compile it")
-    return Translations.load(str(CATALOGUE), [lang], DOMAIN)
+    return cast(Translator, Translations.load(str(CATALOGUE), [lang], DOMAIN))
 
 
 __all__ = ["CATALOGUE", "LOCALES", "NP_", "N_", "SOURCE_LOCALE", "Translator", "normalize_locale", "translations"]

@@ -133,10 +133,11 @@ def setup_roles(
         for signature in list(functions):
             run(f"ALTER FUNCTION {signature} OWNER TO {owner}")
 
-    tables = connection.execute(
-        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
-    ).scalars()
-    tables = list(tables)
+    tables = list(
+        connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        ).scalars()
+    )
     run(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {app}")
     run(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {app}")
     for table in tables:

@@ -37,7 +37,7 @@ class RawConnection:
     def __init__(self, engine: Engine, *, own: bool = False) -> None:
         self.proxy = engine.raw_connection()  # checked out (and pinged) like the ORM's connections
         self.dialect = engine.dialect.name
-        self.driver = self.proxy.driver_connection
+        self.driver: Any = self.proxy.driver_connection  # psycopg or sqlite3: both DB-API
         self.engine = weakref.ref(engine)
         self.pid = os.getpid()
         self.idle_since = time.monotonic()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.audit.chains import Chain, register
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase, db
 from asm.i18n import N_
 from asm.types import UTCDateTime
 
@@ -50,7 +50,7 @@ memberships = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, ModelBase):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,7 +89,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(ModelBase):
     """A bearer token for one establishment's software. Only the SHA-256 of the secret is stored."""
 
     __tablename__ = "api_tokens"
@@ -116,7 +116,7 @@ ACCOUNT_EVENTS = frozenset(
 )  # fmt: skip
 
 
-class AccessLog(db.Model):
+class AccessLog(ModelBase):
     """Append-only and hash-chained: every look by police at a person's data, and every login, failure, lockout,
     second-factor and account event, with who, what and why.
 
@@ -154,7 +154,7 @@ ACCESS_LOG_CHAIN = register(
 )
 
 
-class UserSession(db.Model):
+class UserSession(ModelBase):
     """A login: the browser holds a random key in its signed session cookie, this row holds the key's SHA-256.
 
     A request is logged in only while its row is neither ended (logout, password or role change, disabling, an
@@ -176,7 +176,7 @@ class UserSession(db.Model):
     user = relationship("User")
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(ModelBase):
     """A one-time code for when the authenticator is lost; only its SHA-256 is stored. Used once, then spent."""
 
     __tablename__ = "recovery_codes"

@@ -15,12 +15,12 @@ row. A writer in plain SQL calls `seal(connection, chain, values)` itself, in th
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, event, func, inspect, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import Session
 
 from asm.audit.chain import GENESIS, chain_hash
@@ -37,10 +37,10 @@ class Chain:
     hash_column: str = "row_hash"
     orm: bool = False  # sealed by the session's before_flush hook
 
-    def fields_of(self, row: Mapping[str, Any]) -> dict[str, Any]:
+    def fields_of(self, row: Mapping[Any, Any]) -> dict[str, Any]:
         return {name: row[name] for name in self.fields}
 
-    def partition_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    def partition_of(self, row: Mapping[Any, Any]) -> tuple[Any, ...]:
         return tuple(row[name] for name in self.partition)
 
 
@@ -181,7 +181,7 @@ def verify(connection: Connection, chain: Chain, *, chunk: int = 5000) -> Result
         result.close()
 
 
-def _walk(chain: Chain, rows_in_order: Iterator[Mapping[str, Any]]) -> Result:
+def _walk(chain: Chain, rows_in_order: Iterable[RowMapping]) -> Result:
     rows = 0
     current: tuple[Any, ...] | None = None
     expected_prev = GENESIS

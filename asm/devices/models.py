@@ -13,7 +13,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.i18n import N_
 from asm.trades import Words
 from asm.types import UTCDateTime
@@ -47,7 +47,7 @@ def flow_labels(words: Words) -> dict[str, str]:
     }
 
 
-class KioskDevice(db.Model):
+class KioskDevice(ModelBase):
     __tablename__ = "kiosk_devices"
 
     id: Mapped[int] = mapped_column(primary_key=True)

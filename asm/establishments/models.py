@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.accounts.models import memberships
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.i18n import N_
 from asm.types import UTCDateTime
 
@@ -37,7 +37,7 @@ TYPE_LABELS = {
 }
 
 
-class Establishment(db.Model):
+class Establishment(ModelBase):
     __tablename__ = "establishments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +66,7 @@ class Establishment(db.Model):
         return f"<Establishment {self.code}>"
 
 
-class Room(db.Model):
+class Room(ModelBase):
     __tablename__ = "rooms"
     __table_args__ = (UniqueConstraint("establishment_id", "name"),)
 

@@ -12,13 +12,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.stays.models import Stay
 from asm.stays.rules import NoticeState, declaration_state
 from asm.types import UTCDateTime
 
 
-class ForeignStay(db.Model):
+class ForeignStay(ModelBase):
     __tablename__ = "foreign_stays"
     # Column types are spelled out: this module may first be imported while a test has frozen time (freezegun
     # replaces `date`), and annotations alone would then not resolve.

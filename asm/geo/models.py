@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from asm.extensions import db
+from asm.extensions import ModelBase
 
 
-class Province(db.Model):
+class Province(ModelBase):
     __tablename__ = "provinces"
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
@@ -21,7 +21,7 @@ class Province(db.Model):
         return f"<Province {self.code} {self.name}>"
 
 
-class Commune(db.Model):
+class Commune(ModelBase):
     __tablename__ = "communes"
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)

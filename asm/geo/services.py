@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import TypeVar
+
 from sqlalchemy import select
 
 from asm.extensions import db
 from asm.geo.models import Commune, Province
-from asm.geo.units import iter_communes, iter_provinces
+from asm.geo.units import CommuneRow, ProvinceRow, iter_communes, iter_provinces
 
 
 def load_units() -> tuple[int, int]:
     """Insert the units missing from the database and rename those whose name changed; returns the counts added."""
-    added = [0, 0]
-    for model, rows, i in ((Province, iter_provinces(), 0), (Commune, iter_communes(), 1)):
-        existing = {obj.code: obj for obj in db.session.scalars(select(model))}
-        new = []
-        for row in rows:
-            values = row.__dict__ if hasattr(row, "__dict__") else row._asdict()
-            obj = existing.get(row.code)
-            if obj is None:
-                new.append(values)
-            else:
-                for key, value in values.items():
-                    if getattr(obj, key) != value:
-                        setattr(obj, key, value)
-        if new:
-            db.session.execute(model.__table__.insert(), new)
-        added[i] = len(new)
-        db.session.flush()
-    return added[0], added[1]
+    provinces = _load(Province, iter_provinces())
+    communes = _load(Commune, iter_communes())
+    return provinces, communes
+
+
+Unit = TypeVar("Unit", Province, Commune)
+
+
+def _load(model: type[Unit], rows: Iterable[ProvinceRow | CommuneRow]) -> int:
+    existing = {obj.code: obj for obj in db.session.scalars(select(model))}
+    new = []
+    for row in rows:
+        values = asdict(row)
+        obj = existing.get(row.code)
+        if obj is None:
+            new.append(values)
+        else:
+            for key, value in values.items():
+                if getattr(obj, key) != value:
+                    setattr(obj, key, value)
+    if new:
+        db.session.execute(model.__table__.insert(), new)
+    db.session.flush()
+    return len(new)
 
 
 def set_remote(codes: list[str], *, remote: bool) -> list[Commune]:

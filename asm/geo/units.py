@@ -8,6 +8,7 @@ Where the data comes from and how to regenerate it: ``asm/geo/data/SOURCE.md``.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
@@ -63,7 +64,7 @@ class CommuneRow:
 
 def _read(file_name: str, header: tuple[str, ...]) -> Iterator[list[str]]:
     resource = files("asm.geo").joinpath("data", file_name)
-    with resource.open("r", encoding="utf-8", newline="") as fh:
+    with resource.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         found = tuple(next(reader, ()))
         if found != header:

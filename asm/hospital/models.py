@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.i18n import N_
 from asm.types import UTCDateTime
 
@@ -47,7 +47,7 @@ BED_KIND_LABELS = {
 }
 
 
-class Ward(db.Model):
+class Ward(ModelBase):
     """A department (khoa) with its rooms and beds; `capacity` is the number of beds it is planned for."""
 
     __tablename__ = "wards"
@@ -64,7 +64,7 @@ class Ward(db.Model):
     beds: Mapped[list[Bed]] = relationship(back_populates="ward", order_by="Bed.label")
 
 
-class Bed(db.Model):
+class Bed(ModelBase):
     """A bed in a room of a ward. Its label is unique in the hospital (what hospital software sends)."""
 
     __tablename__ = "beds"
@@ -83,7 +83,7 @@ class Bed(db.Model):
     room = relationship("Room")
 
 
-class BedAssignment(db.Model):
+class BedAssignment(ModelBase):
     """Who lay in which bed from when to when: the census of a past day reads these; a transfer closes one."""
 
     __tablename__ = "bed_assignments"
@@ -105,7 +105,7 @@ class EventOutcome(enum.StrEnum):
     RECORDED_LATE = "recorded_late"  # older than the admission's current state: history only
 
 
-class HospitalEvent(db.Model):
+class HospitalEvent(ModelBase):
     """One admission/transfer/discharge event accepted from hospital software, kept by its own `event_id`.
 
     A replay of the same `event_id` finds this row and files nothing. Refused events are not kept, so the
@@ -133,7 +133,7 @@ class HospitalEvent(db.Model):
     stay = relationship("Stay")
 
 
-class Carer(db.Model):
+class Carer(ModelBase):
     """A carer's stay (role "carer") tied to the patient's stay, with the relation and the token of the card's QR."""
 
     __tablename__ = "carers"
@@ -154,7 +154,7 @@ class MessageStatus(enum.StrEnum):
     REJECTED = "rejected"  # not understood (HL7 AR; FHIR 400): nothing filed
 
 
-class HisMessage(db.Model):
+class HisMessage(ModelBase):
     """A message received from a hospital information system (HL7 v2, FHIR, insurance XML), by its key: the HL7
     control ID, or a digest of the Bundle or XML record. Kept with the raw text and the answer given, for
     idempotency (a resent HL7 control ID answers the stored ACK and files nothing), the hospital's operations page

@@ -104,7 +104,7 @@ MRZ_MESSAGES: dict[str, str] = {
     "mrz_empty": N_("Không có nội dung MRZ (chuỗi rỗng)."),
     "mrz_format": N_(
         "Không nhận ra vùng đọc máy (MRZ): cần 2 dòng 44 ký tự (hộ chiếu, thị thực), 2 dòng 36 ký "
-        "tự hoặc 3 dòng 30 ký tự (thẻ căn cước); đọc được %(shape)s."
+        "tự hoặc 3 dòng 30 ký tự (thẻ căn cước); đọc được %(lines)s dòng (%(widths)s ký tự)."
     ),
     "mrz_character": N_(
         "Ký tự “%(char)s” không được phép trong MRZ (dòng %(line)s, vị trí %(position)s): chỉ có A–Z, 0–9 và <."
@@ -709,8 +709,7 @@ def parse_mrz_lines(
         raise MrzError("mrz_empty")
     if not _shape_ok(lines):
         widths = " + ".join(str(len(line)) for line in lines)
-        shape = (f"{len(lines)} dòng ({widths} ký tự)", f"{len(lines)} lines ({widths})")
-        raise MrzError("mrz_format", None, shape=shape)
+        raise MrzError("mrz_format", None, lines=len(lines), widths=widths)
     for number, line in enumerate(lines, start=1):
         for position, char in enumerate(line, start=1):
             if char not in ALPHABET:

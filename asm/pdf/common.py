@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import IO
+from typing import IO, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -114,7 +114,7 @@ HEADER_FILL = colors.HexColor("#e8edf3")
 
 def grid_table_style(*, padding: float = 3, header_rows: int = 1) -> TableStyle:
     """Thin grid, shaded header row(s), vertically centred cells."""
-    commands: list[tuple[object, ...]] = [
+    commands: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.4, GRID_COLOR),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), padding),

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.i18n import N_
 from asm.text import SEARCH_KEY_MAX, search_key
 from asm.types import UTCDateTime
@@ -32,7 +32,7 @@ DOC_LABELS = {
 SEX_LABELS = {"M": N_("Nam"), "F": N_("Nữ")}
 
 
-class Person(db.Model):
+class Person(ModelBase):
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("doc_type", "doc_number", "nationality"),)
 

@@ -9,7 +9,7 @@ forgotten WHERE clause somewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, select
 
@@ -18,6 +18,8 @@ from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune
 from asm.text import is_plain
+
+Columns = TypeVarTuple("Columns")  # what a scoped query selects, kept through the scoping
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,13 @@ def jurisdiction_of(user: User) -> Jurisdiction | None:
     return None
 
 
-def commune_codes(j: Jurisdiction) -> Select[tuple[str]]:
+def commune_codes(j: Jurisdiction) -> Select[str]:
     if j.commune_code is not None:
         return select(Commune.code).where(Commune.code == j.commune_code)
     return select(Commune.code).where(Commune.province_code == j.province_code)
 
 
-def establishment_ids(j: Jurisdiction) -> Select[tuple[int]]:
+def establishment_ids(j: Jurisdiction) -> Select[int]:
     """The ids of the establishments in the jurisdiction, as a subquery to compose with."""
     query = select(Establishment.id)
     if j.commune_code is not None:
@@ -73,14 +75,14 @@ def establishment_ids(j: Jurisdiction) -> Select[tuple[int]]:
     return query.where(Establishment.commune_code.in_(commune_codes(j)))
 
 
-def scope_establishments(query: Select[Any], j: Jurisdiction) -> Select[Any]:
+def scope_establishments(query: Select[*Columns], j: Jurisdiction) -> Select[*Columns]:
     """Restrict a query that selects from `establishments` to the jurisdiction."""
     if j.commune_code is not None:
         return query.where(Establishment.commune_code == j.commune_code)
     return query.where(Establishment.commune_code.in_(commune_codes(j)))
 
 
-def scope_stays(query: Select[Any], j: Jurisdiction) -> Select[Any]:
+def scope_stays(query: Select[*Columns], j: Jurisdiction) -> Select[*Columns]:
     """Restrict a query that selects from `stays` to the stays of establishments in the jurisdiction."""
     from asm.stays.models import Stay
 

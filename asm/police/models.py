@@ -10,12 +10,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.stays.models import Stay
 from asm.types import UTCDateTime
 
 
-class WatchEntry(db.Model):
+class WatchEntry(ModelBase):
     """An ID number the police want to know about. It applies to filings in one commune (an officer's entry) or
     in a whole province (a supervisor's entry: commune_code is NULL)."""
 
@@ -45,7 +45,7 @@ class AlertState(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Alert(db.Model):
+class Alert(ModelBase):
     """A watch-listed person's stay was filed: an alert for the ward (commune) of the establishment."""
 
     __tablename__ = "police_alerts"
@@ -80,7 +80,7 @@ class JobState(enum.StrEnum):
     FAILED = "failed"
 
 
-class ReportJob(db.Model):
+class ReportJob(ModelBase):
     """A report (PDF, CSV or XLSX) asked for by one police user, written to a file by a background thread."""
 
     __tablename__ = "police_report_jobs"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, exists, func, or_, select
+from sqlalchemy import Date, Select, and_, exists, false, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -211,7 +211,7 @@ def dashboard(j: Jurisdiction, now: datetime, *, silent_days: int = 7, long_stay
     return result
 
 
-def silent_establishments(j: Jurisdiction, now: datetime, days: int) -> Select[tuple[Establishment]]:
+def silent_establishments(j: Jurisdiction, now: datetime, days: int) -> Select[Establishment]:
     since = now - timedelta(days=days)
     filed = exists().where(Stay.establishment_id == Establishment.id, Stay.filed_at >= since)
     return scope_establishments(select(Establishment).where(Establishment.active, ~filed), j)
@@ -266,7 +266,7 @@ def figure_stays(
     day: date | None = None,
     long_stay_days: int = 30,
     nationality: str | None = None,
-) -> Select[tuple[Stay]]:
+) -> Select[Stay]:
     """The stays behind one figure of the dashboard, newest arrival first. `nationality`: the foreigners of one."""
     today = local_today(now)
     query = scope_stays(select(Stay), j)
@@ -289,7 +289,7 @@ def figure_stays(
             query = query.where(declaration_late_condition())
     elif figure in ("patients", "carers"):
         if STAY_ROLE is None:
-            query = query.where(False)
+            query = query.where(false())
         else:
             role = PATIENT if figure == "patients" else CARER
             query = query.where(Stay.status == StayStatus.IN_HOUSE, role == STAY_ROLE)
@@ -374,7 +374,7 @@ def stays_of_person(j: Jurisdiction, person: Person) -> list[Stay]:
 # --- alerts and watch list --------------------------------------------------------------------------------
 
 
-def alerts_query(j: Jurisdiction) -> Select[tuple[Alert]]:
+def alerts_query(j: Jurisdiction) -> Select[Alert]:
     """The alerts of the wards in the jurisdiction (the ward of the establishment where the stay was filed)."""
     if j.commune_code is not None:
         query = select(Alert).where(Alert.commune_code == j.commune_code)
@@ -400,7 +400,7 @@ def alert_in(j: Jurisdiction, alert_id: int) -> Alert | None:
     return db.session.scalars(alerts_query(j).where(Alert.id == alert_id)).unique().one_or_none()
 
 
-def watch_entries_query(j: Jurisdiction) -> Select[tuple[WatchEntry]]:
+def watch_entries_query(j: Jurisdiction) -> Select[WatchEntry]:
     """An officer sees their commune's entries; a supervisor every entry of the province."""
     if j.commune_code is not None:
         return select(WatchEntry).where(WatchEntry.commune_code == j.commune_code)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.audit.chains import Chain, register
 from asm.clock import utcnow
-from asm.extensions import db
+from asm.extensions import ModelBase
 from asm.stays.rules import NoticeState, is_long_stay, notice_state
 from asm.types import UTCDateTime
 
@@ -47,7 +47,7 @@ class Source(enum.StrEnum):
     DEMO = "demo"
 
 
-class Stay(db.Model):
+class Stay(ModelBase):
     __tablename__ = "stays"
     __table_args__ = (
         # One open stay per person per establishment.
@@ -105,7 +105,7 @@ class Stay(db.Model):
         return f"<Stay {self.id} {self.status}>"
 
 
-class StayEvent(db.Model):
+class StayEvent(ModelBase):
     """Append-only history of a stay: every notification and change, with who and when.
 
     Rows are never updated or deleted: the ORM refuses it below, and the migration adds a database trigger.
@@ -145,7 +145,7 @@ def _refuse_change(mapper: Any, connection: Any, target: StayEvent) -> None:
     raise RuntimeError("stay_events is append-only")
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(ModelBase):
     """The first answer to a request with an Idempotency-Key, replayed to every retry."""
 
     __tablename__ = "idempotency_records"

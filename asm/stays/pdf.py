@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -220,7 +221,7 @@ def _details(data: ReceiptData, labels: dict[str, str], styles: Styles, width: f
     def val(text: str | None, style: ParagraphStyle = value_style) -> Paragraph:
         return _cell(text if text else EMPTY, style)
 
-    rows = [
+    rows: list[list[Any]] = [
         [
             lab("receipt_no"),
             val(data.receipt_no, bold_value),

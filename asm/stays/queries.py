@@ -16,7 +16,7 @@ from asm.stays.models import OPEN_STATUSES, Stay, StayEvent, StayStatus
 from asm.text import fold, is_plain, like_pattern, search_text
 
 
-def _with_people(query: Select[tuple[Stay]]) -> Select[tuple[Stay]]:
+def _with_people(query: Select[Stay]) -> Select[Stay]:
     return query.options(joinedload(Stay.person), joinedload(Stay.room))
 
 

@@ -48,8 +48,8 @@ class IdConverter(IntegerConverter):
 class Parameters(ImmutableMultiDict[str, str]):
     """Query and form values. `get(name, type=int)` keeps to the range of the database's integers."""
 
-    def get(self, key: str, default: Any = None, type: Any = None) -> Any:
-        value = super().get(key, _MISSING, type)  # type: ignore[call-overload]
+    def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]  # one untyped signature for werkzeug's overloads
+        value: Any = super().get(key, _MISSING, type)
         if value is _MISSING:
             return default
         if type is int and not INT_MIN <= value <= INT_MAX:

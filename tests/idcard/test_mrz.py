@@ -287,7 +287,9 @@ def test_a_bad_character_names_its_place() -> None:
 
 def test_format_error_says_what_was_read() -> None:
     error = _error(["P<UTO", "L898"])
-    assert "2 lines (5 + 4)" in error.message_en and "2 dòng (5 + 4 ký tự)" in error.message_vi
+    assert error.message_en.endswith("; read 2 lines (5 + 4 characters).")
+    assert error.message_vi.endswith("; đọc được 2 dòng (5 + 4 ký tự).")
+    assert "dòng" not in error.message_en and "lines" not in error.message_vi  # each in its own language only
 
 
 @pytest.mark.parametrize(
