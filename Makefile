@@ -38,6 +38,7 @@ test-js: $(STAMPS)/npm
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMPS)/python
 	$(BIN)/ruff format .

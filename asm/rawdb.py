@@ -37,7 +37,10 @@ class RawConnection:
     def __init__(self, engine: Engine, *, own: bool = False) -> None:
         self.proxy = engine.raw_connection()  # checked out (and pinged) like the ORM's connections
         self.dialect = engine.dialect.name
-        self.driver: Any = self.proxy.driver_connection  # psycopg or sqlite3: both DB-API
+        driver = self.proxy.driver_connection
+        if driver is None:  # only for a connection already closed, which a checkout never returns
+            raise DisconnectionError("the pool returned a closed connection")
+        self.driver: Any = driver  # psycopg's or sqlite3's connection
         self.engine = weakref.ref(engine)
         self.pid = os.getpid()
         self.idle_since = time.monotonic()

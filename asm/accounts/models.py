@@ -147,7 +147,7 @@ class AccessLog(ModelBase):
 ACCESS_LOG_CHAIN = register(
     Chain(
         "access_log",
-        AccessLog.__table__,  # type: ignore[arg-type]
+        AccessLog.__table__,
         fields=("at", "user_id", "action", "target", "reason", "ip"),
         orm=True,
     )

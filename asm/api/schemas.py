@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from asm.api.contract import Answer, ApiModel, Date, OptionalDate, OptionalDateTime
 from asm.foreigners.labels import VISA_TYPES
 from asm.idcard import CardData, CardError
+from asm.idcard.mrz import MrzData
 from asm.people import documents
 from asm.people.services import ForeignInput, PersonInput
 from asm.stays.rules import NoticeState
@@ -39,11 +40,11 @@ Nationality = Annotated[str, StringConstraints(max_length=16)]  # ISO 3166-1 alp
 
 
 class ScannedText(str):
-    """The text of a card's QR code, already parsed (`card`)."""
+    """The text of a card's QR code or a document's MRZ, already parsed (`card`)."""
 
-    card: CardData
+    card: CardData | MrzData
 
-    def __new__(cls, text: str, card: CardData) -> ScannedText:
+    def __new__(cls, text: str, card: CardData | MrzData) -> ScannedText:
         value = super().__new__(cls, text)
         value.card = card
         return value

@@ -284,9 +284,11 @@ def list_stays() -> Any:
     except ValidationError as exc:
         return jsonify(validation_payload(exc)[0]), 422
     except CursorError:
-        exc = ValidationError()
-        exc.add("cursor", _l("Con trỏ trang không hợp lệ: dùng giá trị `next` của trang trước."), "cursor_invalid")
-        return jsonify(validation_payload(exc)[0]), 422
+        bad_cursor = ValidationError()
+        bad_cursor.add(
+            "cursor", _l("Con trỏ trang không hợp lệ: dùng giá trị `next` của trang trước."), "cursor_invalid"
+        )
+        return jsonify(validation_payload(bad_cursor)[0]), 422
     est = current_token().establishment
     now = utcnow()
     stays = queries.in_house(est, query.q or "", limit=query.limit + 1, after=after)
@@ -294,7 +296,7 @@ def list_stays() -> Any:
     cursor = encode_cursor(page[-1].arrived_at, page[-1].id) if more else None
     response = jsonify(stays=[stay_json(s, now) for s in page], count=len(page), next=cursor)
     if cursor is not None:
-        args = {"q": query.q} if query.q else {}
+        args: dict[str, Any] = {"q": query.q} if query.q else {}
         link = url_for("api.list_stays", **args, limit=query.limit, cursor=cursor)
         response.headers["Link"] = f'<{link}>; rel="next"'
     return response

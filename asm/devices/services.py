@@ -53,10 +53,13 @@ def sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+CROCKFORD_DIGITS = str.maketrans("ILO", "110")
+
+
 def normalize_pairing_code(text: str) -> str:
     """What a person types: any case, spaces and dashes, and the letters Crockford reads as digits."""
     cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans({"I": "1", "L": "1", "O": "0"}))
+    return cleaned.translate(CROCKFORD_DIGITS)
 
 
 def format_pairing_code(code: str) -> str:
@@ -212,7 +215,7 @@ def verify_pin(device: KioskDevice, pin: str, *, now: datetime) -> PinCheck:
 
 
 def _approvals() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="asm-kiosk-approval")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="asm-kiosk-approval")
 
 
 def issue_approval(device: KioskDevice, key: str) -> str:

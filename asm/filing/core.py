@@ -367,12 +367,13 @@ class Filing:
             self.plan.people.append(row)
             return row
         self.known.prefetch([key])
-        row = self.known.people.get(key)
-        if row is None:
+        known = self.known.people.get(key)
+        if known is None:
             row = PersonRow(key=key, values=dict.fromkeys(PERSON_OPTIONAL) | values, new=True)
             self.known.people[key] = row
             self.plan.people.append(row)
             return row
+        row = known
         changes = {name: value for name, value in values.items() if row.values.get(name) != value}
         if changes:
             row.values.update(changes)

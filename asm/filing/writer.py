@@ -163,13 +163,13 @@ def expire(plan: Plan, orm_stays: Mapping[int, Stay]) -> None:
     touched: list[Any] = list(orm_stays.values())
     for person in plan.people:
         if person.id is not None:
-            touched.append(session.identity_map.get(session.identity_key(Person, person.id)))  # type: ignore[arg-type]
+            touched.append(session.identity_map.get(session.identity_key(Person, person.id)))
     for stay in plan.stays:
         if stay.id is not None and stay.id not in orm_stays:
-            touched.append(session.identity_map.get(session.identity_key(Stay, stay.id)))  # type: ignore[arg-type]
+            touched.append(session.identity_map.get(session.identity_key(Stay, stay.id)))
     for row in plan.linked:
         if row.id is not None:
-            key = session.identity_key(LINKED_MODELS[row.table], row.id)  # type: ignore[arg-type]
+            key = session.identity_key(LINKED_MODELS[row.table], row.id)
             touched.append(session.identity_map.get(key))
     for obj in touched:
         if obj is not None:

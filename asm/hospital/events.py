@@ -143,7 +143,7 @@ class Batch:
         known: list[Any] = []
         if ids:
             last = dict(
-                db.session.execute(  # type: ignore[arg-type]
+                db.session.execute(
                     select(HospitalEvent.admission_id, func.max(HospitalEvent.occurred_at))
                     .where(
                         HospitalEvent.establishment_id == est_id,
@@ -194,12 +194,12 @@ class Batch:
         )
         last_bed_ids: dict[int, int] = {}
         if reopened:
-            for a in db.session.execute(
+            for assignment in db.session.execute(
                 select(BedAssignment.stay_id, BedAssignment.bed_id)
                 .where(BedAssignment.stay_id.in_(reopened))
                 .order_by(BedAssignment.start_at, BedAssignment.id)
             ).all():
-                last_bed_ids[a.stay_id] = a.bed_id
+                last_bed_ids[assignment.stay_id] = assignment.bed_id
         # The beds: those named by label, every bed of a ward named without a bed, and the patients' own.
         labels = sorted({e.bed.strip().lower() for e in events if e.bed.strip()})
         wards = sorted({e.ward.strip().upper() for e in events if not e.bed.strip() and e.ward.strip()})
@@ -224,10 +224,14 @@ class Batch:
         by_id = {b.id: b for b in self.beds.values()}
         self.last_beds = {stay_id: by_id[bed_id] for stay_id, bed_id in last_bed_ids.items()}
         for row in known:
-            a = open_beds.get(row.id)
+            open_bed = open_beds.get(row.id)
             self.admissions[row.admission_id] = Admission(
                 stay=stays[row.id],
-                placement=Placement(bed=by_id[a.bed_id], start_at=aware(a.start_at), id=a.id) if a else None,
+                placement=(
+                    Placement(bed=by_id[open_bed.bed_id], start_at=aware(open_bed.start_at), id=open_bed.id)
+                    if open_bed
+                    else None
+                ),
                 carers=carers.get(row.id, []),
                 last_at=aware(last[row.admission_id]) if row.admission_id in last else None,
             )

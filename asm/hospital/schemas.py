@@ -38,7 +38,9 @@ class PatientIn(GuestIn):
     """A guest's fields, and `doc_type: none` for a provisional identity (no document yet), recorded as a draft
     under the admission_id until the desk completes it."""
 
-    doc_type: Literal["cccd", "cmnd", "passport", "none", ""] | None = Field(None, description="Empty or null: `cccd`")
+    doc_type: Literal["cccd", "cmnd", "passport", "none", ""] | None = Field(  # type: ignore[assignment]  # widens GuestIn's on purpose: a patient may have no document yet
+        None, description="Empty or null: `cccd`"
+    )
 
 
 class HospitalEventIn(ApiModel):
@@ -135,11 +137,11 @@ def read_event(raw: Any, index: int) -> EventInput | EventResult:
             errors.add("relation", "the carer's relation to the patient is required", "required")
     if errors or event is None:
         event_id = raw.get("event_id")
-        valid_id = isinstance(event_id, str) and 1 <= len(event_id.strip()) <= 100
+        valid_id = event_id.strip() if isinstance(event_id, str) and 1 <= len(event_id.strip()) <= 100 else None
         # A person's field refused by its rule's own bound keeps the rule's code, as the rules would answer it.
         codes = set(errors.codes.values())
         code = codes.pop() if len(codes) == 1 and codes <= PERSON_RULE_CODES else "event_invalid"
-        return refused(index, event_id.strip() if valid_id else None, code, "The event is malformed", errors.errors)
+        return refused(index, valid_id, code, "The event is malformed", errors.errors)
     return EventInput(
         index=index,
         event_id=event.event_id,

@@ -118,7 +118,8 @@ class DecodeError(ValueError):
 class Decoder(Protocol):
     """Finds QR codes in an image and returns their texts, decoded from the raw bytes as UTF-8."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def decode(self, image: Image.Image) -> list[str]: ...
 
@@ -143,7 +144,7 @@ class ZxingDecoder:
 
         self._read = functools.partial(
             zxingcpp.read_barcodes,
-            formats=zxingcpp.BarcodeFormat.QRCode,
+            formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
             try_rotate=True,
             try_downscale=True,
             try_invert=False,  # cards print dark on light; inverting doubles the time of a miss
@@ -214,7 +215,8 @@ class ZbarDecoder:
             try:
                 w.zbar_image_set_format(zimage, _Y800)
                 w.zbar_image_set_size(zimage, width, height)
-                w.zbar_image_set_data(zimage, cast(pixels, c_void_p), len(pixels), None)
+                pointer = cast(pixels, c_void_p)  # type: ignore[arg-type]  # ctypes takes bytes as a pointer at run time
+                w.zbar_image_set_data(zimage, pointer, len(pixels), None)
                 if w.zbar_scan_image(scanner, zimage) < 0:
                     raise RuntimeError("zbar rejected the image format")
                 symbol = w.zbar_image_first_symbol(zimage)
@@ -301,8 +303,7 @@ def load_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: i
         if image.format == "JPEG":
             image.draft("L", image.size)  # let libjpeg decode the luma plane only: same pixels, faster
         image.load()
-        image = ImageOps.exif_transpose(image)
-        return to_grayscale(image)
+        return to_grayscale(ImageOps.exif_transpose(image))
     except _PILLOW_ERRORS as exc:
         raise DecodeError("image_unreadable") from exc
 

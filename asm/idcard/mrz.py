@@ -352,6 +352,7 @@ def position_classes(count: int, width: int, first: str) -> tuple[str, ...] | No
             line, start, end = slot
             rows[line][start:end] = [kind] * (end - start)
 
+    slot: Slot | None
     for slot in (layout.code, layout.issuing, layout.names, layout.nationality):
         mark(slot, "A")
     for slot in (layout.birth, layout.expiry):
@@ -554,6 +555,7 @@ def _correct(
     """
     grid = _Grid(lines)
     original = _Grid(lines)
+    slot: Slot | None
     for slot in (layout.birth, layout.birth_cd, layout.expiry, layout.expiry_cd, layout.number_cd):
         _map_slot(grid, slot, LETTER_TO_DIGIT)
     for slot in (layout.optional_cd, layout.composite):
@@ -710,10 +712,10 @@ def parse_mrz_lines(
     if not _shape_ok(lines):
         widths = " + ".join(str(len(line)) for line in lines)
         raise MrzError("mrz_format", None, lines=len(lines), widths=widths)
-    for number, line in enumerate(lines, start=1):
+    for line_no, line in enumerate(lines, start=1):
         for position, char in enumerate(line, start=1):
             if char not in ALPHABET:
-                raise MrzError("mrz_character", None, char=char, line=number, position=position)
+                raise MrzError("mrz_character", None, char=char, line=line_no, position=position)
     layout = _layout_for(lines)
     corrected_fields: tuple[str, ...] = ()
     if ocr:
@@ -730,12 +732,12 @@ def parse_mrz_lines(
 
     number_field, optional_rest = _number_field(grid, layout)
     number_data = _read(grid, number_field.data, {})
-    number = number_data.rstrip(FILLER)
-    if not number:
+    number_read = number_data.rstrip(FILLER)
+    if not number_read:
         raise MrzError("mrz_document_number_missing", "document_number")
     number_digit = grid.rows[number_field.digit[0]][number_field.digit[1]]
     _check("mrz_check_document_number", "document_number", number_data, number_digit)
-    number = number.replace(FILLER, "")
+    number = number_read.replace(FILLER, "")
 
     warnings: list[MrzWarning] = []
     birth_text = grid.get(layout.birth)

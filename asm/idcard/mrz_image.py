@@ -101,7 +101,7 @@ def _window(image: Any, cx: float, cy: float, cap: float, canvas: tuple[int, int
 
     width, height = canvas
     s = cap / canvas_cap
-    matrix = np.float32([[s, 0, cx - s * (width - 1) / 2], [0, s, cy - s * (height - 1) / 2]])
+    matrix = np.array([[s, 0, cx - s * (width - 1) / 2], [0, s, cy - s * (height - 1) / 2]], dtype=np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(image, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
@@ -156,7 +156,7 @@ def _candidates(gray: Any) -> list[Rect]:
     grad = cv2.morphologyEx(grad, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 2, 3)))
     _, bars = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     block = cv2.morphologyEx(bars, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k * 2)))
-    block = cv2.erode(block, None, iterations=2)
+    block = cv2.erode(block, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)), iterations=2)  # None: the same 3×3
     contours, _ = cv2.findContours(block, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     found: list[Rect] = []
     for contour in contours:
@@ -250,7 +250,7 @@ def _slant(zone: Any) -> float:
     height, width = ink.shape
 
     def sharpness(lean: float) -> float:
-        matrix = np.float32([[1, -lean, lean * height / 2], [0, 1, 0]])
+        matrix = np.array([[1, -lean, lean * height / 2], [0, 1, 0]], dtype=np.float32)
         profile = cv2.warpAffine(ink, matrix, (width, height), flags=cv2.INTER_LINEAR).sum(axis=0)
         return float(np.dot(profile, profile))
 
@@ -609,7 +609,7 @@ _PARTNER = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B"
 _ALLOWED_INDEX = {kind: [CHARS.index(c) for c in chars] for kind, chars in ALLOWED.items()}
 
 
-class Margins(list):  # type: ignore[type-arg]
+class Margins(list[float]):
     """A line's margins: each glyph's score over its best rival (a list of floats), and in ``same`` over its best
     rival whose check-digit value is the same modulo 10 (a swap no check digit can see)."""
 
@@ -636,7 +636,9 @@ def _choose(scores: Any, classes: str) -> tuple[str, Margins, list[bool]]:
         margins.append(float(row[allowed[0]] - row[rivals[0]]) if rivals else 1.0)
         margins.same.append(float(row[allowed[0]] - row[blind[0]]) if blind else 1.0)
         in_play = partner is not None and CHARS.index(partner) in allowed
-        doubtful.append(in_play and float(row[allowed[0]] - row[CHARS.index(partner)]) < PARTNER_MARGIN)
+        doubtful.append(
+            partner is not None and in_play and float(row[allowed[0]] - row[CHARS.index(partner)]) < PARTNER_MARGIN
+        )
     return "".join(text), margins, doubtful
 
 
@@ -650,7 +652,7 @@ _DIGIT_VALUE["<"] = 0
 _NAME = re.compile(r"[A-Z]+(<[A-Z]+)*(<<[A-Z]+(<[A-Z]+)*)?<*")
 
 
-def _zones(zone: Any) -> Iterator[tuple[list[str], list[list[float]], frozenset[tuple[int, int]]]]:
+def _zones(zone: Any) -> Iterator[tuple[list[str], list[Margins], frozenset[tuple[int, int]]]]:
     """Candidate readings of a level zone: (lines, margins per position, positions whose partner is close).
 
     A first reading at one scale for the whole zone (the rows' median box height) labels the glyphs. From it
@@ -678,7 +680,9 @@ def _zones(zone: Any) -> Iterator[tuple[list[str], list[list[float]], frozenset[
         caps = _cap_plane(group, labels)
         factor = _scale_factor(ink, group, labels, caps)
         caps = [row_caps * factor for row_caps in caps]
-        lines, margins, uncertain = [], [], set()
+        lines: list[str] = []
+        margins: list[Margins] = []
+        uncertain: set[tuple[int, int]] = set()
         for line, (row, kinds, row_caps) in enumerate(zip(group, classes, caps, strict=True)):
             scores = _scores(ink, row, row_caps) - HEIGHT_WEIGHT * _height_penalty(row, coef)
             text, row_margins, doubtful = _choose(scores, kinds)

@@ -816,7 +816,7 @@ def bar_chart(
     drawing.add(String(0, height - 10, nfc(title), fontName=BOLD, fontSize=9))
     chart = VerticalBarChart()
     chart.x, chart.y = 28, 22
-    chart.width, chart.height = width - 40, height - 42
+    chart.width, chart.height = int(width - 40), int(height - 42)
     chart.data = [list(values) or [0]]
     chart.categoryAxis.categoryNames = list(labels) or [""]
     chart.categoryAxis.labels.fontName = REGULAR

@@ -268,8 +268,9 @@ def header_for(
         province = commune.province
         lines = [_("Công an %(unit)s") % {"unit": province.name}, _("Công an %(unit)s") % {"unit": commune.name}]
     else:
-        province = db.session.get(Province, j.province_code)
-        assert province is not None
+        found = db.session.get(Province, j.province_code)
+        assert found is not None
+        province = found
         lines = [_("Bộ Công an"), _("Công an %(unit)s") % {"unit": province.name}]
     place = province.name.removeprefix("Thành phố ").removeprefix("Tỉnh ")
     return pdf.ReportHeader(
@@ -507,6 +508,7 @@ def notifications_table(rows: Iterator[Any], translations: Translator, now: date
     states = state_words(translations)
     yes, no = states["yes"], states["no"]
     today = local_today(now)
+    delay: int | str
     for i, r in enumerate(rows, start=1):
         if r.filed_at is None:
             state, delay = ("missing" if r.deadline_at < now else "pending"), ""
@@ -670,11 +672,11 @@ def generate(app: Flask, job: ReportJob) -> str:
         rows = notifications_table(stay_rows(scope, start, end), words, now)
         _write_table(path, fmt, [(titles["notifications"], heads["notifications"], rows)], progress)
     elif kind == "commune":
-        data = commune_report_data(scope, start, end, header, now=now, translations=words)
+        commune_data = commune_report_data(scope, start, end, header, now=now, translations=words)
         if fmt == "pdf":
-            path.write_bytes(pdf.build_commune_report_pdf(data, translations=words))
+            path.write_bytes(pdf.build_commune_report_pdf(commune_data, translations=words))
         else:
-            table = establishments_table(data)
+            table = establishments_table(commune_data)
             _write_table(path, fmt, [(titles["establishments"], heads["establishments"], table)], progress)
     else:
         raise ReportError("unknown report")

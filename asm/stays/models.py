@@ -132,7 +132,7 @@ class StayEvent(ModelBase):
 STAY_EVENTS_CHAIN = register(
     Chain(
         "stay_events",
-        StayEvent.__table__,  # type: ignore[arg-type]  # a Table: declared models always have one
+        StayEvent.__table__,
         fields=("stay_id", "kind", "at", "actor", "user_id", "token_id", "receipt_no", "data"),
         partition=("stay_id",),
     )

@@ -70,6 +70,7 @@ def answer(status: int, code: str, message: str) -> Response:
         db.session.rollback()
     except Exception:  # a broken connection: the page below does not need it
         log.exception("rollback before an error answer failed")
+    response: Response
     try:
         if wants_json():
             response = jsonify(error={"code": code, "message": message})

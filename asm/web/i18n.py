@@ -11,9 +11,9 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if has_request_context():
         wanted = request.args.get("lang") or session.get("lang")
-        if wanted in languages:
+        if isinstance(wanted, str) and wanted in languages:
             return wanted
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def current_locale() -> str:

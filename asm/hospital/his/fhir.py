@@ -27,6 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.relatedperson import RelatedPerson
 from pydantic import ValidationError as ModelError
 
 from asm.clock import VN_TZ
@@ -166,9 +167,10 @@ def read(data: Any, cccd_systems: tuple[str, ...] = DEFAULT_CCCD_SYSTEMS) -> Pla
             patients_units.setdefault(patient_entry, []).append(unit)
     for i, entry in enumerate(entries):
         resource = entry.resource
-        if resource is None or resource.get_resource_type() != "RelatedPerson":
+        if not isinstance(resource, RelatedPerson):
             continue
-        target = by_ref.get(str(resource.patient.reference or "")) if resource.patient else None
+        related = resource
+        target = by_ref.get(str(related.patient.reference or "")) if related.patient else None
         units = [u for u in patients_units.get(target[0], []) if u.events and not u.refusal] if target else []
         if not units:
             plan.unused[i] = "RelatedPerson: its patient has no inpatient Encounter in this Bundle"
@@ -176,10 +178,10 @@ def read(data: Any, cccd_systems: tuple[str, ...] = DEFAULT_CCCD_SYSTEMS) -> Pla
         unit = units[-1]
         unit.entries.append(i)
         used.add(i)
-        if resource.active is False:
+        if related.active is False:
             continue
         try:
-            unit.events.append(carer_event(unit, resource, i, cccd_systems))
+            unit.events.append(carer_event(unit, related, i, cccd_systems))
         except BundleInvalid as exc:
             unit.refusal = ("carer_document_missing", exc.message)
     for i in range(len(entries)):

@@ -60,24 +60,25 @@ def receive_fhir(
     entries = []
     owner = {i: u for u in plan.units for i in u.entries}
     for i in range(len(plan.entries)):
-        unit = owner.get(i)
-        if unit is None:
+        owning = owner.get(i)
+        if owning is None:
             why = plan.unused.get(i, "not used")
             code = 400 if "not accepted" in why or "no resource" in why else 200
             entries.append(entry(code, fhir.outcome("error" if code == 400 else "information", "informational", [why])))
-        elif unit.refusal:
-            entries.append(entry(422, fhir.outcome("error", "processing", [unit.refusal[1]], unit.refusal[0])))
-        elif unit.ignored:
-            entries.append(entry(200, fhir.outcome("information", "informational", [unit.ignored])))
+        elif owning.refusal:
+            entries.append(entry(422, fhir.outcome("error", "processing", [owning.refusal[1]], owning.refusal[0])))
+        elif owning.ignored:
+            entries.append(entry(200, fhir.outcome("information", "informational", [owning.ignored])))
         else:
-            result = result_of[id(unit)]
+            result = result_of[id(owning)]
             if result.status == "refused":
                 error = result.error or {}
                 entries.append(
                     entry(422, fhir.outcome("error", "processing", [describe(error)], str(error.get("code", ""))))
                 )
             else:
-                created = any(r.status == "applied" for r in result.results[:1]) and unit.events[0].type == "admission"
+                first = result.results[:1]
+                created = any(r.status == "applied" for r in first) and owning.events[0].type == "admission"
                 notes = [f"stay {sid}" for sid in sorted(set(result.stay_ids))] + [
                     f"receipt {no}" for no in result.receipts
                 ]
