@@ -87,6 +87,17 @@ def make_hospital(app: Any, n: int, beds: int) -> tuple[str, list[str]]:
     return secret, labels
 
 
+def letters(serial: int) -> str:
+    """A number spelt in letters (a name holds no digits): 0 -> "A", 27 -> "Bb"... unique per serial."""
+    alphabet = "abcdeghiklmnopqrstuvxy"
+    word = ""
+    while True:
+        serial, digit = divmod(serial, len(alphabet))
+        word = alphabet[digit] + word
+        if not serial:
+            return word.capitalize()
+
+
 def person(serial: int) -> dict[str, Any]:
     from asm.idcard import century_sex_digit
 
@@ -96,7 +107,7 @@ def person(serial: int) -> dict[str, Any]:
     return {
         "doc_type": "cccd",
         "doc_number": number,
-        "full_name": f"Bệnh Nhân Thử {serial}",
+        "full_name": f"Bệnh Nhân {letters(serial)}",
         "birth_date": born.isoformat(),
         "sex": sex,
     }

@@ -12,7 +12,7 @@ from asm.stays.models import Stay
 
 def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
     person = stay.person
-    foreign = getattr(stay, "foreign", None)
+    foreign = stay.foreign
     return stay_payload(
         declaration=declaration_payload(foreign, now or utcnow()) if foreign is not None else None,
         id=stay.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.extensions import ModelBase
 from asm.stays.models import Stay
@@ -36,7 +36,7 @@ class ForeignStay(ModelBase):
     declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     declaration_ref: Mapped[str | None] = mapped_column(String(60))
 
-    stay: Mapped[Stay] = relationship(backref=backref("foreign", uselist=False))
+    stay: Mapped[Stay] = relationship(back_populates="foreign")
 
     def state(self, now: datetime) -> NoticeState:
         return declaration_state(self.deadline_at, self.declared_at, now)

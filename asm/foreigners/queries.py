@@ -40,7 +40,7 @@ def foreigners_on(establishment: Establishment, day: date) -> list[Stay]:
             Stay.arrived_at < end,
             or_(Stay.departed_at.is_(None), Stay.departed_at >= start),
         )
-        .options(contains_eager(Stay.foreign), joinedload(Stay.person), joinedload(Stay.room))  # type: ignore[attr-defined]
+        .options(contains_eager(Stay.foreign), joinedload(Stay.person), joinedload(Stay.room))
         .order_by(Stay.arrived_at, Stay.id)
     )
     return list(db.session.scalars(query).unique())
@@ -53,7 +53,9 @@ def visa_label(code: str | None, translations: Translator) -> str | None:
 
 
 def na17_data(stay: Stay, *, locale: str, translations: Translator, now: datetime) -> Na17Data:
-    person, foreign, est = stay.person, stay.foreign, stay.establishment  # type: ignore[attr-defined]
+    person, foreign, est = stay.person, stay.foreign, stay.establishment
+    if foreign is None:
+        raise ValueError("NA17 is for a foreign guest's stay")  # the view answers 404 before
     return Na17Data(
         full_name=person.full_name,
         sex=person.sex,
@@ -131,7 +133,9 @@ def export_rows(stays: list[Stay], *, translations: Translator, now: datetime) -
     """One row per foreign guest with the NA17 fields, then the declaration's deadline, state and reference."""
     states = state_words(translations)
     for i, stay in enumerate(stays, start=1):
-        person, foreign, est = stay.person, stay.foreign, stay.establishment  # type: ignore[attr-defined]
+        person, foreign, est = stay.person, stay.foreign, stay.establishment
+        if foreign is None:  # the list's query joins the foreigners' records: never here
+            continue
         yield [
             i,
             person.full_name,

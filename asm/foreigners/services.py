@@ -17,7 +17,7 @@ from asm.stays.models import Stay
 
 def foreign_of(stay: Stay) -> ForeignStay:
     """The stay's foreigners' record; a citizen's stay has none (a clear 422, not a 500)."""
-    foreign = stay.foreign  # type: ignore[attr-defined]
+    foreign = stay.foreign
     if foreign is None:
         raise ValidationError({"stay": [str(_l("Khách này không phải người nước ngoài."))]}, {"stay": "not_foreign"})
     return foreign

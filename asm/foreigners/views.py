@@ -90,7 +90,7 @@ def export(code: str, fmt: str) -> Response:
 def na17(code: str, stay_id: int) -> Response:
     est = establishment_for(code)
     stay = stay_for(est, stay_id)
-    if stay.foreign is None:  # type: ignore[attr-defined]
+    if stay.foreign is None:
         abort(404)
     log_people_view(current_user, "na17", f"{est.code}/{stay.id}")
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +14,9 @@ from asm.clock import utcnow
 from asm.extensions import ModelBase
 from asm.stays.rules import NoticeState, is_long_stay, notice_state
 from asm.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from asm.foreigners.models import ForeignStay
 
 
 class StayStatus(enum.StrEnum):
@@ -87,6 +90,8 @@ class Stay(ModelBase):
     head: Mapped[Stay | None] = relationship(remote_side=[id], back_populates="members")
     members: Mapped[list[Stay]] = relationship(back_populates="head")
     events: Mapped[list[StayEvent]] = relationship(back_populates="stay", order_by="StayEvent.id")
+    # A foreign guest's declaration details (asm/foreigners/models.py); None for everyone else.
+    foreign: Mapped[ForeignStay | None] = relationship(back_populates="stay", uselist=False)
 
     @property
     def is_open(self) -> bool:

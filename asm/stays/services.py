@@ -79,7 +79,9 @@ def load_stays(ids: list[int]) -> list[Stay]:
     found = {
         s.id: s
         for s in db.session.scalars(
-            select(Stay).where(Stay.id.in_(ids)).options(joinedload(Stay.person), joinedload(Stay.room))
+            select(Stay)
+            .where(Stay.id.in_(ids))
+            .options(joinedload(Stay.person), joinedload(Stay.room), joinedload(Stay.foreign))
         )
     }
     return [found[i] for i in ids]
