@@ -126,6 +126,8 @@ class Batch:
         self.hospital = Hospital(self.filing)
         self.admissions: dict[str, Admission] = {}
         self.beds: dict[str, BedRef] = {}
+        self.bed_list: list[BedRef] = []
+        self.bed_index: dict[str, BedRef] = {}  # the active beds by their label, trimmed and case-folded
         self.last_beds: dict[int, BedRef] = {}  # the last bed of a discharged patient whose discharge is cancelled
 
     # -- loading: a handful of queries for the whole batch
@@ -237,7 +239,12 @@ class Batch:
             )
         # The beds the batch may fill, locked (PostgreSQL) in one order until it commits, as a clerk's admission
         # locks its bed: another batch or a clerk filling one of them waits, then sees this batch's patient below.
-        folded = {label.casefold(): bed for label, bed in self.beds.items()}
+        folded = {label.strip().casefold(): bed for label, bed in self.beds.items()}
+        self.bed_list = list(self.beds.values())
+        self.bed_index = {}
+        for bed in self.bed_list:  # the first active bed of a label, as match_location's scan finds it
+            if bed.active:
+                self.bed_index.setdefault(bed.label.strip().casefold(), bed)
         wanted = sorted(
             {folded[e.bed.strip().casefold()].id for e in events if e.bed.strip().casefold() in folded}
             | {b.id for e in events if not e.bed and (e.ward or e.room) for b in self.in_place(e.location)}
@@ -434,7 +441,9 @@ class Batch:
     def _bed(self, event: EventInput, *, where: Location | None = None) -> BedRef:
         """The bed the event names (asm/hospital/his/matching.py: a bed label, or a ward's first free bed)."""
         holders = self.hospital.holders
-        return match_location(list(self.beds.values()), where or event.location, lambda b: b.id not in holders)
+        return match_location(
+            self.bed_list, where or event.location, lambda b: b.id not in holders, index=self.bed_index
+        )
 
     def _keep(self, event: EventInput, stay: StayRow, outcome: str, receipt_no: str | None) -> EventResult:
         row = {
