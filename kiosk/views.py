@@ -48,6 +48,9 @@ PIN_LIMIT = "10 per minute"
 FRAME_LIMIT = "600 per minute"  # a few frames a second while a guest holds up a card
 READ_LIMIT = "120 per minute"
 SOURCES = ("wedge", "serial", "paste")
+# Sent with a filing that the device kept because the server did not answer (docs/OFFLINE.md). Outside the body,
+# which may have been sealed before the first try, and outside the Idempotency-Key's fingerprint.
+WAITED_HEADER = "X-Waited-Offline"
 # The stored reason stays Vietnamese (it is what the police read); the button shows it in the kiosk's language.
 REASON_TEXT = {
     "Du lịch": _l("Du lịch"),
@@ -423,7 +426,7 @@ def submit() -> tuple[dict[str, Any], int]:
         room_id=optional_int(body, "room_id", errors),
         nights=optional_int(body, "nights", errors),
         reason=reason if isinstance(reason, str) else "",
-        waited_offline=body.get("waited_offline") is True,
+        waited_offline=request.headers.get(WAITED_HEADER) == "1",
     )
     sub.approved = services.approval_valid(device, request.headers.get(HEADER, "").strip(), body.get("approval"))
     try:
