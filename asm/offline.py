@@ -99,7 +99,12 @@ def pin_material(pin: str, iterations: int) -> dict[str, Any]:
     the second the key of the approvals it signs offline (kept by the server only, never given to the device)."""
     salt = secrets.token_bytes(16)
     derived = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations, dklen=64)
-    return {"salt": b64url(salt), "iterations": iterations, "verifier": b64url(derived[:32]), "proof": b64url(derived[32:])}
+    return {
+        "salt": b64url(salt),
+        "iterations": iterations,
+        "verifier": b64url(derived[:32]),
+        "proof": b64url(derived[32:]),
+    }
 
 
 def proof_valid(material: dict[str, Any] | None, key: str, proof: Any) -> bool:

@@ -118,6 +118,11 @@ def new_receipt_no(now: datetime) -> str:
     return f"LT-{to_local(now):%y%m%d}-{suffix}"
 
 
+def late_reason(data: CheckInInput, now: datetime, deadline: datetime) -> str | None:
+    """Why a filing comes past its deadline, where known: the device kept it while the server was away."""
+    return LATE_OUTAGE if data.waited_offline and data.file_now and now > deadline else None
+
+
 def check_arrival(arrived_at: datetime, now: datetime, errors: ValidationError, field_name: str = "arrived_at") -> None:
     if arrived_at > now + FUTURE_TOLERANCE:
         errors.add(field_name, _l("Giờ đến không thể ở tương lai."), "arrival_future")
@@ -448,7 +453,7 @@ class Filing:
                 filed_at=self.now if data.file_now else None,
                 created_at=self.now,
                 role=role,
-                filed_late_reason=LATE_OUTAGE if data.waited_offline and data.file_now and self.now > deadline else None,
+                filed_late_reason=late_reason(data, self.now, deadline),
                 new=True,
                 person_name=person.full_name,
                 numbers=person.numbers,

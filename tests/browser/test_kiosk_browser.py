@@ -69,7 +69,9 @@ STORED = """(async () => {
         const names = [...db.objectStoreNames];
         if (!names.length) { db.close(); resolve(all); return; }
         const tx = db.transaction(names);
-        for (const n of names) tx.objectStore(n).getAll().onsuccess = (e) => all.push(...e.target.result.map((v) => ({db: d.name, ...v})));
+        for (const n of names) {
+          tx.objectStore(n).getAll().onsuccess = (e) => all.push(...e.target.result.map((v) => ({db: d.name, ...v})));
+        }
         tx.oncomplete = () => { db.close(); resolve(all); };
         tx.onerror = () => reject(tx.error);
       };
