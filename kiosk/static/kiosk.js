@@ -809,7 +809,7 @@
   async function sendItem(item) {
     let response;
     const headers = { "Idempotency-Key": item.key };
-    if (item.attempts > 0 || Date.now() - item.createdAt > 60000) headers["X-Waited-Offline"] = "1";
+    if (item.waited) headers["X-Waited-Offline"] = "1"; // it found no server, or waited behind one that did
     try {
       response = await postJSON(config.urls.submit, item.envelope, headers);
     } catch (e) {

@@ -60,6 +60,7 @@ test("sent in order, removed only after the acknowledgement, nothing after a fil
   await queue.flush(send);
   assert.deepEqual(sent, ["k1"]); // the first is not answered: the others wait behind it
   assert.equal((await queue.items()).length, 3);
+  assert.deepEqual((await queue.items()).map((i) => i.waited), [true, true, true]); // all sent as "waited offline"
   const head = (await queue.items())[0];
   assert.equal(head.attempts, 1);
   assert.equal(head.nextAt, now + 2000);

@@ -75,7 +75,7 @@ function checkOffline() {
 // ---------------------------------------------------------------- sending the queue
 async function sendItem(item) {
   const headers = { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf(), "Idempotency-Key": item.key };
-  if (item.attempts > 0 || Date.now() - item.createdAt > 60000) headers["X-Waited-Offline"] = "1";
+  if (item.waited) headers["X-Waited-Offline"] = "1"; // it found no server, or waited behind one that did
   let response;
   try {
     response = await fetch(config.urls.submit, { method: "POST", headers, body: item.envelope, cache: "no-store", redirect: "manual" });

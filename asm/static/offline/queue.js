@@ -124,7 +124,8 @@ export const KEEP_REFUSED_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Items: {key, seq, envelope (the sealed JSON, as sent), kind, arrivedMs, deadlineMs, createdAt, state
- * ("pending" | "rejected" | "conflict"), attempts, nextAt, code, note}. Only `envelope` says who the guest is,
+ * ("pending" | "rejected" | "conflict"), attempts, nextAt, waited (it, or one before it, found no server: sent
+ * with X-Waited-Offline), code, note}. Only `envelope` says who the guest is,
  * and it is sealed; `note` holds what the clerk may read without the server (a room, a masked number).
  */
 export class Queue {
@@ -148,7 +149,7 @@ export class Queue {
     const old = items.find((i) => i.key === key);
     const seq = old ? old.seq : items.reduce((n, i) => Math.max(n, i.seq), 0) + 1;
     const envelope = JSON.stringify(await seal(this.publicKey, body, key));
-    const item = { key, seq, envelope, kind, arrivedMs, deadlineMs, note, createdAt: this.now(), state: "pending", attempts: 0, nextAt: 0 };
+    const item = { key, seq, envelope, kind, arrivedMs, deadlineMs, note, createdAt: this.now(), state: "pending", attempts: 0, nextAt: 0, waited: false };
     await this.store.put(item);
     return item;
   }
@@ -187,7 +188,8 @@ export class Queue {
 
   async _flush(send, force) {
     const done = [];
-    for (const item of await this.items()) {
+    const items = await this.items();
+    for (const [index, item] of items.entries()) {
       if (item.state !== "pending") {
         if (this.now() - item.createdAt > KEEP_REFUSED_MS) await this.remove(item.key);
         continue;
@@ -212,8 +214,12 @@ export class Queue {
       }
       const attempts = (item.attempts || 0) + 1;
       const delay = Math.min(RETRY_MAX_MS, 2000 * 2 ** (attempts - 1)) + this.random() * 500;
-      await this.store.put({ ...item, attempts, nextAt: this.now() + delay });
-      break; // in order: nothing after a filing that is still waiting
+      await this.store.put({ ...item, attempts, nextAt: this.now() + delay, waited: true });
+      // In order: nothing after a filing that is still waiting; they all wait for the server too.
+      for (const later of items.slice(index + 1)) {
+        if (later.state === "pending" && !later.waited) await this.store.put({ ...later, waited: true });
+      }
+      break;
     }
     return done;
   }
