@@ -5,6 +5,14 @@
 // personal data are never kept. Filings go through the sealed queue in IndexedDB, not through here.
 "use strict";
 
+// Web Push for the desk (issue 14, the jobs helper's asm/static/push-sw.js: `push` and `notificationclick` listeners
+// only). Where that file is not there (yet), the desk works without push.
+try {
+  importScripts("../../static/push-sw.js");
+} catch (e) {
+  /* no push handler on this server */
+}
+
 const CACHE = "asm-desk-v1";
 const SHELL_PAGE = "ngoai-tuyen";
 const SHELL = [
