@@ -230,7 +230,6 @@ def screen_texts(words: Words) -> dict[str, str]:
             "hoặc khai báo tại quầy."
         ),
         "pin_offline_expired": _("Máy mất kết nối quá lâu: không kiểm tra được mã PIN. Cần kết nối mạng."),
-        "pin_offline_checked": _("Mã PIN được kiểm tra trên máy (mất kết nối)."),
     }
 
 

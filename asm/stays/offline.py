@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from asm import clock, offline
 from asm.api.idempotency import HEADER, idempotent
 from asm.common import Actor, ValidationError
-from asm.establishments.models import Establishment, Room
+from asm.establishments.models import Establishment, EstablishmentType, Room
 from asm.extensions import db
 from asm.idcard import CardError
 from asm.people import documents
@@ -40,8 +40,9 @@ from asm.people.services import PersonInput
 from asm.stays import queries, services
 from asm.stays.models import Source, Stay, StayStatus
 from asm.stays.views import REASONS, establishment_for
+from asm.trades import trade_words
 from asm.web.access import STAFF, roles
-from asm.web.i18n import current_locale
+from asm.web.i18n import current_locale, request_translations
 
 bp = Blueprint("desk_offline", __name__, url_prefix="/co-so/<code>")
 
@@ -104,8 +105,11 @@ def _worker_source() -> bytes:
 @bp.route("/ngoai-tuyen")
 @roles(*STAFF)
 def desk(code: str) -> str:
-    """The offline desk: no personal data in the page (the service worker keeps a copy of it)."""
+    """The offline desk: no personal data in the page (the service worker keeps a copy of it). Hotels and
+    guesthouses: a hospital's admissions have their own pages (asm/hospital)."""
     est = establishment_for(code, write=True)
+    if est.type == EstablishmentType.HOSPITAL:
+        abort(404)
     rooms = db.session.scalars(
         select(Room).where(Room.establishment_id == est.id, Room.active.is_(True)).order_by(Room.name)
     ).all()
@@ -131,22 +135,21 @@ def desk_config(est: Establishment) -> dict[str, Any]:
             "queue": url_for("static", filename="offline/queue.js"),
             "cccd": url_for("static", filename="idcard/cccd.js"),
         },
-        "texts": desk_texts(),
+        "texts": desk_texts(est),
     }
 
 
-def desk_texts() -> dict[str, str]:
+def desk_texts(est: Establishment) -> dict[str, str]:
+    words = trade_words(est.type, request_translations())
     return {
         "waiting": _("Đang chờ gửi: %(n)s lượt, hạn sớm nhất %(t)s."),
         "waiting_plain": _("Đang chờ gửi: %(n)s lượt."),
-        "sent": _("Đã gửi hết: máy chủ đã nhận."),
         "offline": _("Mất kết nối máy chủ: khai báo được lưu (mã hoá) trên máy này và tự gửi khi có mạng."),
         "offline_long": _(
             "CẢNH BÁO: máy đã mất kết nối máy chủ %(m)s phút. Hạn khai báo vẫn tính: hãy kiểm tra mạng "
             "hoặc khai báo tại quầy."
         ),
         "queued_in": _("Đã lưu để gửi: nhận phòng %(name)s."),
-        "queued_out": _("Đã lưu để gửi: trả phòng %(room)s."),
         "conflict_already_checked_out": _(
             "Xung đột: khách %(who)s đã trả phòng trên máy chủ (lúc %(t)s). Theo máy chủ: lần trả phòng trên máy "
             "này không được ghi."
@@ -160,10 +163,9 @@ def desk_texts() -> dict[str, str]:
         ),
         "rejected": _("Máy chủ từ chối một khai báo (%(code)s): hãy khai báo lại tại quầy."),
         "no_room": _("Chưa xếp phòng"),
-        "check_out": _("Trả phòng"),
+        "check_out": words.check_out,
         "pending_out": _("Đang chờ gửi trả phòng"),
         "pending_in": _("Đang chờ gửi nhận phòng"),
-        "unreadable": _("Không đọc được mã"),
         "no_parser": _("Không tải được bộ đọc thẻ trên máy."),
     }
 

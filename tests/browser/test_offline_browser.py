@@ -303,3 +303,34 @@ def test_the_kiosk_checks_the_staff_pin_on_the_device_while_the_server_is_away(
     assert stay is not None and stay.status == StayStatus.CHECKED_OUT
     page.context.close()
     assert not errors, errors
+
+
+def test_the_offline_desk_passes_axe_offline_with_a_conflict_and_the_loud_warning(
+    server: RestartableServer,  # noqa: F811
+    hotel: Hotel,
+    desk_page: tuple[Page, list[str]],
+) -> None:
+    """The site-wide test sees the page as served; here it is as the clerk sees it in an outage: from the copy,
+    rows from the device, a waiting filing, a conflict, and the warning of a device offline too long."""
+    from tests.browser.test_accessibility import check_page
+    from tests.support.a11y import install_axe
+
+    desk, errors = desk_page
+    install_axe(desk.context)
+    desk.evaluate(
+        f"localStorage.setItem('asm-desk-contact-v1:' + {json.dumps(hotel.code)} + ':' + "
+        "JSON.parse(document.getElementById('desk-config').textContent).user, String(Date.now() - 3600000))"
+    )
+    server.stop()
+    desk.context.set_offline(True)
+    desk.reload()
+    expect(desk.locator("#offline-alert")).to_contain_text("CẢNH BÁO: máy đã mất kết nối máy chủ 60 phút")
+    desk.get_by_label("Nội dung mã QR (quét hoặc dán)").fill(COMPANION)
+    desk.get_by_role("button", name="Đọc mã").click()
+    desk.locator("#offline-file").click()
+    expect(desk.locator("#queue-status")).to_contain_text("Đang chờ gửi: 1 lượt")
+    report: list[str] = []
+    problems: list[str] = []
+    check_page(desk, "offline desk (offline)", report, problems)
+    assert not problems, "\n".join(problems)
+    assert not errors, errors
