@@ -101,6 +101,7 @@ def configure_blueprints(app: Flask) -> None:
     from asm.foreigners.views import bp as foreigners_bp
     from asm.hospital.views import bp as hospital_bp
     from asm.police.views import bp as police_bp
+    from asm.stays.offline import bp as desk_offline_bp
     from asm.stays.views import bp as stays_bp
     from asm.web import access, errors, headers
     from asm.web.views import bp as web_bp
@@ -110,6 +111,7 @@ def configure_blueprints(app: Flask) -> None:
     for bp in (*blueprints, police_bp):
         app.register_blueprint(bp)
     app.register_blueprint(foreigners_bp)  # foreign guests' declarations (issue 12)
+    app.register_blueprint(desk_offline_bp)  # the desk as an installable app that works offline (issue 15)
     access.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

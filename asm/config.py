@@ -78,6 +78,13 @@ class Base:
     FOREIGN_FINE_BRACKETS = None
     FOREIGN_FINE_LEGAL_BASIS = None
 
+    # Devices that lose the server (docs/OFFLINE.md): how long a kiosk may check its staff PIN offline after it last
+    # reached the server, the PIN's PBKDF2-SHA256 iterations (OWASP 2023: 600,000), and after how many minutes
+    # without the server a device warns staff loudly that filings (and their deadlines) are waiting.
+    OFFLINE_PIN_HOURS = 72
+    OFFLINE_PIN_ITERATIONS = 600_000
+    OFFLINE_WARN_MINUTES = 30
+
     MAX_IMAGE_BYTES = 8_000_000
     MAX_IMAGE_PIXELS = 12_000_000
     MAX_CONTENT_LENGTH = 10_000_000
@@ -131,6 +138,7 @@ class Test(Dev):
     SECRET_KEY = "test-secret"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    OFFLINE_PIN_ITERATIONS = 1000  # the same code, quickly; the production figure is measured in docs/OFFLINE.md
 
 
 class Prod(Base):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from asm import clock
+from asm import clock, offline
 from asm.api.idempotency import HEADER, idempotent
 from asm.common import ValidationError
 from asm.devices import services
@@ -48,6 +48,9 @@ PIN_LIMIT = "10 per minute"
 FRAME_LIMIT = "600 per minute"  # a few frames a second while a guest holds up a card
 READ_LIMIT = "120 per minute"
 SOURCES = ("wedge", "serial", "paste")
+# Sent with a filing that the device kept because the server did not answer (docs/OFFLINE.md). Outside the body,
+# which may have been sealed before the first try, and outside the Idempotency-Key's fingerprint.
+WAITED_HEADER = "X-Waited-Offline"
 # The stored reason stays Vietnamese (it is what the police read); the button shows it in the kiosk's language.
 REASON_TEXT = {
     "Du lịch": _l("Du lịch"),
@@ -74,8 +77,18 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[dict[str,
     return {"error": {"code": code, "message": message, **extra}}, status
 
 
+def seal_label(device: KioskDevice) -> str:
+    """Whose key opens what this kiosk sealed: the device and its current pairing (asm/offline.py)."""
+    return f"kiosk:{device.id}:{device.credential_hash}"
+
+
 def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
+    if offline.is_envelope(body):  # a filing the kiosk kept sealed in IndexedDB (docs/OFFLINE.md)
+        try:
+            body = offline.open_envelope(seal_label(current_device()), body, request.headers.get(HEADER, "").strip())
+        except offline.SealError:
+            abort(400, description="The sealed filing does not open with this kiosk's key")
     if not isinstance(body, dict):
         abort(400, description="A JSON object body is expected")
     return body
@@ -166,6 +179,20 @@ def screen_config(device: KioskDevice) -> dict[str, Any]:
         "guestPicksRoom": device.guest_picks_room,
         "maxNights": services.MAX_NIGHTS,
         "locale": current_locale(),
+        **offline_config(device),
+    }
+
+
+def offline_config(device: KioskDevice) -> dict[str, Any]:
+    """What the kiosk needs to work while the server is away (docs/OFFLINE.md): the public key it seals its queue
+    to, its staff PIN's offline verifier, when to warn staff, and the deadline rule (for the oldest deadline)."""
+    config = current_app.config
+    return {
+        "sealKey": offline.public_jwk(seal_label(device)),
+        "offlinePin": services.offline_pin(device, now=clock.utcnow()),
+        "offlineWarnMinutes": config["OFFLINE_WARN_MINUTES"],
+        "deadlineRule": {"evening": config["NOTIFY_EVENING_CUTOFF"], "morning": config["NOTIFY_MORNING_DEADLINE"]},
+        "queueModule": url_for("static", filename="offline/queue.js"),
     }
 
 
@@ -197,6 +224,12 @@ def screen_texts(words: Words) -> dict[str, str]:
         # What to change on a mis-set scanner, for the diagnosis made on the device (kiosk/static/wedge.js).
         **{f"wedge_{code}": str(text) for code, text in wedge.MESSAGES.items()},
         "declaration": _("Khai báo tạm trú (người nước ngoài) trước %(t)s"),
+        "waiting_deadline": _("Đang chờ gửi: %(n)s lượt khai báo, hạn sớm nhất %(t)s."),
+        "offline_long": _(
+            "CẢNH BÁO: máy đã mất kết nối máy chủ %(m)s phút. Hạn khai báo vẫn tính: hãy kiểm tra mạng "
+            "hoặc khai báo tại quầy."
+        ),
+        "pin_offline_expired": _("Máy mất kết nối quá lâu: không kiểm tra được mã PIN. Cần kết nối mạng."),
     }
 
 
@@ -211,7 +244,11 @@ def server_clock() -> dict[str, Any]:
     now = clock.utcnow()
     services.touch(current_device(), now=now)
     db.session.commit()
-    return {"now_ms": int(now.timestamp() * 1000), "csrf": generate_csrf()}
+    return {
+        "now_ms": int(now.timestamp() * 1000),
+        "csrf": generate_csrf(),
+        "offlinePin": services.offline_pin(current_device(), now=now),
+    }
 
 
 def card_view(person: PersonInput, text: str) -> dict[str, Any]:
@@ -388,6 +425,7 @@ def submit() -> tuple[dict[str, Any], int]:
         room_id=optional_int(body, "room_id", errors),
         nights=optional_int(body, "nights", errors),
         reason=reason if isinstance(reason, str) else "",
+        waited_offline=request.headers.get(WAITED_HEADER) == "1",
     )
     sub.approved = services.approval_valid(device, request.headers.get(HEADER, "").strip(), body.get("approval"))
     try:

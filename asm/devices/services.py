@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from asm import offline
 from asm.clock import aware, to_local
 from asm.common import Actor, ValidationError, free_text
 from asm.devices.models import KioskDevice, KioskFlow
@@ -114,6 +115,7 @@ def register_device(
         guest_picks_room=guest_picks_room,
         idle_seconds=idle_seconds,
         pin_hash=generate_password_hash(pin),
+        pin_offline=offline.pin_material(pin, current_app.config["OFFLINE_PIN_ITERATIONS"]),
         created_by_id=created_by_id,
         created_at=now,
     )
@@ -203,6 +205,10 @@ def verify_pin(device: KioskDevice, pin: str, *, now: datetime) -> PinCheck:
     if check_password_hash(device.pin_hash, pin or ""):
         device.pin_failures = 0
         device.pin_locked_until = None
+        iterations = current_app.config["OFFLINE_PIN_ITERATIONS"]
+        if not device.pin_offline or device.pin_offline.get("iterations") != iterations:
+            # A kiosk registered before offline PINs, or a new iteration count: made now that the PIN is known.
+            device.pin_offline = offline.pin_material(pin, iterations)
         db.session.flush()
         return PinCheck(True)
     device.pin_failures = (device.pin_failures or 0) + 1
@@ -223,9 +229,32 @@ def issue_approval(device: KioskDevice, key: str) -> str:
     return _approvals().dumps({"d": device.id, "k": key})
 
 
+OFFLINE_APPROVAL = "offline."
+
+
+def offline_pin(device: KioskDevice, *, now: datetime) -> dict[str, Any] | None:
+    """What the kiosk holds to check its staff PIN while the server is away (docs/OFFLINE.md): the salt, the
+    iterations and the verifier half of the PIN's PBKDF2, valid OFFLINE_PIN_HOURS from now (renewed at every
+    contact), and the lockout. Never the half that signs approvals."""
+    material = device.pin_offline
+    if not material:
+        return None
+    hours = current_app.config["OFFLINE_PIN_HOURS"]
+    return {
+        "salt": material["salt"],
+        "iterations": material["iterations"],
+        "verifier": material["verifier"],
+        "validUntilMs": int((now + timedelta(hours=hours)).timestamp() * 1000),
+        "maxFailures": PIN_MAX_FAILURES,
+        "lockMs": int(PIN_LOCK.total_seconds() * 1000),
+    }
+
+
 def approval_valid(device: KioskDevice, key: str | None, token: Any) -> bool:
     if not key or not isinstance(token, str) or not token:
         return False
+    if token.startswith(OFFLINE_APPROVAL):  # the PIN was checked on the kiosk while the server was away
+        return offline.proof_valid(device.pin_offline, key, token[len(OFFLINE_APPROVAL) :])
     try:
         data = _approvals().loads(token, max_age=int(APPROVAL_MAX_AGE.total_seconds()))
     except BadSignature:
@@ -251,6 +280,7 @@ class KioskSubmission:
     room_id: int | None = None
     nights: int | None = None
     reason: str = ""
+    waited_offline: bool = False  # kept on the kiosk while the server was away (docs/OFFLINE.md)
 
 
 def needs_approval(device: KioskDevice, sub: KioskSubmission) -> bool:
@@ -301,6 +331,7 @@ def file_from_kiosk(device: KioskDevice, sub: KioskSubmission, *, now: datetime)
         room_id=room_id,
         expected_departure=departure,
         file_now=True,
+        waited_offline=sub.waited_offline,
     )
     result = stay_services.check_in(device.establishment, data, actor=actor, now=now, source=Source.KIOSK)
     head = result.stays[0]
@@ -337,7 +368,9 @@ def _check_out(device: KioskDevice, sub: KioskSubmission, *, actor: Actor, now: 
     if stay is None:
         errors.add("guests.0.doc_number", _l("Không thấy người này đang lưu trú tại cơ sở."), "not_in_house")
         raise errors
-    event = stay_services.check_out(stay, at=min(sub.scanned_at, now), actor=actor, now=now)
+    event = stay_services.check_out(
+        stay, at=min(sub.scanned_at, now), actor=actor, now=now, waited_offline=sub.waited_offline
+    )
     return {
         "kind": "check_out",
         "flow": sub.flow,

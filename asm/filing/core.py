@@ -47,7 +47,7 @@ from asm.foreigners.labels import VISA_TYPES
 from asm.geo.models import Commune
 from asm.people.models import DocType, Person
 from asm.people.services import ForeignInput, PersonInput, validate_person
-from asm.stays.models import OPEN_STATUSES, EventKind, Stay, StayStatus
+from asm.stays.models import LATE_OUTAGE, OPEN_STATUSES, EventKind, Stay, StayStatus
 from asm.stays.rules import (
     declaration_state,
     foreign_declaration_deadline,
@@ -81,6 +81,9 @@ class CheckInInput:
     expected_departure: date | None = None
     file_now: bool = True
     room_name: str | None = None  # the API names rooms; the pages pick them by id
+    # A device kept this filing while the server was out of reach (docs/OFFLINE.md): a filing that arrives past
+    # its deadline is marked as late because of the outage, and its history says when it was kept.
+    waited_offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,11 @@ def new_receipt_no(now: datetime) -> str:
     bits = int.from_bytes(secrets.token_bytes(5))  # 40 random bits: 8 characters of 5 bits
     suffix = "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(0, 40, 5))
     return f"LT-{to_local(now):%y%m%d}-{suffix}"
+
+
+def late_reason(data: CheckInInput, now: datetime, deadline: datetime) -> str | None:
+    """Why a filing comes past its deadline, where known: the device kept it while the server was away."""
+    return LATE_OUTAGE if data.waited_offline and data.file_now and now > deadline else None
 
 
 def check_arrival(arrived_at: datetime, now: datetime, errors: ValidationError, field_name: str = "arrived_at") -> None:
@@ -446,6 +454,7 @@ class Filing:
                 filed_at=self.now if data.file_now else None,
                 created_at=self.now,
                 role=role,
+                filed_late_reason=late_reason(data, self.now, deadline),
                 new=True,
                 person_name=person.full_name,
                 numbers=person.numbers,
@@ -460,6 +469,8 @@ class Filing:
             if details is not None:
                 self.plan_foreign(stay, details)
                 period["declaration_deadline"] = stay.declaration_deadline_at.isoformat()  # type: ignore[union-attr]
+            if data.waited_offline:
+                period["waited_offline"] = True
             event = self.record(stay, kind, period | (event_data or {}), receipt=data.file_now)
             stay.receipt_no = event.receipt_no
             if data.file_now:
@@ -638,7 +649,9 @@ class Filing:
         self.plan.filed.append(stay)
         return event
 
-    def check_out(self, stay: StayRow, *, at: datetime, field_name: str = "departed_at") -> EventRow:
+    def check_out(
+        self, stay: StayRow, *, at: datetime, field_name: str = "departed_at", waited_offline: bool = False
+    ) -> EventRow:
         require_filed_open(stay)
         errors = ValidationError()
         if at < stay.arrived_at:
@@ -650,7 +663,10 @@ class Filing:
         self.touch(stay)
         stay.set(status=StayStatus.CHECKED_OUT, departed_at=at)
         self.closed(stay)
-        return self.record(stay, EventKind.CHECK_OUT, {"departed_at": at.isoformat()})
+        data: dict[str, Any] = {"departed_at": at.isoformat()}
+        if waited_offline:  # kept on a device while the server was away (docs/OFFLINE.md)
+            data["waited_offline"] = True
+        return self.record(stay, EventKind.CHECK_OUT, data)
 
     def extend(self, stay: StayRow, *, until: date) -> EventRow:
         require_filed_open(stay)

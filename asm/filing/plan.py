@@ -71,6 +71,7 @@ class StayRow:
     provisional: bool = False  # the person has no document yet (hospitals): the stay cannot be filed
     key: Key | None = None  # the person's document, while the stay is open here (for "already in house")
     declaration_deadline_at: datetime | None = None  # a foreign national's: the declaration's deadline
+    filed_late_reason: str | None = None  # "outage": a device kept it while the server was away, and it came late
 
     def set(self, **values: Any) -> None:
         for name, value in values.items():
@@ -102,6 +103,7 @@ class StayRow:
             "cancel_reason": self.cancel_reason,
             "created_at": self.created_at,
             "role": self.role,
+            "filed_late_reason": self.filed_late_reason,
         }
 
 

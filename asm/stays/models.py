@@ -43,6 +43,9 @@ class EventKind(enum.StrEnum):
     FOREIGN = "foreign"  # a foreign guest's entry and visa details completed or corrected
 
 
+LATE_OUTAGE = "outage"  # filed late because the device could not reach the server (kept offline, sent after)
+
+
 class Source(enum.StrEnum):
     DESK = "desk"
     API = "api"
@@ -83,6 +86,8 @@ class Stay(ModelBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Hospitals (asm/hospital): "patient" (inpatient) or "carer"; every other stay is a "guest".
     role: Mapped[str] = mapped_column(String(10), default="guest", server_default="guest")
+    # Why a filing came past its deadline, when the device that made it says: "outage" (docs/OFFLINE.md).
+    filed_late_reason: Mapped[str | None] = mapped_column(String(20))
 
     establishment = relationship("Establishment")
     person = relationship("Person")

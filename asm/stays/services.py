@@ -95,9 +95,9 @@ def file_draft(stay: Stay, *, actor: Actor, now: datetime) -> EventRow:
     return event
 
 
-def check_out(stay: Stay, *, at: datetime, actor: Actor, now: datetime) -> EventRow:
+def check_out(stay: Stay, *, at: datetime, actor: Actor, now: datetime, waited_offline: bool = False) -> EventRow:
     filing = Filing(stay.establishment, actor=actor, now=now, source=stay.source)
-    event = filing.check_out(filing.existing(stay), at=at)
+    event = filing.check_out(filing.existing(stay), at=at, waited_offline=waited_offline)
     filing.write()
     return event
 

@@ -7,9 +7,9 @@
 // to the server.
 "use strict";
 
-const CACHE = "asm-kiosk-shell-v2";
+const CACHE = "asm-kiosk-shell-v3";
 // Relative to this script, served at /kiosk/sw.js.
-const SHELL = ["./", "static/kiosk.js", "static/kiosk.css"];
+const SHELL = ["./", "static/kiosk.js", "static/kiosk.css", "../static/offline/queue.js"]; // queue.js: the sealed queue
 const READER = [
   "static/wedge.js",
   "../static/idcard/cccd.js",

@@ -8,15 +8,16 @@
   const config = JSON.parse(document.getElementById("kiosk-config").textContent);
   const T = JSON.parse(document.getElementById("kiosk-texts").textContent);
   const $ = (id) => document.getElementById(id);
-  const QUEUE_KEY = "asm-kiosk-queue-v1:" + config.device;
+  const QUEUE_KEY = "asm-kiosk-queue-v1:" + config.device; // the old plain queue: moved into the sealed one at load
+  const PIN_KEY = "asm-kiosk-pin-v1:" + config.device; // the staff PIN's offline verifier (not the PIN)
+  const PIN_LOCK_KEY = "asm-kiosk-pin-lock-v1:" + config.device;
+  const CONTACT_KEY = "asm-kiosk-contact-v1:" + config.device; // when the server last answered
   const OFFSET_KEY = "asm-kiosk-clock-v1";
   const FRAME_EVERY_MS = 250; // about 4 frames a second to the server
   const FRAME_MAX_WIDTH = 960; // downscaled before upload
   const DEVICE_FRAME_EVERY_MS = 100; // decoded on the device: the next frame as soon as the last one is done
   const PASSPORT_EVERY_MISSES = 5; // frames without a QR code between two sent to the server for a passport's MRZ
   const WEDGE_GAP_MS = 1500; // a pause longer than this starts a new scan
-  const RETRY_MAX_MS = 60000;
-  const REJECTED_KEEP_MS = 7 * 24 * 3600 * 1000;
 
   const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
   const localTime = (iso) =>
@@ -75,6 +76,8 @@
       const body = await response.json();
       clockOffset = Math.round(body.now_ms - (t0 + t1) / 2);
       localStorage.setItem(OFFSET_KEY, JSON.stringify({ offset: clockOffset, at: t1 }));
+      markContact();
+      if (body.offlinePin) localStorage.setItem(PIN_KEY, JSON.stringify(body.offlinePin));
       // A screen opened from the service worker's copy may hold the token of a session that has ended.
       if (body.csrf) document.querySelector('meta[name="csrf-token"]').content = body.csrf;
     } catch (e) {
@@ -563,24 +566,67 @@
   }
   $("pin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    let response;
+    const pin = $("pin").value;
+    let response = null;
     try {
-      response = await postJSON(config.urls.pin, { pin: $("pin").value, key: state.key });
+      response = await postJSON(config.urls.pin, { pin, key: state.key });
     } catch (e) {
-      message("pin-error", T.pin_needs_network);
+      response = null;
+    }
+    if (response === null || response.status >= 500) {
+      // The server is away: the PIN is checked on the device against the verifier it holds (docs/OFFLINE.md).
+      $("pin").value = "";
+      await pinOffline(pin);
       return;
     }
+    markContact();
     const body = await response.json();
     $("pin").value = "";
     if (!response.ok) {
       message("pin-error", body.error.message);
       return;
     }
-    state.approval = body.approval;
+    approved(body.approval);
+  });
+  function approved(approval) {
+    state.approval = approval;
     const then = state.afterPin;
     state.afterPin = null;
     then();
-  });
+  }
+  function pinMaterial() {
+    let stored = null;
+    try {
+      stored = JSON.parse(localStorage.getItem(PIN_KEY) || "null");
+    } catch (e) {
+      stored = null;
+    }
+    const given = config.offlinePin;
+    if (!stored) return given;
+    if (!given) return stored;
+    return stored.validUntilMs >= given.validUntilMs ? stored : given;
+  }
+  async function pinOffline(pin) {
+    const mod = await queueReady;
+    if (!mod) {
+      message("pin-error", T.pin_needs_network);
+      return;
+    }
+    let lock = null;
+    try {
+      lock = JSON.parse(localStorage.getItem(PIN_LOCK_KEY) || "null");
+    } catch (e) {
+      lock = null;
+    }
+    const check = await mod.checkPinOffline(pinMaterial(), lock, pin, state.key, Date.now());
+    localStorage.setItem(PIN_LOCK_KEY, JSON.stringify(check.lock));
+    if (check.ok) {
+      document.body.dataset.pinChecked = "device";
+      approved(check.approval);
+    } else if (check.expired) message("pin-error", T.pin_offline_expired);
+    else if (check.locked) message("pin-error", fmt(T.pin_locked, { t: dateTime(new Date(check.until)).slice(11) }));
+    else message("pin-error", fmt(T.pin_wrong, { n: check.left }));
+  }
   $("pin-cancel").addEventListener("click", () => show(state.people.length ? "details" : "start"));
 
   // ---------------------------------------------------------------- details and filing
@@ -631,18 +677,34 @@
   }
 
   async function submit() {
-    const item = { key: state.key, body: submissionBody(), createdAt: Date.now(), attempts: 0, nextAt: 0, state: "pending" };
-    saveQueue([...loadQueue().filter((q) => q.key !== item.key), item]); // kept before the first try
-    renderQueue();
+    const key = state.key;
+    const body = submissionBody();
+    const arrivedMs = (state.scannedAt || Date.now()) + clockOffset;
+    const where = state.flow === "check_out" ? "confirm" : "details";
     $("submit").disabled = true;
-    const outcome = await send(item);
-    $("submit").disabled = false;
-    if (outcome.ok) showReceipt(outcome.body.result);
-    else if (outcome.retry) showQueued();
-    else {
-      const where = state.flow === "check_out" ? "confirm" : "details";
-      show(where);
-      message(where + "-error", (outcome.body.error && outcome.body.error.message) || T.network);
+    try {
+      if (!(await queueReady)) {
+        // No sealed store on this browser (no IndexedDB or WebCrypto): sent, never kept.
+        const outcome = await sendDirect(key, body);
+        if (outcome.ok) showReceipt(outcome.body.result);
+        else message(where + "-error", (outcome.body && outcome.body.error && outcome.body.error.message) || T.network);
+        return;
+      }
+      const deadlineMs = state.flow === "check_out" ? null : queueModule.deadlineFor(arrivedMs, config.deadlineRule);
+      await queue.add({ key, body, kind: state.flow, arrivedMs, deadlineMs }); // kept, sealed, before the first try
+      await renderQueue();
+      const done = await queue.flush(sendItem, { force: true });
+      const mine = done.find((d) => d.key === key);
+      if (mine && mine.ok) showReceipt(mine.body.result);
+      else if (mine) {
+        await queue.remove(key); // the guest is at the screen to correct it: the same key may be sent again
+        show(where);
+        message(where + "-error", (mine.body && mine.body.error && mine.body.error.message) || T.network);
+      } else showQueued();
+    } finally {
+      $("submit").disabled = false;
+      renderQueue();
+      schedule();
     }
   }
 
@@ -673,106 +735,116 @@
   $("print").addEventListener("click", () => window.print());
 
   // ---------------------------------------------------------------- the queue: nothing is lost
-  function loadQueue() {
-    try {
-      const items = JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
-      return Array.isArray(items) ? items : [];
-    } catch (e) {
-      return [];
-    }
-  }
-  function saveQueue(items) {
-    localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
-  }
-  function updateItem(key, change) {
-    saveQueue(loadQueue().map((q) => (q.key === key ? { ...q, ...change } : q)));
-  }
-  function removeItem(key) {
-    saveQueue(loadQueue().filter((q) => q.key !== key));
-  }
+  // asm/static/offline/queue.js: filings sealed to this kiosk's server key in IndexedDB, sent in order, removed
+  // only once acknowledged (docs/OFFLINE.md). The plain localStorage queue of earlier versions is moved into it.
+  let queueModule = null;
+  let queue = null;
+  const queueReady = import(config.queueModule)
+    .then(async (mod) => {
+      if (!(window.indexedDB && window.crypto && crypto.subtle && config.sealKey)) return null;
+      queueModule = mod;
+      queue = new mod.Queue(mod.idbStore("asm-kiosk-queue-v2:" + config.device), { publicKey: config.sealKey });
+      let old = [];
+      try {
+        old = JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
+      } catch (e) {
+        old = [];
+      }
+      for (const item of Array.isArray(old) ? old : []) {
+        if (item.state !== "pending") continue;
+        const parsed = JSON.parse(item.body);
+        const arrivedMs = parsed.scanned_at_ms + (parsed.clock_offset_ms || 0);
+        await queue.add({ key: item.key, body: item.body, kind: parsed.flow, arrivedMs, deadlineMs: mod.deadlineFor(arrivedMs, config.deadlineRule) });
+      }
+      localStorage.removeItem(QUEUE_KEY);
+      return mod;
+    })
+    .catch(() => null);
 
-  function renderQueue() {
-    const items = loadQueue();
-    const waiting = items.filter((q) => q.state === "pending").length;
-    const rejected = items.filter((q) => q.state === "rejected").length;
+  function lastContact() {
+    const value = Number(localStorage.getItem(CONTACT_KEY));
+    return value > 0 ? value : null;
+  }
+  function markContact() {
+    localStorage.setItem(CONTACT_KEY, String(Date.now()));
+    checkOffline();
+  }
+  function checkOffline() {
+    const alert = $("offline-alert");
+    const since = lastContact();
+    const tooLong = since !== null && Date.now() - since > config.offlineWarnMinutes * 60000;
+    const text = tooLong ? fmt(T.offline_long, { m: Math.floor((Date.now() - since) / 60000) }) : "";
+    if (alert.textContent !== text) alert.textContent = text;
+    alert.hidden = !tooLong;
+  }
+  setInterval(checkOffline, 30000);
+
+  async function renderQueue() {
+    if (!queue) return;
+    const summary = await queue.summary();
+    const waiting = summary.waiting;
+    const refused = summary.rejected.length + summary.conflicts.length;
     $("queue-status").hidden = waiting === 0;
-    $("queue-status").textContent = waiting ? fmt(T.waiting, { n: waiting }) : "";
+    $("queue-status").textContent = !waiting
+      ? ""
+      : summary.oldestDeadline
+        ? fmt(T.waiting_deadline, { n: waiting, t: dateTime(new Date(summary.oldestDeadline)) })
+        : fmt(T.waiting, { n: waiting });
     $("queue-status").dataset.count = String(waiting);
-    $("queue-rejected").hidden = rejected === 0;
-    $("queue-rejected").textContent = rejected ? fmt(T.rejected, { n: rejected }) : "";
+    $("queue-rejected").hidden = refused === 0;
+    $("queue-rejected").textContent = refused ? fmt(T.rejected, { n: refused }) : "";
+    checkOffline();
   }
 
-  const inflight = new Set();
-  // Send one filing. ok: acknowledged (removed). retry: kept for later (no answer, server error, busy, not
-  // paired). Otherwise the server refused it for good (4xx): removed when the guest is at the screen to fix it,
-  // else kept as "rejected" so staff see that a filing needs doing at the desk.
-  async function send(item, background) {
-    if (inflight.has(item.key)) return { retry: true };
-    inflight.add(item.key);
+  async function sendDirect(key, body) {
     try {
-      let response;
-      try {
-        response = await postJSON(config.urls.submit, item.body, { "Idempotency-Key": item.key });
-      } catch (e) {
-        return backoff(item);
-      }
-      let body = {};
-      try {
-        body = await response.json();
-      } catch (e) {
-        body = {};
-      }
-      if (response.ok) {
-        removeItem(item.key);
-        return { ok: true, body };
-      }
-      const busy = [401, 408, 409, 429].includes(response.status) && body.error?.code !== "already_in_house";
-      if (response.status >= 500 || busy) {
-        return backoff(item);
-      }
-      if (body.error?.code === "csrf") {
-        // Our token is stale (the page came from the service worker's copy): fetch a fresh one and retry.
-        await syncClock();
-        return backoff(item);
-      }
-      if (background) updateItem(item.key, { state: "rejected", error: body.error?.code || String(response.status) });
-      else removeItem(item.key);
-      return { ok: false, retry: false, body };
-    } finally {
-      inflight.delete(item.key);
-      renderQueue();
+      const response = await postJSON(config.urls.submit, body, { "Idempotency-Key": key });
+      return { ok: response.ok, body: await response.json().catch(() => ({})) };
+    } catch (e) {
+      return { ok: false, body: {} };
     }
   }
 
-  function backoff(item) {
-    const attempts = (item.attempts || 0) + 1;
-    const delay = Math.min(RETRY_MAX_MS, 2000 * 2 ** (attempts - 1)) + Math.random() * 500;
-    updateItem(item.key, { attempts, nextAt: Date.now() + delay });
-    schedule();
-    return { ok: false, retry: true };
+  // One queued filing to the server: the sealed envelope as kept, its key, and whether it waited for the server.
+  async function sendItem(item) {
+    let response;
+    const headers = { "Idempotency-Key": item.key };
+    if (item.waited) headers["X-Waited-Offline"] = "1"; // it found no server, or waited behind one that did
+    try {
+      response = await postJSON(config.urls.submit, item.envelope, headers);
+    } catch (e) {
+      return { retry: true };
+    }
+    let body = {};
+    try {
+      body = await response.json();
+    } catch (e) {
+      body = {};
+    }
+    if (response.status < 500) markContact();
+    const outcome = queueModule.outcomeOf(response.status, body);
+    if (outcome.code === "csrf") await syncClock(); // a stale token (the screen came from the service worker's copy)
+    return { ...outcome, body };
   }
 
   let timer = null;
-  function schedule() {
+  async function schedule() {
     clearTimeout(timer);
-    const pending = loadQueue().filter((q) => q.state === "pending");
-    if (!pending.length) return;
-    const next = Math.min(...pending.map((q) => q.nextAt || 0));
+    if (!queue) return;
+    const next = await queue.nextDue();
+    if (next === null) return;
     timer = setTimeout(flush, Math.max(0, next - Date.now()));
   }
 
   async function flush() {
-    const now = Date.now();
-    const items = loadQueue().filter((q) => !(q.state === "rejected" && now - q.createdAt > REJECTED_KEEP_MS));
-    saveQueue(items);
-    for (const item of items) {
-      if (item.state === "pending" && (item.nextAt || 0) <= now) await send(item, true);
-    }
-    renderQueue();
+    if (!(await queueReady)) return;
+    await queue.flush(sendItem);
+    await renderQueue();
     schedule();
   }
-  window.addEventListener("online", () => {
-    saveQueue(loadQueue().map((q) => ({ ...q, nextAt: 0 })));
+  window.addEventListener("online", async () => {
+    if (!(await queueReady)) return;
+    await queue.wake();
     flush();
   });
 
@@ -795,7 +867,8 @@
 
   state = freshState();
   reset();
-  renderQueue();
+  queueReady.then(renderQueue);
+  checkOffline();
   syncClock().then(flush);
   setInterval(syncClock, 5 * 60 * 1000);
   document.body.dataset.ready = "1";

@@ -285,7 +285,7 @@ def test_the_charts_axis_text_is_readable_and_has_a_table(app: Flask, factory: F
 
 def test_a_phone_shows_content_soon_after_the_top(app: Flask, factory: Factory, page: Page) -> None:
     """Issue 17: on a 390x844 phone the header and tabs took 150 px (more for a hospital) before any content. The
-    header is one line whose menu folds behind a button, the establishment's heading one line, the tabs four to
+    header is one line whose menu folds behind a button, the establishment's heading one line, the tabs five to
     a row."""
     world = PoliceWorld(app, factory)
     clerk = world.user("clerk_a")

@@ -56,11 +56,48 @@ MASKED = "********1829"
 # The app's clock for the offline test: two minutes before the 23:00 cut-off.
 BEFORE_CUTOFF = datetime(2026, 11, 20, 22, 58, tzinfo=VN_TZ)
 AFTER_CUTOFF = datetime(2026, 11, 20, 23, 10, tzinfo=VN_TZ)
-# How many filings wait in the kiosk's localStorage.
-QUEUED = (
-    "Object.keys(localStorage).filter(k => k.startsWith('asm-kiosk-queue'))"
-    ".reduce((n, k) => n + JSON.parse(localStorage.getItem(k)).length, 0)"
-)
+# What the kiosk keeps in IndexedDB (docs/OFFLINE.md): every record of its sealed queue, as a thief copying the
+# browser's storage would read it, and how many filings wait there.
+STORED = """(async () => {
+  const out = [];
+  for (const d of await indexedDB.databases()) {
+    out.push(...await new Promise((resolve, reject) => {
+      const r = indexedDB.open(d.name);
+      r.onsuccess = () => {
+        const db = r.result;
+        const all = [];
+        const names = [...db.objectStoreNames];
+        if (!names.length) { db.close(); resolve(all); return; }
+        const tx = db.transaction(names);
+        for (const n of names) {
+          tx.objectStore(n).getAll().onsuccess = (e) => all.push(...e.target.result.map((v) => ({db: d.name, ...v})));
+        }
+        tx.oncomplete = () => { db.close(); resolve(all); };
+        tx.onerror = () => reject(tx.error);
+      };
+      r.onerror = () => reject(r.error);
+    }));
+  }
+  return out;
+})()"""
+QUEUED = f"({STORED}).then((items) => items.filter((i) => i.db.startsWith('asm-kiosk-queue')).length)"
+
+
+def wait_until_none_queued(page: Page, timeout: float = 10_000) -> None:
+    """Poll IndexedDB (wait_for_function would take the promise itself for a truthy answer)."""
+    deadline = time.monotonic() + timeout / 1000
+    while page.evaluate(QUEUED) != 0:
+        assert time.monotonic() < deadline, "filings still waiting in IndexedDB"
+        page.wait_for_timeout(100)
+
+
+def assert_nothing_readable(page: Page) -> None:
+    """Stolen storage: no name, no ID number, no QR text in IndexedDB or localStorage (issue 15)."""
+    dump = json.dumps(page.evaluate(STORED), ensure_ascii=False) + json.dumps(
+        page.evaluate("() => Object.entries(localStorage)"), ensure_ascii=False
+    )
+    for secret in (NAME, "Hoa", "034303011829", "1829", "Nguy"):
+        assert secret not in dump, secret
 
 
 # --- a fake camera ----------------------------------------------------------------------------------------------
@@ -367,6 +404,7 @@ def test_a_filing_made_offline_is_kept_through_a_reload_and_filed_once_at_the_sc
     expect(page.locator("#receipt-queued")).to_be_visible()
     expect(page.locator("#queue-status")).to_contain_text("Đang chờ gửi: 1 lượt khai báo")
     assert page.evaluate(QUEUED) == 1
+    assert_nothing_readable(page)
     assert stays() == []
 
     # The server comes back after the 23:00 cut-off; the kiosk page is reloaded.
@@ -374,13 +412,16 @@ def test_a_filing_made_offline_is_kept_through_a_reload_and_filed_once_at_the_sc
     server.start()
     page.reload()
     expect(page.locator("#queue-status")).to_be_hidden()
-    page.wait_for_function(f"() => {QUEUED} === 0")
+    wait_until_none_queued(page)
     (stay,) = stays()
     assert stay.person.full_name == NAME
     # Arrived when scanned (on the server's clock, through the offset the kiosk measured), not when filed.
     assert scanned_from - timedelta(seconds=2) <= stay.arrived_at <= scanned_until + timedelta(seconds=2)
     assert to_local(stay.deadline_at) == datetime(2026, 11, 20, 23, 0, tzinfo=VN_TZ)
     assert to_local(stay.filed_at) >= AFTER_CUTOFF
+    assert stay.filed_late_reason == "outage"  # late because the kiosk could not reach the server
+    assert stay.events[0].data["waited_offline"] is True
+    assert_nothing_readable(page)
     # Retries after the acknowledgement file nothing more.
     page.reload()
     expect(page.locator("body[data-ready]")).to_be_attached()
@@ -417,7 +458,7 @@ def test_a_kiosk_reloaded_while_the_server_is_down_opens_from_its_copy_and_sends
     page.context.clear_cookies(name="session")
     # The server comes back; nobody touches the kiosk: the filing is sent by the screen's own retries.
     server.start()
-    page.wait_for_function(f"() => {QUEUED} === 0", timeout=30_000)
+    wait_until_none_queued(page, timeout=30_000)
     expect(page.locator("#queue-status")).to_be_hidden()
     (stay,) = stays()
     assert stay.person.full_name == NAME
@@ -506,7 +547,7 @@ def test_a_new_card_is_read_from_the_camera_and_filed_with_the_server_stopped(
     assert stays() == []
 
     server.start()
-    page.wait_for_function(f"() => {QUEUED} === 0", timeout=30_000)
+    wait_until_none_queued(page, timeout=30_000)
     (stay,) = stays()
     assert (stay.person.full_name, stay.person.doc_number, stay.source) == (NAME, "034303011829", Source.KIOSK)
     page.context.close()

@@ -227,6 +227,8 @@ class SiteWorld:
         """Real values for a rule's parameters: one dict per page to check (a /co-so/ page for the hotel and for the
         hospital)."""
         codes = [HOSPITAL] if rule.startswith("/benh-vien/") else [HOTEL, HOSPITAL]
+        if "/ngoai-tuyen" in rule:  # the offline desk is a lodging's: a hospital admits on its own pages (404)
+            codes = [HOTEL]
         for code in codes:
             hospital = code == HOSPITAL
             stay = self.moved_patient if hospital else self.hotel_stay
