@@ -213,7 +213,12 @@ def create_stay() -> Any:
                 answer = sql_writer.file_one(
                     conn,
                     data,
-                    place=Place(id=token.establishment_id, commune_code=token.commune_code),
+                    place=Place(
+                        id=token.establishment_id,
+                        commune_code=token.commune_code,
+                        status=token.status,
+                        status_reason=token.status_reason,
+                    ),
                     claim=claim,
                     actor=token_actor(),
                     now=now,
