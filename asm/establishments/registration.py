@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -32,6 +33,7 @@ from asm.extensions import db
 from asm.idcard import CardError
 from asm.people import documents
 from asm.people.services import PersonInput
+from asm.text import fold
 
 REASON_MAX = 500
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -67,8 +69,20 @@ class RegistrationInput:
 
 
 def normal_licence(value: str | None) -> str:
-    """A licence number as compared: upper case, no spaces."""
+    """A licence number as stored: upper case, no spaces."""
     return re.sub(r"\s+", "", value or "").upper()
+
+
+def licence_key(value: str | None) -> str:
+    """A licence number as compared: upper case, without spaces, dots, hyphens or slashes."""
+    return re.sub(r"[\s./-]+", "", value or "").upper()
+
+
+def licence_key_sql() -> Any:
+    column: Any = func.upper(Establishment.licence_no)
+    for char in (" ", ".", "-", "/"):
+        column = func.replace(column, char, "")
+    return column
 
 
 def owner_of_qr(text: str, errors: ValidationError, locale: str) -> PersonInput | None:
@@ -104,7 +118,7 @@ def duplicate_licence(licence: str | None, *, except_id: int | None = None) -> E
     if not licence:
         return None
     query = select(Establishment).where(
-        func.upper(func.replace(Establishment.licence_no, " ", "")) == licence,
+        licence_key_sql() == licence_key(licence),
         Establishment.status != Status.REJECTED,
     )
     if except_id is not None:
@@ -278,18 +292,21 @@ def history(est: Establishment) -> list[EstablishmentDecision]:
 
 
 def look_alikes(est: Establishment) -> list[Establishment]:
-    """Other establishments at the same address (in the same commune) or with the same licence number."""
-    same_address = (Establishment.commune_code == est.commune_code) & (
-        func.lower(Establishment.address) == est.address.lower()
-    )
-    conditions = [same_address]
+    """Other establishments at the same address in the same commune (compared folded: case and diacritics aside),
+    or with the same licence number anywhere."""
+    conditions = [Establishment.commune_code == est.commune_code]
     if est.licence_no:
-        conditions.append(func.upper(func.replace(Establishment.licence_no, " ", "")) == normal_licence(est.licence_no))
-    return list(
-        db.session.scalars(
+        conditions.append(licence_key_sql() == licence_key(est.licence_no))
+    address = fold(est.address)
+    key = licence_key(est.licence_no)
+    return [
+        other
+        for other in db.session.scalars(
             select(Establishment).where(Establishment.id != est.id, or_(*conditions)).order_by(Establishment.name)
         )
-    )
+        if (other.commune_code == est.commune_code and fold(other.address) == address)
+        or (key and licence_key(other.licence_no) == key)
+    ]
 
 
 def owners(est: Establishment) -> list[User]:
