@@ -104,7 +104,12 @@ def test_a_registration_is_pending_and_files_nothing_until_approved(app: Flask) 
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     est = registered()
     assert est.status == Status.PENDING and est.code.startswith("01-")
-    assert (est.licence_no, est.phone, est.email, est.capacity) == ("01A-8012345", "0912 345 678", "hoasen@example.vn", 8)
+    assert (est.licence_no, est.phone, est.email, est.capacity) == (
+        "01A-8012345",
+        "0912 345 678",
+        "hoasen@example.vn",
+        8,
+    )
     owner = est.staff[0]
     assert (owner.role, owner.full_name, owner.id_number) == (Role.OWNER, "Nguyễn Thị Hoa", "034303011829")
     assert [d.action for d in db.session.scalars(select(EstablishmentDecision))] == ["registered"]
@@ -263,7 +268,12 @@ def invite(owner: FlaskClient, code: str, **data: str) -> str:
 
 def accept(app: Flask, link: str, username: str = "letan.hoasen") -> Any:
     client = new_client(app)
-    form = {"full_name": "Lê Văn Tân", "username": username, "password": "ca-toi-le-tan-9", "confirm": "ca-toi-le-tan-9"}
+    form = {
+        "full_name": "Lê Văn Tân",
+        "username": username,
+        "password": "ca-toi-le-tan-9",
+        "confirm": "ca-toi-le-tan-9",
+    }
     return post(client, link.replace("http://asm.test", ""), form)
 
 
@@ -318,9 +328,12 @@ def test_removing_a_staff_member_ends_their_sessions_at_once(app: Flask, factory
     assert clerk_client.get(f"/co-so/{est.code}/").status_code == 302
     db.session.expire_all()
     assert not clerk.active and clerk.establishments == []
-    assert db.session.scalar(
-        select(func.count(UserSession.id)).where(UserSession.user_id == clerk.id, UserSession.ended_at.is_(None))
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(UserSession.id)).where(UserSession.user_id == clerk.id, UserSession.ended_at.is_(None))
+        )
+        == 0
+    )
     # An owner cannot remove themselves, nor a stranger to the establishment.
     me = db.session.scalar(select(User).where(User.username == "hoasen"))
     assert me is not None
@@ -364,7 +377,10 @@ def test_a_password_is_reset_by_a_one_time_e_mailed_link(app: Flask, factory: Fa
     client = new_client(app)
     weak = post(client, link.group(1), {"password": "123", "confirm": "123"})
     assert weak.status_code == 422
-    assert post(client, link.group(1), {"password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"}).status_code == 303
+    assert (
+        post(client, link.group(1), {"password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"}).status_code
+        == 303
+    )
     assert post(client, link.group(1), {"password": "lan-nua-2026-x", "confirm": "lan-nua-2026-x"}).status_code == 404
     assert old_login.get("/dang-ky/ho-so").status_code == 302  # every login ended
     login(app, "hoasen", "mat-khau-moi-2026")
@@ -400,19 +416,33 @@ def test_the_admin_finds_establishments_makes_tokens_and_police_accounts_and_eac
     secret = re.search(r'id="token-secret" value="([^"]+)"', made.get_data(as_text=True))
     assert secret and secret.group(1).startswith("asm_")
     token = db.session.scalars(select(ApiToken)).one()
-    assert new_client(app).get("/api/v1/stays", headers={"Authorization": f"Bearer {secret.group(1)}"}).status_code == 200
+    assert (
+        new_client(app).get("/api/v1/stays", headers={"Authorization": f"Bearer {secret.group(1)}"}).status_code == 200
+    )
     assert "PMS" in admin.get("/quan-tri/ma-api/").get_data(as_text=True)
     assert post(admin, f"/quan-tri/ma-api/{token.id}/thu-hoi", {"back": "list"}).status_code == 303
-    assert new_client(app).get("/api/v1/stays", headers={"Authorization": f"Bearer {secret.group(1)}"}).status_code == 401
+    assert (
+        new_client(app).get("/api/v1/stays", headers={"Authorization": f"Bearer {secret.group(1)}"}).status_code == 401
+    )
     created = post(
         admin,
         "/quan-tri/cong-an/tao",
-        {"role": "officer", "full_name": "Đỗ Văn Cảnh", "username": "ca.badinh2", "commune": WARD_A, "password": PASSWORD + "x"},
+        {
+            "role": "officer",
+            "full_name": "Đỗ Văn Cảnh",
+            "username": "ca.badinh2",
+            "commune": WARD_A,
+            "password": PASSWORD + "x",
+        },
     )
     assert created.status_code == 303, created.get_data(as_text=True)[:400]
     units = admin.get("/quan-tri/cong-an/?tinh=01").get_data(as_text=True)
     assert "Đỗ Văn Cảnh" in units and "Ba Đình" in units
-    bad = post(admin, "/quan-tri/cong-an/tao", {"role": "officer", "username": "ca.x", "full_name": "X", "commune": "99999", "password": PASSWORD + "x"})
+    bad = post(
+        admin,
+        "/quan-tri/cong-an/tao",
+        {"role": "officer", "username": "ca.x", "full_name": "X", "commune": "99999", "password": PASSWORD + "x"},
+    )
     assert bad.status_code == 422
     actions = set(db.session.scalars(select(AccessLog.action).where(AccessLog.user_id == admin_user.id)))
     assert {"admin_establishment", "admin_token_created", "admin_token_revoked", "admin_user_created"} <= actions
