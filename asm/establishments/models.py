@@ -76,7 +76,7 @@ DECISION_LABELS = {
     Decision.APPROVE: N_("Duyệt"),
     Decision.ASK_CHANGES: N_("Yêu cầu bổ sung"),
     Decision.REJECT: N_("Từ chối"),
-    Decision.SUSPEND: N_("Tạm dừng"),
+    Decision.SUSPEND: N_("Tạm dừng hoạt động"),
     Decision.REOPEN: N_("Mở lại"),
     Decision.CREATED: N_("Quản trị tạo"),
 }

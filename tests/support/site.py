@@ -241,6 +241,7 @@ class SiteWorld:
                 "person_id": str(self.hotel_stay.person_id),
                 "user_id": str(self.user("letan.hoanggia").id),
                 "figure": "in_house",
+                "fmt": "csv",  # /co-so/<code>/nguoi-nuoc-ngoai/danh-sach.<fmt> (issue 12)
             }
 
     def urls(self, rule: str) -> list[str]:
