@@ -210,9 +210,9 @@ def record(
     return row
 
 
-def decide(est: Establishment, action: str, *, reason: str, user: User, now: datetime) -> EstablishmentDecision:
-    """The commune police's decision (the caller has checked the officer's area). A request for changes, a
-    rejection and a suspension need a reason, which the owner sees."""
+def decide(est: Establishment, action: str, *, reason: str, user: User | None, now: datetime) -> EstablishmentDecision:
+    """The commune police's decision (the caller has checked the officer's area; `user` None: the platform admin's
+    CLI). A request for changes, a rejection and a suspension need a reason, which the owner sees."""
     errors = ValidationError()
     try:
         decision = Decision(action)
@@ -231,7 +231,7 @@ def decide(est: Establishment, action: str, *, reason: str, user: User, now: dat
         raise errors
     est.status = to
     est.status_reason = reason or None
-    row = record(est, decision, user_id=user.id, reason=reason or None, now=now)
+    row = record(est, decision, user_id=user.id if user else None, reason=reason or None, now=now)
     db.session.flush()
     return row
 

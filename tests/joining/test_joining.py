@@ -458,3 +458,15 @@ def test_the_cli_still_creates_approved_establishments(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     est = db.session.scalar(select(Establishment).where(Establishment.code == "HN-CLI"))
     assert est is not None and est.status == Status.APPROVED and est.can_file
+
+
+def test_the_cli_decides_through_the_same_service(app: Flask) -> None:
+    register(app)
+    code = registered().code
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["establishments", "decide", code, "suspend"])
+    assert refused.exit_code != 0
+    assert runner.invoke(args=["establishments", "decide", code, "approve"]).exit_code == 0
+    result = runner.invoke(args=["establishments", "decide", code, "suspend", "--reason", "Sửa chữa"])
+    assert result.exit_code == 0 and result.output.strip() == f"{code}: suspended"
+    assert registered().status_reason == "Sửa chữa"
