@@ -49,6 +49,8 @@ document.addEventListener("keydown", (event) => {
   const whole = [88, 72, 90].includes(text.length);
   const partial = [44, 36, 30, 60].includes(text.length) && !whole;
   if (partial) event.preventDefault();
+});
+
 // The header's menu on a phone (app.css folds it when this script runs; without it the menu stays open).
 document.documentElement.classList.add("js");
 document.addEventListener("click", (event) => {

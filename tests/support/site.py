@@ -120,6 +120,10 @@ class SiteWorld:
     def _open_stays(self, est: Establishment) -> list[Stay]:
         return [s for s in self._stays(est) if s.status == StayStatus.IN_HOUSE and s.room_id is not None]
 
+    def foreign_stay(self, code: str) -> Stay | None:
+        est = self.establishment(code)
+        return next((s for s in self._stays(est) if s.person.doc_type == "passport"), None)
+
     def receipt_of(self, stay: Stay) -> str:
         receipt = db.session.scalar(
             select(StayEvent.receipt_no)
@@ -231,6 +235,11 @@ class SiteWorld:
             stay = self.moved_patient if hospital else self.hotel_stay
             if "/the/" in rule or "/nguoi-cham-soc/" in rule:
                 stay = self.carer.stay
+            if "/nguoi-nuoc-ngoai/<" in rule:  # a foreigner's stay: the demo hotel has some, its hospital none
+                foreign = self.foreign_stay(code)
+                if foreign is None:
+                    continue
+                stay = foreign
             yield {
                 "code": code,
                 "stay_id": str(stay.id),
@@ -241,7 +250,7 @@ class SiteWorld:
                 "person_id": str(self.hotel_stay.person_id),
                 "user_id": str(self.user("letan.hoanggia").id),
                 "figure": "in_house",
-                "fmt": "csv",  # /co-so/<code>/nguoi-nuoc-ngoai/danh-sach.<fmt> (issue 12)
+                "fmt": "csv",
             }
 
     def urls(self, rule: str) -> list[str]:
