@@ -256,3 +256,44 @@ def test_the_public_joining_pages_pass_axe_in_both_languages(
     page.goto("/dang-ky")
     page.get_by_role("button").last.click()  # submit the empty form: the browser's own checks stop it
     assert not phones.findings, "\n".join(phones.findings)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_new_signed_in_pages_pass_axe_in_both_languages(
+    app: Flask, factory: Factory, phones: Phones, lang: str
+) -> None:
+    """The owner's, the officer's and the platform admin's new pages, on a phone, in Vietnamese and English (the
+    English ones show no Vietnamese heading)."""
+    from asm.establishments.models import Status
+    from asm.extensions import db
+
+    est = factory.establishment(commune="00004", name="Nhà nghỉ Hoa Sen")
+    hospital = factory.establishment(commune="00004", type="hospital", rooms=(), name="Bệnh viện Sen")
+    pending = factory.establishment(commune="00004", name="Nhà nghỉ Mới", code="01-MOI")
+    pending.status = Status.CHANGES_REQUESTED
+    pending.status_reason = "Thiếu số nhà"
+    factory.user(Role.OWNER, establishment=pending, username="chu.moi")
+    factory.user(Role.OWNER, establishment=est, username="chu.hoasen")
+    factory.user(Role.OWNER, establishment=hospital, username="chu.bvsen")
+    factory.user(Role.OFFICER, commune="00004", username="ca.badinh")
+    factory.user(Role.ADMIN, username="quantri")
+    factory.token(est)
+    db.session.commit()
+    visits = {
+        "chu.moi": ["/dang-ky/ho-so"],
+        "chu.hoasen": [f"/co-so/{est.code}/nhan-vien/", f"/co-so/{est.code}/phong-buong/"],
+        "chu.bvsen": [f"/co-so/{hospital.code}/phong-buong/"],
+        "ca.badinh": ["/cong-an/dang-ky/", "/cong-an/dang-ky/01-MOI"],
+        "quantri": ["/quan-tri/co-so/", f"/quan-tri/co-so/{est.code}", "/quan-tri/cong-an/", "/quan-tri/ma-api/"],
+    }
+    for username, urls in visits.items():
+        page = phones.open()
+        log_in(page, username)
+        for url in urls:
+            page.goto(f"{url}?lang={lang}")
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            if lang == "en":  # the page's own words are English (place names stay Vietnamese)
+                heading = page.locator("h1").first.inner_text()
+                assert not re.search(r"Đăng ký|Nhân viên|Phòng|Hồ sơ|Cơ sở|Công an|Mã API", heading), heading
+            phones.check(page, f"{url} ({username}, {lang})")
+    assert not phones.findings, "\n".join(phones.findings)
