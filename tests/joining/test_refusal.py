@@ -147,6 +147,9 @@ def test_a_suspended_hospital_admits_nobody_on_the_desk_or_from_its_software(app
     answer = app.test_client().post(
         "/api/v1/hospital/events", json={"events": [event]}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert answer.status_code == 422 and "establishment_suspended" in str(answer.get_json())
+    assert answer.status_code == 200  # the batch is read; each event says why it is refused
+    [result] = answer.get_json()["results"]
+    assert result["status"] == "refused" and result["error"]["code"] == "establishment_suspended"
+    assert REASON in result["error"]["message"]
     assert rows() == (0, 0)
     assert db.session.scalar(select(func.count(Stay.id)).where(Stay.status == StayStatus.IN_HOUSE)) == 0
