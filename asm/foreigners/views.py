@@ -31,7 +31,7 @@ from asm.web.i18n import current_locale, request_translations
 bp = Blueprint("foreigners", __name__, url_prefix="/co-so/<code>/nguoi-nuoc-ngoai")
 
 FORMATS = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Flask adds "; charset=utf-8" to text/* itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
