@@ -153,3 +153,23 @@ def test_a_suspended_hospital_admits_nobody_on_the_desk_or_from_its_software(app
     assert REASON in result["error"]["message"]
     assert rows() == (0, 0)
     assert db.session.scalar(select(func.count(Stay.id)).where(Stay.status == StayStatus.IN_HOUSE)) == 0
+
+
+def test_a_suspended_hospitals_fhir_bundle_is_refused_with_the_reason(app: Flask, factory: Factory) -> None:
+    """Hospital software (FHIR here; HL7 v2 and the insurance XML reach the same `apply_events`)."""
+    from tests.hospital.test_his_fhir import admission_bundle
+    from tests.hospital.test_his_hl7 import NAM
+
+    h = make_hospital(factory, code="BV-FHIR")
+    token = factory.token(h.est)
+    h.est.status, h.est.status_reason = Status.SUSPENDED, REASON
+    db.session.commit()
+    bundle = admission_bundle(NAM, "V1", [("K1-101-1", "P101", "K1", utcnow() - timedelta(hours=2))])
+    response = app.test_client().post(
+        "/api/v1/hospital/fhir",
+        json=bundle,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 422
+    assert "establishment_suspended" in str(response.get_json()) and REASON in str(response.get_json())
+    assert rows() == (0, 0)
