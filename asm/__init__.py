@@ -112,6 +112,13 @@ def configure_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(foreigners_bp)  # foreign guests' declarations (issue 12)
     app.register_blueprint(desk_offline_bp)  # the desk as an installable app that works offline (issue 15)
+    from asm.accounts.joining_views import bp as joining_bp
+    from asm.accounts.platform import bp as platform_bp
+    from asm.establishments.manage import bp as manage_bp
+    from asm.police.approvals import bp as approvals_bp
+
+    for bp in (joining_bp, manage_bp, approvals_bp, platform_bp):  # joining and running from a browser (issue 16)
+        app.register_blueprint(bp)
     access.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

@@ -58,6 +58,13 @@ class Base:
     RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_SCAN = "120 per minute"
     RATELIMIT_API = "6000 per minute"
+    # Joining (issue 16): self-registration and password-reset requests per client address, and reset e-mails per
+    # address asked for (so a stranger cannot flood someone's inbox); one-time links' lifetimes.
+    RATELIMIT_REGISTER = "20 per hour"
+    RATELIMIT_RESET = "10 per hour"
+    RATELIMIT_RESET_PER_ADDRESS = "3 per hour"
+    PASSWORD_RESET_MINUTES = 60
+    INVITATION_DAYS = 7
 
     BABEL_DEFAULT_LOCALE = "vi"
     LANGUAGES = ("vi", "en")

@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool
 
 from asm.config import normalize_database_url
 
-APPEND_ONLY = ("stay_events", "access_log")
+APPEND_ONLY = ("stay_events", "access_log", "establishment_decisions")
 READ_ONLY = ("alembic_version",)
 MAY_DELETE = ("memberships", "user_sessions", "recovery_codes")
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -68,6 +68,9 @@ class User(UserMixin, ModelBase):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Issue 16: where a password-reset link goes, and an owner's ID number (who registered, read from their CCCD).
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(12), index=True)
 
     establishments = relationship("Establishment", secondary=memberships, back_populates="staff")
     commune = relationship("Commune")
@@ -112,6 +115,9 @@ ACCOUNT_EVENTS = frozenset(
         "2fa_passed", "2fa_failed", "2fa_enrolled", "2fa_disabled", "2fa_reset", "recovery_codes_new",
         "password_changed", "password_set", "session_ended", "sessions_ended",
         "user_disabled", "user_enabled", "role_changed",
+        "registered", "establishment_decision", "staff_invited", "invitation_accepted", "invitation_revoked",
+        "staff_removed", "staff_role", "password_reset_asked", "password_reset", "admin_user_created",
+        "admin_token_created", "admin_token_revoked", "admin_establishment", "police_area",
     }
 )  # fmt: skip
 
@@ -185,4 +191,40 @@ class RecoveryCode(ModelBase):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(ModelBase):
+    """A one-time link an owner gives a new staff member (issue 16): only the SHA-256 of its token is stored; it
+    works once, until `expires_at`, unless revoked."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    note: Mapped[str | None] = mapped_column(String(120))  # who it is for, as the owner wrote it
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    establishment = relationship("Establishment")
+    used_by = relationship("User", foreign_keys=[used_by_id])
+
+
+class PasswordReset(ModelBase):
+    """A one-time password-reset link sent by e-mail: the SHA-256 of its token, its expiry, when it was used."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

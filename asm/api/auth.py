@@ -22,7 +22,7 @@ from asm.extensions import db
 F = TypeVar("F", bound=Callable[..., Any])
 
 TOKEN_SQL = """
-SELECT t.id, t.name, t.establishment_id, e.commune_code
+SELECT t.id, t.name, t.establishment_id, e.commune_code, e.status, e.status_reason
 FROM api_tokens t JOIN establishments e ON e.id = t.establishment_id
 WHERE t.secret_hash = %(hash)s AND t.revoked_at IS NULL AND e.active
 """
@@ -36,6 +36,8 @@ class TokenIdentity:
     name: str
     establishment_id: int
     commune_code: str
+    status: str  # the police's decision (issue 16): the filing core refuses all but approved, with the reason
+    status_reason: str | None
 
     @property
     def establishment(self) -> Establishment:

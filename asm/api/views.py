@@ -42,7 +42,7 @@ from asm.clock import utcnow
 from asm.common import ValidationError
 from asm.extensions import csrf, db
 from asm.filing import sql as sql_writer
-from asm.filing.core import Filing, Place
+from asm.filing.core import CLOSED_MESSAGES, Filing, Place
 from asm.foreigners import services as foreigners
 from asm.idcard import MESSAGES, CardError
 from asm.idcard.decode import DECODE_ERROR_STATUS, DecodeError
@@ -58,7 +58,10 @@ csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged cross-site re
 CARD_CODES = tuple(MESSAGES)
 # The codes `error.codes` holds for a person, from the rules (asm.people.services, asm.idcard).
 PERSON_CODES = ("doc_type_invalid", "name_missing", "birth_date_missing", "birth_date_future", "sex_invalid")
+# An establishment the police have not approved, or have rejected or suspended, files nothing (issue 16).
+ESTABLISHMENT_CODES = tuple(f"establishment_{status.value}" for status in CLOSED_MESSAGES)
 CHECK_IN_CODES = (
+    *ESTABLISHMENT_CODES,
     "guests_missing",
     "group_too_large",
     "duplicate_guest",
@@ -71,7 +74,7 @@ CHECK_IN_CODES = (
     *PERSON_CODES,
     *CARD_CODES,
 )
-STAY_CODES = ("not_filed", "not_open")
+STAY_CODES = ("not_filed", "not_open", *ESTABLISHMENT_CODES)
 # Fields that had codes of their own before the contract was typed keep them (asm.api.contract.field_errors).
 GUESTS_MISSING = ("guests_missing", _l("Cần ít nhất một người."))
 CHECK_IN_OVERRIDES = {
@@ -213,7 +216,12 @@ def create_stay() -> Any:
                 answer = sql_writer.file_one(
                     conn,
                     data,
-                    place=Place(id=token.establishment_id, commune_code=token.commune_code),
+                    place=Place(
+                        id=token.establishment_id,
+                        commune_code=token.commune_code,
+                        status=token.status,
+                        status_reason=token.status_reason,
+                    ),
                     claim=claim,
                     actor=token_actor(),
                     now=now,

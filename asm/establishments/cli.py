@@ -62,3 +62,21 @@ def add_rooms_command(code: str, names: tuple[str, ...]) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"added {len(rooms)} rooms")
+
+
+@establishments_cli.command("decide")
+@click.argument("code")
+@click.argument("action", type=click.Choice(["approve", "ask_changes", "reject", "suspend", "reopen"]))
+@click.option("--reason", default="", help="Required to ask for changes, reject or suspend; the owner sees it.")
+def decide_command(code: str, action: str, reason: str) -> None:
+    """The police's decision on an establishment, for scripting (the officers' page calls the same service)."""
+    from asm.clock import utcnow
+    from asm.establishments.registration import decide
+
+    est = establishment_by_code(code)
+    try:
+        decide(est, action, reason=reason, user=None, now=utcnow())
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"{est.code}: {est.status}")

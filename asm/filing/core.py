@@ -30,7 +30,7 @@ from sqlalchemy import select
 from asm import text as rules
 from asm.clock import aware, local_today, to_local
 from asm.common import Actor, ValidationError, free_text
-from asm.establishments.models import Establishment, Room
+from asm.establishments.models import Establishment, Room, Status
 from asm.extensions import db
 from asm.filing.plan import (
     PERSON_ALWAYS,
@@ -93,12 +93,41 @@ class Place:
     id: int
     commune_code: str
     name: str = ""
+    status: str = Status.APPROVED  # the police's decision on the establishment (issue 16): only approved files
+    status_reason: str | None = None
 
     @classmethod
     def of(cls, establishment: Establishment | Place) -> Place:
         if isinstance(establishment, Place):
             return establishment
-        return cls(id=establishment.id, commune_code=establishment.commune_code, name=establishment.name)
+        return cls(
+            id=establishment.id,
+            commune_code=establishment.commune_code,
+            name=establishment.name,
+            status=establishment.status,
+            status_reason=establishment.status_reason,
+        )
+
+
+# An establishment the police have not approved (or have rejected or suspended) files nothing, on every channel:
+# the refusal is here, where every channel's filing starts (issue 16).
+CLOSED_MESSAGES = {
+    Status.PENDING: _l("Cơ sở đang chờ Công an xã/phường duyệt đăng ký: chưa khai báo lưu trú được."),
+    Status.CHANGES_REQUESTED: _l("Công an xã/phường yêu cầu bổ sung hồ sơ đăng ký: %(reason)s"),
+    Status.REJECTED: _l("Đăng ký cơ sở bị Công an xã/phường từ chối: %(reason)s"),
+    Status.SUSPENDED: _l("Cơ sở bị Công an xã/phường tạm dừng: %(reason)s"),
+}
+
+
+def check_open(place: Place) -> None:
+    """Raise the ValidationError (field `establishment`, code `establishment_<status>`) of an establishment that may
+    not file, with the police's reason."""
+    if place.status == Status.APPROVED:
+        return
+    status = Status(place.status)
+    message = CLOSED_MESSAGES[status]
+    text = str(message) if status == Status.PENDING else str(message % {"reason": place.status_reason or "—"})
+    raise ValidationError({"establishment": [text]}, {"establishment": f"establishment_{status.value}"})
 
 
 # --- pure pieces of the rules -------------------------------------------------------------------------------
@@ -351,6 +380,7 @@ class Filing:
         optimistic: bool = False,
     ) -> None:
         self.place = Place.of(establishment)
+        check_open(self.place)  # rejected, suspended or not yet approved: nothing at all
         self.actor = actor
         self.now = now
         self.source = source

@@ -161,8 +161,8 @@ def file_one(
 ) -> str | None:
     """Plan `data` (one guest) with the core's rules and write it; the JSON answer, or None: nothing was stored,
     write it with the set-based writer instead."""
-    filing = Filing(place, actor=actor, now=now, source=Source.API, optimistic=True)
     try:
+        filing = Filing(place, actor=actor, now=now, source=Source.API, optimistic=True)
         filing.arrive(data)
     except ValidationError:
         return None

@@ -34,7 +34,7 @@ from asm.clock import aware
 from asm.common import Actor, ValidationError
 from asm.establishments.models import Establishment, Room
 from asm.extensions import db
-from asm.filing.core import Filing
+from asm.filing.core import Filing, Place, check_open
 from asm.filing.plan import StayRow
 from asm.hospital.filing import Admission, BedRef, Hospital, Placement, provisional_person
 from asm.hospital.his.matching import Location, LocationError, match_location
@@ -537,6 +537,11 @@ def apply_events(
     caller's). Duplicates of kept events, and of earlier events in the same batch, file nothing."""
     require_hospital(establishment)
     events = list(events)
+    try:  # not approved, rejected or suspended by the police (issue 16): every event refused, with the reason
+        check_open(Place.of(establishment))
+    except ValidationError as exc:
+        code, message = next(iter(exc.codes.values())), " ".join(exc.messages())
+        return [refused(e.index, e.event_id, code, message) for e in events]
     results: dict[int, EventResult] = {}
     ids = sorted({e.event_id for e in events})
     kept = (

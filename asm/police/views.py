@@ -25,12 +25,13 @@ from asm.geo.models import Province
 from asm.people.models import mask
 from asm.police import logwords, queries, reports, services
 from asm.police import models as _models  # noqa: F401 (the models exist when the app does)
+from asm.police.approvals import pending_count
 from asm.police.charts import bar_chart
 from asm.police.jurisdiction import Jurisdiction, commune_in, establishment_in, jurisdiction_of
 from asm.police.models import JobState, ReportJob
 from asm.text import TextError, search_text
 from asm.text import free_text as clean_free_text
-from asm.web.access import POLICE, log_people_view, roles
+from asm.web.access import POLICE, log_account_event, log_people_view, roles
 from asm.web.htmx import redirect_to, render
 from asm.web.i18n import current_locale, request_translations
 
@@ -85,6 +86,7 @@ def dashboard() -> str:
         arrivals_chart=bar_chart(data.arrivals),
         departures_chart=bar_chart(data.departures),
         types=[t.value for t in EstablishmentType],
+        pending_registrations=pending_count(view),
     )
 
 
@@ -467,6 +469,12 @@ def officers() -> str | Response | tuple[str, int]:
                 user,
                 commune_code=request.form.get("commune") or None,
                 province_code=request.form.get("province") or None,
+            )
+            log_account_event(
+                "police_area",
+                user_id=current_user.id,
+                target=user.username,
+                reason=user.commune_code or user.province_code,
             )
             db.session.commit()
             flash(_("Đã cập nhật địa bàn của %(name)s.", name=user.full_name), "success")

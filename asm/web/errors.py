@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from asm.common import ValidationError
 from asm.extensions import db
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,13 @@ def init_app(app: Flask) -> None:
     def _refused_value(exc: Exception) -> Response:
         log.info("input refused by the database layer: %s", exc)
         return answer(422, "value_invalid", VALUE_INVALID)
+
+    @app.errorhandler(ValidationError)
+    def _refused(exc: ValidationError) -> Response:
+        """A rule's refusal that no channel turned into its own answer (e.g. the filing core refusing an establishment
+        the police have not approved, before any guest is read): 422 with the rule's code and words."""
+        code = next(iter(exc.codes.values()), "invalid")
+        return answer(422, code, " ".join(exc.messages()))
 
     @app.teardown_request
     def _rollback(exc: BaseException | None) -> None:

@@ -12,10 +12,11 @@ from jinja2 import StrictUndefined
 
 from asm.accounts.models import ROLE_LABELS, Role
 from asm.clock import fmt_date, fmt_datetime, fmt_time, to_local, utcnow
-from asm.establishments.models import TYPE_LABELS, EstablishmentType
+from asm.establishments.models import DECISION_LABELS, STATUS_LABELS, TYPE_LABELS, Decision, EstablishmentType, Status
 from asm.foreigners.labels import VISA_TYPES
 from asm.idcard.countries import state_name
 from asm.people.models import DOC_LABELS, SEX_LABELS, DocType
+from asm.police.logwords import ACTIONS as LOG_ACTIONS
 from asm.trades import Words, place, trade_words
 from asm.web.htmx import add_vary
 from asm.web.i18n import current_locale, request_translations
@@ -31,6 +32,9 @@ def init_app(app: Flask) -> None:
         place=lambda value: place(value) if isinstance(value, str) else value,
         role_label=lambda r: gettext(ROLE_LABELS[Role(r)]),
         type_label=lambda t: gettext(TYPE_LABELS[EstablishmentType(t)]),
+        status_label=lambda s: gettext(STATUS_LABELS[Status(s)]),
+        decision_label=lambda d: gettext(DECISION_LABELS[Decision(d)]),
+        log_action=lambda a: gettext(LOG_ACTIONS[a]) if a in LOG_ACTIONS else a,
         doc_label=lambda d: gettext(DOC_LABELS[DocType(d)]),
         sex_label=lambda s: gettext(SEX_LABELS[s]) if s in SEX_LABELS else "",
         localdate=lambda v: to_local(v).date(),

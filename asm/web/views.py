@@ -32,6 +32,8 @@ VENDOR_FILES = {
 @roles(*ALL_ROLES)
 def home() -> Response:
     role = Role(current_user.role)
+    if role in (Role.OWNER, Role.CLERK) and not any(e.can_file for e in current_user.establishments):
+        return redirect(url_for("joining.status"))  # not approved (yet): the state and the police's reason
     if role in (Role.OWNER, Role.CLERK) and len(current_user.establishments) == 1:
         est = current_user.establishments[0]
         if est.type == EstablishmentType.HOSPITAL:  # a hospital's clerk lands on the hospital's pages (issue 17)

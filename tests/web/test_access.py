@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from asm import create_app
+from asm.accounts import joining
 from asm.accounts.models import AccessLog, ApiToken, Role, User
 from asm.accounts.services import revoke_token
 from asm.clock import local_today, to_local, utcnow
@@ -70,6 +71,14 @@ PUBLIC_ENDPOINTS = {
     "api.hospital_fhir_metadata",  # the FHIR CapabilityStatement, public as FHIR clients expect (no people's data)
     "kiosk.static",
     "kiosk.pair",  # a kiosk pairs with a one-time code from the owner (rate-limited): it has no login
+    # Joining (issue 16): an establishment registers itself (rate-limited; nothing usable until the police approve),
+    # reading the owner's own card on the way; an invitee's one-time link; a forgotten password's one-time link.
+    "joining.register",
+    "joining.communes",
+    "joining.scan_owner",
+    "joining.accept",
+    "joining.forgot",
+    "joining.reset",
 }
 
 # Every /co-so/<code>/... route, by what it does with people's data. A new route must be placed here.
@@ -83,10 +92,22 @@ STAFF_PAGES = {  # GET, forms for the desk only; the offline desk (issue 15) and
     "desk_offline.data",
 }
 # Kiosk devices (issue 3): the establishment's owner only, not its clerks, the police or the platform admin.
-OWNER_PAGES = {"devices.index"}  # GET
+# Staff and rooms (issue 16): the owner's too.
+OWNER_PAGES = {"devices.index", "manage.staff", "manage.rooms"}  # GET
 # The foreigners' channel (issue 12): a foreign guest's data, read like READ_PAGES (the foreign guest's name).
 FOREIGN_PAGES = {"foreigners.day_list", "foreigners.export", "foreigners.na17"}  # GET
-OWNER_WRITES = {"devices.register", "devices.new_code", "devices.revoke"}  # POST
+OWNER_WRITES = {
+    "devices.register",
+    "devices.new_code",
+    "devices.revoke",
+    "manage.invite",
+    "manage.revoke_invitation",
+    "manage.set_role",
+    "manage.remove",
+    "manage.add",
+    "manage.edit_room",
+    "manage.add_ward",
+}  # POST
 WRITES = {  # POST
     "stays.check_in",
     "stays.scan",
@@ -192,6 +213,10 @@ class World:
         self.device, _code = register_device(
             self.est_a, name="Sảnh", flows=["hotel_check_in"], pin="4826", created_by_id=None, now=utcnow()
         )
+        # A's pending staff invitation (issue 16), made through the service its owner's page calls.
+        self.invitation, _token = joining.invite(
+            self.est_a, role="clerk", note="Lễ tân", email="", by=self.user("owner_a"), now=utcnow(), days=7
+        )
         db.session.commit()
 
     def user(self, name: str) -> User:
@@ -199,6 +224,7 @@ class World:
             f = self.factory
             make = {
                 "clerk_a": lambda: f.user(Role.CLERK, establishment=self.est_a),
+                "clerk_a2": lambda: f.user(Role.CLERK, establishment=self.est_a),  # whom A's owner manages
                 "owner_a": lambda: f.user(Role.OWNER, establishment=self.est_a),
                 "clerk_b": lambda: f.user(Role.CLERK, establishment=self.est_b),
                 "officer_a": lambda: f.user(Role.OFFICER, commune="00004"),  # Phường Ba Đình, Hà Nội
@@ -240,10 +266,16 @@ class World:
             "user_id": str(self.user("clerk_b").id),
             "message_id": "1",  # /benh-vien/<code>/tich-hop/<message_id>/... (issue 13): a hospital's HIS message
             "fmt": "csv",  # /co-so/<code>/nguoi-nuoc-ngoai/danh-sach.<fmt> (issue 12)
+            # Issue 16: a staff member of A (owner pages), A's invitation, A's first room, A's API token.
+            "invitation_id": str(self.invitation.id),
+            "room_id": str(self.est_a.rooms[0].id),
+            "token_id": "1",
         }
 
     def url(self, rule: str, action: str | None = None) -> str:
         values = self.values(action)
+        if "/nhan-vien/<" in rule:  # the owner's staff pages (issue 16): a clerk of A
+            values["user_id"] = str(self.user("clerk_a2").id)
         if "/nguoi-nuoc-ngoai/" in rule:  # the foreigners' pages: A's foreign guest
             values["stay_id"] = str(self.stay_f.id)
 
@@ -285,6 +317,16 @@ class World:
             return {"entry_date": today.isoformat(), "entry_port": "Sân bay Nội Bài", "entry_purpose": "Du lịch"}
         if endpoint == "devices.register":
             return {"name": "Sảnh 2", "flows": "hotel_check_in", "pin": "4826"}
+        if endpoint == "manage.invite":
+            return {"role": "clerk", "note": "Lễ tân"}
+        if endpoint in ("manage.set_role", "manage.remove"):
+            return {"role": "owner"}
+        if endpoint == "manage.add":
+            return {"names": "998"}
+        if endpoint == "manage.edit_room":
+            return {"name": "101", "active": "1"}
+        if endpoint == "manage.add_ward":
+            return {"ward_code": "K9", "ward_name": "Khoa Chín", "beds": "P901 G1"}
         if endpoint in OWNER_WRITES:
             return {}
         if endpoint == "stays.act":
@@ -497,6 +539,9 @@ def test_own_staff_can_write(world: World, rule: str, endpoint: str, method: str
     """The control for the refusals above: the same requests from the establishment's own staff get through."""
     who = "owner_a" if endpoint in {"establishments.add_room", *OWNER_WRITES} else "clerk_a"
     response = world.request(who, method, rule, endpoint, action)
+    if endpoint == "manage.add_ward":  # EST-A is a hotel: past the access rules, the hospital rule refuses it
+        assert response.status_code == 422 and "không phải cơ sở khám chữa bệnh" in response.get_data(as_text=True)
+        return
     assert response.status_code in (200, 201, 303), (who, response.status_code, response.get_data(as_text=True)[:300])
 
 
