@@ -135,6 +135,20 @@ def events(stay_id: int) -> list[StayEvent]:
     return list(db.session.scalars(select(StayEvent).where(StayEvent.stay_id == stay_id).order_by(StayEvent.id)))
 
 
+def controlled(page: Page) -> None:
+    """The page is served through its service worker: once the worker is active (it has kept its copies), a page
+    opened before it took over is reloaded, as the clerk's next visit would be."""
+    state = page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.active.state === 'activated' ? 'activated' : "
+        "new Promise((ok) => r.active.addEventListener('statechange', () => ok(r.active.state))))"
+    )
+    assert state == "activated", state
+    if page.evaluate("navigator.serviceWorker.controller === null"):
+        page.reload()
+        expect(page.locator("body[data-ready]")).to_be_attached()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+
 def stays() -> list[Stay]:
     db.session.expire_all()
     return list(db.session.scalars(select(Stay).order_by(Stay.id)))
@@ -146,7 +160,7 @@ def desk_page(browser: Browser, server: RestartableServer, hotel: Hotel) -> Iter
     log_in(page, hotel.clerk)
     page.goto(f"/co-so/{hotel.code}/ngoai-tuyen")
     expect(page.locator("body[data-ready][data-server=up]")).to_be_attached()
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    controlled(page)
     yield page, errors
     page.context.close()
 
@@ -161,7 +175,7 @@ def test_with_the_server_stopped_kiosk_and_desk_file_and_everything_arrives_once
     expect(desk.locator(f"tr[data-stay='{hotel.third}']")).to_contain_text(THIRD.full_name)  # online: names shown
     kiosk, kiosk_errors = open_page(camera_browser, server.url)
     pair_in_browser(kiosk, hotel.pairing_code)
-    kiosk.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    kiosk.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
     expect(kiosk.locator("body[data-reader=device]")).to_be_attached()
 
     server.stop()
@@ -281,10 +295,13 @@ def test_the_kiosk_checks_the_staff_pin_on_the_device_while_the_server_is_away(
     verifier, wrong PINs count towards the lockout, and the approval made on the device is accepted by the server."""
     page, errors = open_page(browser, server.url)
     pair_in_browser(page, hotel.pairing_code)
+    expect(page.locator("body[data-parser=device]")).to_be_attached()  # the card parser has loaded
     server.stop()
     page.context.set_offline(True)
     page.get_by_role("button", name="Trả phòng").click()
+    expect(page.locator("#step-scan")).to_be_visible()
     wedge_scan(page, "001185012345||Lê Thị Cúc|15061985|Nữ|Số 1 Hàng Đào, Hoàn Kiếm, Hà Nội|01022022")
+    expect(page.locator("#step-confirm")).to_be_visible()
     page.get_by_role("button", name="Đúng, tiếp tục").click()
     page.get_by_label("Mã PIN").fill("0000")
     page.get_by_role("button", name="Xác nhận").click()
