@@ -83,6 +83,9 @@ def configure_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     ratelimit.init_app(app)
     htmx.init_app(app)
+    from asm import jobs
+
+    jobs.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
 
 
@@ -131,3 +134,7 @@ def configure_cli(app: Flask) -> None:
     from asm.police.cli import police_cli
 
     app.cli.add_command(police_cli)
+    from asm.jobs.cli import jobs_cli, reminders_cli, retention_cli
+
+    for group in (jobs_cli, reminders_cli, retention_cli):
+        app.cli.add_command(group)
