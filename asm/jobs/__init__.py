@@ -27,7 +27,6 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import and_, event, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from asm.clock import utcnow
@@ -83,13 +82,8 @@ def enqueue(name: str, args: dict[str, Any] | None = None, *, key: str | None = 
         max_attempts=HANDLERS[name].max_attempts,
         run_after=utcnow() + timedelta(seconds=delay_s),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(job)
-    except IntegrityError:  # another transaction enqueued the same key first
-        found = db.session.scalar(select(Job).where(Job.key == key))
-        assert found is not None
-        return found
+    db.session.add(job)
+    db.session.flush()  # a key enqueued meanwhile by another transaction: IntegrityError, the caller's to retry
     db.session.info.setdefault(RING_KEY, []).append((job.id, delay_s))
     return job
 

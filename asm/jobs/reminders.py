@@ -208,7 +208,7 @@ def remind(est: Establishment, slot: datetime, now: datetime) -> Reminder | None
         return None
     deliveries = []
     if est.reminder_email and valid_address(est.reminder_email):
-        deliveries.append(ReminderDelivery(reminder=reminder, channel="email", target=est.reminder_email))
+        deliveries.append(ReminderDelivery(reminder_id=reminder.id, channel="email", target=est.reminder_email))
     subscriptions = db.session.scalars(
         select(PushSubscription)
         .join(memberships, memberships.c.user_id == PushSubscription.user_id)
@@ -219,7 +219,7 @@ def remind(est: Establishment, slot: datetime, now: datetime) -> Reminder | None
     for sub in subscriptions:
         target = sub.device or sub.user.username
         deliveries.append(
-            ReminderDelivery(reminder=reminder, channel="push", target=target[:254], subscription_id=sub.id)
+            ReminderDelivery(reminder_id=reminder.id, channel="push", target=target[:254], subscription_id=sub.id)
         )
     db.session.add_all(deliveries)
     db.session.flush()
