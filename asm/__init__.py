@@ -113,6 +113,9 @@ def configure_blueprints(app: Flask) -> None:
     for bp in (*blueprints, police_bp):
         app.register_blueprint(bp)
     app.register_blueprint(foreigners_bp)  # foreign guests' declarations (issue 12)
+    from asm.jobs.views import bp as reminders_bp
+
+    app.register_blueprint(reminders_bp)  # deadline reminders and the desk's manifest (issue 14)
     access.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

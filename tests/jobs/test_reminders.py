@@ -224,3 +224,33 @@ def test_two_workers_running_the_same_slot_at_once_send_one_of_each(
     assert len(smtp_sink.messages) == 1 and len(push_endpoint.received) == 1
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Reminder)) == 1
+
+
+def test_the_owner_sets_times_subscribes_this_device_and_sees_each_reminder_and_its_delivery(
+    app: Flask, town: Town, smtp_sink: Sink, push_endpoint: PushEndpoint, factory: Factory
+) -> None:
+    from tests.conftest import csrf_token
+    from tests.support.desk import client_as
+
+    owner = factory.user(Role.OWNER, establishment=town.busy)
+    client = client_as(app, owner)
+    page = f"/co-so/{town.busy.code}/nhac-nho"
+    bad = client.post(page, data={"times": "25:99", "email": "x", "csrf_token": csrf_token(client)})
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.get_data(as_text=True)
+    ok = client.post(page, data={"times": "20:00, 07:00", "email": "le.tan@asm.test", "csrf_token": csrf_token(client)})
+    assert ok.status_code == 303
+    device = Device.new()
+    subscription = {
+        "endpoint": "https://push.example.net/abc",
+        "keys": {"p256dh": device.p256dh, "auth": b64url(device.auth)},
+    }
+    headers = {"X-CSRFToken": csrf_token(client)}
+    assert client.post(f"{page}/thiet-bi", json=subscription, headers=headers).status_code == 201
+    assert client.post(f"{page}/thiet-bi", json={"endpoint": "x"}, headers=headers).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Establishment, town.busy.id).reminder_times == "07:00,20:00"
+
+    reminders.run_due(at_local(20, 0))
+    body = client.get(page).get_data(as_text=True)
+    assert "le.tan@asm.test" in body and "Đã gửi" in body
+    assert client.get("/manifest.webmanifest").get_json()["start_url"] == "/"
