@@ -1,4 +1,4 @@
-"""Retention (issue 14): placeholder replaced below."""
+"""The nightly retention job: the purge of asm/jobs/purge.py, as `flask retention purge` runs it."""
 
 from __future__ import annotations
 
