@@ -23,10 +23,10 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import CursorResult, and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from asm.clock import utcnow
@@ -156,7 +156,7 @@ def claim(app: Flask, job_id: int, now: datetime) -> Claim | None:
     """Take the job if it is due and nobody holds it (a lease run out counts as nobody). One UPDATE: of two
     workers asking at once, one gets it."""
     me = worker_name()
-    taken = db.session.execute(
+    taken = _rows(
         update(Job)
         .where(
             Job.id == job_id,
@@ -166,14 +166,19 @@ def claim(app: Flask, job_id: int, now: datetime) -> Claim | None:
             ),
         )
         .values(state=State.RUNNING, attempts=Job.attempts + 1, lease_until=now + lease(app), worker=me)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not taken:
         db.session.rollback()
         return None
     attempt = db.session.scalar(select(Job.attempts).where(Job.id == job_id))
     db.session.commit()
     return Claim(job_id, me, int(attempt or 0))
+
+
+def _rows(statement: Any) -> int:
+    """Run an UPDATE on the session's connection; how many rows it changed."""
+    result = cast("CursorResult[Any]", db.session.execute(statement.execution_options(synchronize_session=False)))
+    return int(result.rowcount)
 
 
 def _mine(c: Claim) -> Any:
@@ -187,7 +192,7 @@ def renew() -> None:
         db.session.execute(
             update(Job)
             .where(_mine(c))
-            .values(lease_until=utcnow() + lease(current_app))  # type: ignore[arg-type]  # the proxy is the app
+            .values(lease_until=utcnow() + lease(current_app))
             .execution_options(synchronize_session=False)
         )
 
@@ -209,9 +214,7 @@ def execute(app: Flask, job_id: int) -> float | None:
             done = {"state": State.DONE, "finished_at": utcnow(), "lease_until": None, "error": None}
             if h.sensitive:
                 done["args"] = {}
-            finished = db.session.execute(
-                update(Job).where(_mine(c)).values(**done).execution_options(synchronize_session=False)
-            ).rowcount
+            finished = _rows(update(Job).where(_mine(c)).values(**done))
             if not finished:  # the lease ran out and another worker holds the job now: its result counts
                 db.session.rollback()
                 log.warning("job %s: lease lost, result discarded", job_id)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from huey import Huey, RedisHuey, SqliteHuey, crontab
-from huey.exceptions import RetryTask
+from huey import Huey, RedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]  # huey ships no types
+from huey.exceptions import RetryTask  # type: ignore[import-untyped]  # huey ships no types
 
 from asm.clock import VN_TZ, utcnow
 
