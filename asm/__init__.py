@@ -137,7 +137,7 @@ def configure_cli(app: Flask) -> None:
     from asm.police.cli import police_cli
 
     app.cli.add_command(police_cli)
-    from asm.jobs.cli import jobs_cli, reminders_cli, retention_cli
+    from asm.jobs.cli import jobs_cli, people_cli, reminders_cli, retention_cli
 
-    for group in (jobs_cli, reminders_cli, retention_cli):
+    for group in (jobs_cli, reminders_cli, retention_cli, people_cli):
         app.cli.add_command(group)

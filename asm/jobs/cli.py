@@ -105,3 +105,34 @@ def purge_command(dry_run: bool) -> None:
     for line in purge.run(dry_run=dry_run):
         verb = "would remove" if dry_run else "removed"
         click.echo(f"{line.policy:<14} {line.target:<24} {verb} {line.rows:>9}  before {fmt_datetime(line.cutoff)}")
+
+
+people_cli = AppGroup("people", help="Dữ liệu của một người / a data subject's data.")
+
+
+@people_cli.command("export")
+@click.option("--doc", "doc_number", required=True, help="The person's document number (CCCD, passport).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write JSON and PDF here.")
+@click.option("--operator", default="cli", show_default=True, help="Who handles the request (logged).")
+def people_export_command(doc_number: str, out_dir: str | None, operator: str) -> None:
+    """Everything held about a person (stays, history, who looked at it and why) as JSON and PDF; the request
+    is logged in the access log. Without --out the JSON goes to standard output."""
+    import json
+    from pathlib import Path
+
+    from asm.jobs import subject
+
+    data = subject.gather(doc_number.strip())
+    if data is None:
+        raise click.ClickException("no person with this document number")
+    subject.log_request(doc_number, operator)
+    db.session.commit()
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if out_dir is None:
+        click.echo(text)
+        return
+    directory = Path(out_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{doc_number}.json").write_text(text, encoding="utf-8")
+    (directory / f"{doc_number}.pdf").write_bytes(subject.pdf(data))
+    click.echo(f"{directory / doc_number}.json, .pdf")
