@@ -120,3 +120,15 @@ class PurgeLine(db.Model):
     rows: Mapped[int] = mapped_column()
     cutoff: Mapped[datetime] = mapped_column(UTCDateTime)
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The row hash of the last row removed from a single hash chain (the access log): the first row left links
+    # to it, and `audit verify` accepts that link (asm/audit/chains.py).
+    anchor: Mapped[str | None] = mapped_column(String(64))
+
+
+class PurgeMode(db.Model):
+    """A row here, inside the purge's own transaction, lets the history's SQLite triggers accept its DELETEs
+    (PostgreSQL: `SET LOCAL asm.purge = 'on'`). Never committed with a row."""
+
+    __tablename__ = "purge_mode"
+
+    id: Mapped[int] = mapped_column(primary_key=True)

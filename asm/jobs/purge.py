@@ -2,10 +2,13 @@
 than its setting, and writes one line of the purge ledger (what, how many, up to when, by which policy), itself
 append-only. `run(dry_run=True)` counts and removes nothing. The nightly job and `flask retention purge` call it.
 
-Policies done here: idempotency records, login records (ended sessions), the job ledger, reminders and their
-deliveries, police report jobs with their files. Stays with their hash-chained history and the police access log
-are append-only for the app role: their purge (a role of its own, monthly partitions on PostgreSQL) is not done
-yet (README "Retention").
+Stays (a group whole, once every stay of it ended before the cutoff) go with their hash-chained history, what
+hangs on them (foreign declarations, alerts, hospital rows) and their people when no stay is left; the police
+access log goes from its oldest row up to the cutoff, and the ledger keeps the hash of the last row removed, to
+which the first one left links (`audit verify` accepts it). These two tables are append-only: their triggers let
+a DELETE through only inside the purge's transaction (`SET LOCAL asm.purge`, or a `purge_mode` row on SQLite),
+and on PostgreSQL the app role has no DELETE privilege at all, so the purge connects with PURGE_DATABASE_URI (a
+role that has it, e.g. the owner role).
 """
 
 from __future__ import annotations
@@ -16,42 +19,113 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, case, create_engine, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
 
-from asm.accounts.models import UserSession
+from asm.accounts.models import AccessLog, UserSession
 from asm.clock import utcnow
 from asm.extensions import db
-from asm.jobs.models import Job, PurgeLine, Reminder, ReminderDelivery, ReportChunk, State
-from asm.police.models import ReportJob
-from asm.stays.models import IdempotencyRecord
+from asm.foreigners.models import ForeignStay
+from asm.hospital.models import BedAssignment, Carer, HospitalEvent
+from asm.jobs.models import Job, PurgeLine, PurgeMode, Reminder, ReminderDelivery, ReportChunk, State
+from asm.people.models import Person
+from asm.police.models import Alert, ReportJob
+from asm.stays.models import OPEN_STATUSES, IdempotencyRecord, Stay, StayEvent
 
 
 @dataclass(frozen=True)
 class Policy:
     name: str  # the setting RETENTION_<NAME>_DAYS
     target: str
-    ids: Callable[[datetime], Any]  # select of the ids of rows older than the cutoff
-    remove: Callable[[list[int]], None]  # delete those rows (and what hangs on them)
+    ids: Callable[[datetime], Any]  # select of the keys of rows (or groups) older than the cutoff
+    remove: Callable[[Session, list[int]], tuple[int, str | None]]  # delete them: (rows removed, chain anchor)
 
 
-def _delete(table: Any) -> Callable[[list[int]], None]:
-    def remove(ids: list[int]) -> None:
-        db.session.execute(delete(table).where(table.id.in_(ids)))
+def _delete(table: Any) -> Callable[[Session, list[int]], tuple[int, str | None]]:
+    def remove(s: Session, ids: list[int]) -> tuple[int, str | None]:
+        s.execute(delete(table).where(table.id.in_(ids)))
+        return len(ids), None
 
     return remove
 
 
-def _reminders(ids: list[int]) -> None:
-    db.session.execute(delete(ReminderDelivery).where(ReminderDelivery.reminder_id.in_(ids)))
-    db.session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
+def _reminders(s: Session, ids: list[int]) -> tuple[int, str | None]:
+    s.execute(delete(ReminderDelivery).where(ReminderDelivery.reminder_id.in_(ids)))
+    s.execute(delete(Reminder).where(Reminder.id.in_(ids)))
+    return len(ids), None
 
 
-def _reports(ids: list[int]) -> None:
-    db.session.execute(delete(ReportChunk).where(ReportChunk.job_id.in_(ids)))
-    db.session.execute(delete(ReportJob).where(ReportJob.id.in_(ids)))
+def _reports(s: Session, ids: list[int]) -> tuple[int, str | None]:
+    s.execute(delete(ReportChunk).where(ReportChunk.job_id.in_(ids)))
+    s.execute(delete(ReportJob).where(ReportJob.id.in_(ids)))
+    return len(ids), None
+
+
+def history_mode(s: Session, on: bool) -> None:
+    """Open (or close) the append-only tables' door for this transaction only."""
+    if s.get_bind().dialect.name == "postgresql":
+        if on:
+            s.execute(text("SET LOCAL asm.purge = 'on'"))
+        else:
+            s.execute(text("SET LOCAL asm.purge = 'off'"))
+    elif on:
+        s.execute(insert(PurgeMode).values(id=1))
+    else:
+        s.execute(delete(PurgeMode))
+
+
+GROUP = func.coalesce(Stay.head_id, Stay.id)
+
+
+def _old_groups(cutoff: datetime) -> Any:
+    """Groups (a head and its members) whose every stay has ended (checked out or cancelled) before the cutoff."""
+    still_open = func.sum(case((Stay.status.in_([str(x) for x in OPEN_STATUSES]), 1), else_=0))
+    return (
+        select(GROUP)
+        .group_by(GROUP)
+        .having(func.max(func.coalesce(Stay.departed_at, Stay.arrived_at)) < cutoff, still_open == 0)
+        .order_by(GROUP)
+    )
+
+
+def _stays(s: Session, groups: list[int]) -> tuple[int, str | None]:
+    stay_ids = list(s.scalars(select(Stay.id).where(GROUP.in_(groups))))
+    people = set(s.scalars(select(Stay.person_id).where(Stay.id.in_(stay_ids))))
+    history_mode(s, True)
+    s.execute(delete(Alert).where(Alert.stay_id.in_(stay_ids)))
+    s.execute(delete(ForeignStay).where(ForeignStay.stay_id.in_(stay_ids)))
+    s.execute(delete(BedAssignment).where(BedAssignment.stay_id.in_(stay_ids)))
+    s.execute(delete(HospitalEvent).where(HospitalEvent.stay_id.in_(stay_ids)))
+    s.execute(delete(Carer).where(or_(Carer.stay_id.in_(stay_ids), Carer.patient_stay_id.in_(stay_ids))))
+    s.execute(delete(StayEvent).where(StayEvent.stay_id.in_(stay_ids)))
+    s.execute(update(Stay).where(Stay.id.in_(stay_ids)).values(head_id=None))
+    s.execute(delete(Stay).where(Stay.id.in_(stay_ids)))
+    s.execute(delete(Person).where(Person.id.in_(people), ~exists(select(Stay.id).where(Stay.person_id == Person.id))))
+    history_mode(s, False)
+    return len(stay_ids), None
+
+
+def _old_access_log(cutoff: datetime) -> Any:
+    """The oldest lines up to the first one at or after the cutoff: always a prefix of the chain."""
+    first_kept = select(func.min(AccessLog.id)).where(AccessLog.at >= cutoff).scalar_subquery()
+    return (
+        select(AccessLog.id)
+        .where(AccessLog.at < cutoff, or_(first_kept.is_(None), AccessLog.id < first_kept))
+        .order_by(AccessLog.id)
+    )
+
+
+def _access_log(s: Session, ids: list[int]) -> tuple[int, str | None]:
+    anchor = s.scalar(select(AccessLog.row_hash).where(AccessLog.id == max(ids)))
+    history_mode(s, True)
+    s.execute(delete(AccessLog).where(AccessLog.id.in_(ids)))
+    history_mode(s, False)
+    return len(ids), anchor
 
 
 POLICIES = (
+    Policy("STAYS", "stays", _old_groups, _stays),
+    Policy("ACCESS_LOG", "access_log", _old_access_log, _access_log),
     Policy(
         "IDEMPOTENCY",
         "idempotency_records",
@@ -88,31 +162,48 @@ def cutoff_of(policy: Policy, now: datetime) -> datetime:
     return now - timedelta(days=float(current_app.config[f"RETENTION_{policy.name}_DAYS"]))
 
 
+def purge_session() -> Session:
+    """The purge's own connection (PURGE_DATABASE_URI: a role allowed to delete the history), else the app's."""
+    uri = current_app.config.get("PURGE_DATABASE_URI")
+    if not uri:
+        return db.session()  # type: ignore[return-value]  # the scoped session's Session
+    return Session(bind=create_engine(uri, pool_size=1, max_overflow=0))
+
+
 def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine]:
     """Apply every policy; one committed transaction per batch, so filings never wait long on the purge."""
     from asm import jobs
 
     now = now or utcnow()
     batch = int(current_app.config["RETENTION_BATCH"])
+    s = purge_session()
     lines = []
-    for policy in POLICIES:
-        cutoff = cutoff_of(policy, now)
-        if dry_run:
-            count = db.session.scalar(select(func.count()).select_from(policy.ids(cutoff).subquery())) or 0
-            lines.append(PurgeLine(policy=policy.name.lower(), target=policy.target, rows=count, cutoff=cutoff))
-            continue
-        removed = 0
-        while True:
-            ids = list(db.session.scalars(policy.ids(cutoff).limit(batch)))
-            if not ids:
-                break
-            policy.remove(ids)
-            removed += len(ids)
-            jobs.renew()
-            db.session.commit()
-        line = PurgeLine(policy=policy.name.lower(), target=policy.target, rows=removed, cutoff=cutoff, ran_at=now)
-        db.session.add(line)
-        db.session.commit()
-        lines.append(line)
-    db.session.rollback()
+    try:
+        for policy in POLICIES:
+            cutoff = cutoff_of(policy, now)
+            if dry_run:
+                count = s.scalar(select(func.count()).select_from(policy.ids(cutoff).subquery())) or 0
+                lines.append(PurgeLine(policy=policy.name.lower(), target=policy.target, rows=count, cutoff=cutoff))
+                continue
+            removed, anchor = 0, None
+            while True:
+                keys = list(s.scalars(policy.ids(cutoff).limit(batch)))
+                if not keys:
+                    break
+                rows, last = policy.remove(s, keys)
+                removed, anchor = removed + rows, last or anchor
+                s.commit()
+                jobs.renew()
+            line = PurgeLine(
+                policy=policy.name.lower(), target=policy.target, rows=removed, cutoff=cutoff, ran_at=now, anchor=anchor
+            )
+            s.add(line)
+            s.commit()
+            lines.append(line)
+        s.rollback()
+    finally:
+        if s is not db.session():
+            bind = s.get_bind()
+            s.close()
+            bind.dispose()  # type: ignore[union-attr]  # an Engine made above
     return lines

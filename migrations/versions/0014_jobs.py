@@ -14,6 +14,7 @@ branch_labels = None
 depends_on = None
 
 UTC_DT = sa.DateTime(timezone=True)
+HISTORY = ("stay_events", "access_log")
 
 
 def upgrade():
@@ -117,8 +118,31 @@ def upgrade():
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("cutoff", UTC_DT, nullable=False),
         sa.Column("ran_at", UTC_DT, nullable=False),
+        sa.Column("anchor", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_purge_ledger")),
     )
+    # While the purge's transaction holds a row here (SQLite) or sets asm.purge (PostgreSQL), the history's
+    # triggers let a DELETE through; UPDATE and TRUNCATE stay refused. On PostgreSQL the app role also lacks the
+    # DELETE privilege on those tables (asm/pgroles.py): only a purge connection with it can remove old rows.
+    op.create_table(
+        "purge_mode",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_purge_mode")),
+    )
+    for table in HISTORY:
+        if op.get_bind().dialect.name == "postgresql":
+            op.execute(
+                f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ BEGIN "
+                "IF TG_OP = 'DELETE' AND current_setting('asm.purge', true) = 'on' THEN RETURN OLD; END IF; "
+                f"RAISE EXCEPTION '{table} is append-only'; END $$ LANGUAGE plpgsql"
+            )
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            op.execute(
+                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                "WHEN NOT EXISTS (SELECT 1 FROM purge_mode) "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
     # The purge ledger is append-only for everyone, as the history it accounts for.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
@@ -142,6 +166,19 @@ def upgrade():
 
 
 def downgrade():
+    for table in HISTORY:
+        if op.get_bind().dialect.name == "postgresql":
+            op.execute(
+                f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
+                f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$ LANGUAGE plpgsql"
+            )
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            op.execute(
+                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    op.drop_table("purge_mode")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TABLE purge_ledger")
         op.execute("DROP FUNCTION purge_ledger_append_only()")
