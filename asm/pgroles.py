@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 from asm.config import normalize_database_url
 
 APPEND_ONLY = ("stay_events", "access_log", "purge_ledger")
-READ_ONLY = ("alembic_version",)
+READ_ONLY = ("alembic_version", "purge_mode")  # purge_mode: SQLite only (asm/jobs/purge.py)
 # The jobs' own rows, report files and idempotency records are deleted by the jobs and the retention purge (asm/jobs).
 MAY_DELETE = (
     "memberships",
