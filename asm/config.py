@@ -149,7 +149,8 @@ class Base:
     RETENTION_IDEMPOTENCY_DAYS = 7
     RETENTION_JOBS_DAYS = 30
     RETENTION_REMINDERS_DAYS = 90
-    RETENTION_BATCH = 5000  # rows per transaction
+    RETENTION_BATCH = 2000  # rows (stays: groups) per transaction
+    RETENTION_PAUSE_S = 0.2  # between batches: the purge yields the machine to filings (bench/purge.py)
     RETENTION_PURGE_AT = "02:30"
     # The purge connects with this URL when set (its own role, `flask db-roles setup --purge ...`): only it may
     # delete the append-only history. Empty: the app's own connection (SQLite, development).

@@ -92,13 +92,14 @@ class Purger:
     """`asm.jobs.purge.run` in a process of its own, started (imports, app) before the measured window, as a
     worker already running would be: `go()` starts the purge, `result()` waits for its time and rows."""
 
-    def __init__(self, url: str, days: int, batch: int) -> None:
+    def __init__(self, url: str, days: int, batch: int, pause: float) -> None:
         env = {
             **os.environ,
             "ASM_ENV": "dev",
             "DATABASE_URL": url,
             "ASM_RETENTION_STAYS_DAYS": str(days),
             "ASM_RETENTION_BATCH": str(batch),
+            "ASM_RETENTION_PAUSE_S": str(pause),
         }
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "python"), "-c", PURGER],
@@ -143,7 +144,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--per-month", type=int, default=50_000, help="ended stays per month of history")
     parser.add_argument("--establishments", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=5000, help="RETENTION_BATCH: stays per purge transaction")
+    parser.add_argument("--batch", type=int, default=2000, help="RETENTION_BATCH: stays per purge transaction")
+    parser.add_argument("--pause", type=float, default=0.2, help="RETENTION_PAUSE_S: seconds between batches")
     parser.add_argument("--server", type=ServerSetup.parse, default=ServerSetup.parse("sync:3"))
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=20.0)
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             before = window(server, filing_requests(guests, sites, per_window, host), args)
             # The oldest month ended 35 + 30 * (months - 1) days ago and more: keep everything younger.
             days = 35 + 30 * (args.months - 1) - 15
-            purger = Purger(url, days, args.batch)
+            purger = Purger(url, days, args.batch, args.pause)
             checkpoint(args.database)
             requests = filing_requests(guests, sites, per_window, host)
             purger.go()

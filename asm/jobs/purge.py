@@ -13,6 +13,7 @@ role that has it, e.g. the owner role).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -176,6 +177,7 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
 
     now = now or utcnow()
     batch = int(current_app.config["RETENTION_BATCH"])
+    pause = float(current_app.config["RETENTION_PAUSE_S"])
     s = purge_session()
     lines = []
     try:
@@ -194,6 +196,7 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
                 removed, anchor = removed + rows, last or anchor
                 s.commit()
                 jobs.renew()
+                time.sleep(pause)
             line = PurgeLine(
                 policy=policy.name.lower(), target=policy.target, rows=removed, cutoff=cutoff, ran_at=now, anchor=anchor
             )

@@ -23,7 +23,7 @@ def count(model: type) -> int:
 
 def test_the_purge_removes_exactly_what_is_older_than_its_days_and_writes_the_ledger(app: Flask) -> None:
     now = utcnow()
-    app.config.update(RETENTION_JOBS_DAYS=30, RETENTION_IDEMPOTENCY_DAYS=7, RETENTION_BATCH=2)
+    app.config.update(RETENTION_JOBS_DAYS=30, RETENTION_IDEMPOTENCY_DAYS=7, RETENTION_BATCH=2, RETENTION_PAUSE_S=0)
     for days in (31, 40, 29, 1):  # two past 30 days, two within
         db.session.add(
             Job(name="mail", args={}, state=State.DONE, run_after=now, finished_at=now - timedelta(days=days))
@@ -70,7 +70,7 @@ def test_stays_their_history_and_the_access_log_past_n_days_go_and_the_chains_st
     from tests.support.police import ACTOR, file_stay, guest
 
     now = utcnow()
-    app.config.update(RETENTION_STAYS_DAYS=60, RETENTION_ACCESS_LOG_DAYS=60, RETENTION_BATCH=2)
+    app.config.update(RETENTION_STAYS_DAYS=60, RETENTION_ACCESS_LOG_DAYS=60, RETENTION_BATCH=2, RETENTION_PAUSE_S=0)
     est = factory.establishment()
     kept_open = file_stay(est, [guest("Khách Còn Ở")], arrived=now - timedelta(days=90), filed=now - timedelta(days=90))
     old = []
