@@ -187,7 +187,7 @@ def purge_session() -> Session:
     """The purge's own connection (PURGE_DATABASE_URI: a role allowed to delete the history), else the app's."""
     uri = current_app.config.get("PURGE_DATABASE_URI")
     if not uri:
-        return db.session()  # type: ignore[return-value]  # the scoped session's Session
+        return db.session()  # the scoped session hands out its Session
     return Session(bind=create_engine(uri, pool_size=1, max_overflow=0))
 
 
