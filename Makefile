@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up, migrate a SQLite file, load demo data, serve on :8000) and `make test`.
+# Two commands: `make run` (set up, migrate a SQLite file, load demo data, serve on :8000 with one job worker) and
+# `make test`.
 # Everything the project needs is installed here: Debian packages, the Python venv, npm packages, fonts.
 
 PYTHON ?= python3
@@ -21,7 +22,10 @@ run: setup
 	$(BIN)/flask units load
 	$(BIN)/flask demo load
 	@echo "ASM: http://127.0.0.1:$(PORT)  (đăng nhập / login: letan.hoanggia / demo1234; more in README.md)"
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	@# One command, two processes: a job worker (asm/jobs, its queue a SQLite file in instance/) beside the web
+	@# server. Ctrl-C stops both (the terminal signals the whole group; the trap covers gunicorn exiting alone).
+	$(BIN)/flask jobs worker --workers 2 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 setup: $(STAMPS)/apt-run $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/translations
 

@@ -83,6 +83,9 @@ def configure_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     ratelimit.init_app(app)
     htmx.init_app(app)
+    from asm import jobs
+
+    jobs.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Ho_Chi_Minh")
 
 
@@ -119,6 +122,9 @@ def configure_blueprints(app: Flask) -> None:
 
     for bp in (joining_bp, manage_bp, approvals_bp, platform_bp):  # joining and running from a browser (issue 16)
         app.register_blueprint(bp)
+    from asm.jobs.views import bp as reminders_bp
+
+    app.register_blueprint(reminders_bp)  # deadline reminders and the desk's manifest (issue 14)
     access.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
@@ -140,3 +146,7 @@ def configure_cli(app: Flask) -> None:
     from asm.police.cli import police_cli
 
     app.cli.add_command(police_cli)
+    from asm.jobs.cli import jobs_cli, people_cli, reminders_cli, retention_cli
+
+    for group in (jobs_cli, reminders_cli, retention_cli, people_cli):
+        app.cli.add_command(group)

@@ -131,6 +131,45 @@ class Base:
     MAIL_FROM = "ASM <no-reply@localhost>"
     MAIL_TIMEOUT_S = 10.0
 
+    # Jobs (asm/jobs, README "Jobs"): the ledger is in the database; JOBS_QUEUE_URL is the queue that rings it:
+    # empty = a SQLite file in instance/ (`make run`), redis://... in production (REDIS_URL sets it too).
+    # "inline" runs each job in the process that enqueued it, once its transaction commits (tests, commands).
+    JOBS_BACKEND = "huey"
+    JOBS_QUEUE_URL = ""
+    JOBS_LEASE_S = 120  # a running job renews it; a worker killed holds it this long at most, then the job is swept
+    JOBS_RETRY_BASE_S = 30  # back-off after a failed attempt: 30 s, 60 s, 120 s, ... at most JOBS_RETRY_MAX_S
+    JOBS_RETRY_MAX_S = 3600
+    JOBS_RING_GRACE_S = 120  # a due job nobody took for this long had its bell lost: the sweeper rings again
+    JOBS_SWEEP_BATCH = 500
+    REPORT_FILE_HOURS = 24  # police report files (personal data) are deleted this long after they were made
+
+    # Deadline reminders (asm/jobs/reminders.py): local times of the day an establishment with guests not yet
+    # notified or past their expected departure is reminded (per establishment: its own list). A reminder missed
+    # while no worker ran is still sent up to REMINDER_CATCHUP_MINUTES later, never twice.
+    REMINDER_TIMES = "21:30,22:30,07:00"
+    REMINDER_CATCHUP_MINUTES = 20
+    # Web Push (RFC 8292 VAPID): `flask --app wsgi jobs vapid-keys` makes a pair. Empty: no push, e-mail only.
+    VAPID_PRIVATE_KEY = ""
+    VAPID_PUBLIC_KEY = ""
+    VAPID_SUBJECT = "mailto:no-reply@localhost"
+    PUSH_TIMEOUT_S = 10.0
+
+    # Retention (asm/jobs/retention.py, README "Retention"): days each kind of data is kept, purged nightly at
+    # RETENTION_PURGE_AT (Vietnam time) in batches. Stays and their history: 3 years, as Spain (Italy: 5); the law
+    # (Luật Bảo vệ dữ liệu cá nhân 2025, in force 01/01/2026) asks for a limit set by purpose, DOMAIN.md.
+    RETENTION_STAYS_DAYS = 3 * 365
+    RETENTION_ACCESS_LOG_DAYS = 3 * 365  # who looked at whom: as long as what they looked at
+    RETENTION_LOGINS_DAYS = 365
+    RETENTION_IDEMPOTENCY_DAYS = 7
+    RETENTION_JOBS_DAYS = 30
+    RETENTION_REMINDERS_DAYS = 90
+    RETENTION_BATCH = 2000  # rows (stays: groups) per transaction
+    RETENTION_PAUSE_S = 0.2  # between batches: the purge yields the machine to filings (bench/purge.py)
+    RETENTION_PURGE_AT = "02:30"
+    # The purge connects with this URL when set (its own role, `flask db-roles setup --purge ...`): only it may
+    # delete the append-only history. Empty: the app's own connection (SQLite, development).
+    PURGE_DATABASE_URI = ""
+
 
 class Dev(Base):
     SESSION_COOKIE_SECURE = False  # http://127.0.0.1 in development
@@ -142,6 +181,7 @@ class Dev(Base):
 
 class Test(Dev):
     TESTING = True
+    JOBS_BACKEND = "inline"
     SECRET_KEY = "test-secret"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
@@ -168,6 +208,9 @@ def from_env() -> type[Base]:
         overrides["MIGRATION_DATABASE_URI"] = normalize_database_url(migration_url)
     if redis_url := os.environ.get("REDIS_URL"):
         overrides["RATELIMIT_STORAGE_URI"] = redis_url
+        overrides["JOBS_QUEUE_URL"] = redis_url
+    if purge_url := os.environ.get("PURGE_DATABASE_URL"):
+        overrides["PURGE_DATABASE_URI"] = normalize_database_url(purge_url)
     return type(cls.__name__, (cls,), overrides) if overrides else cls
 
 

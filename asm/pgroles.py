@@ -29,9 +29,20 @@ from sqlalchemy.pool import NullPool
 
 from asm.config import normalize_database_url
 
-APPEND_ONLY = ("stay_events", "access_log", "establishment_decisions")
-READ_ONLY = ("alembic_version",)
-MAY_DELETE = ("memberships", "user_sessions", "recovery_codes")
+APPEND_ONLY = ("stay_events", "access_log", "establishment_decisions", "purge_ledger")
+READ_ONLY = ("alembic_version", "purge_mode")  # purge_mode: SQLite only (asm/jobs/purge.py)
+# The jobs' own rows, report files and idempotency records are deleted by the jobs and the retention purge (asm/jobs).
+MAY_DELETE = (
+    "memberships",
+    "user_sessions",
+    "recovery_codes",
+    "jobs",
+    "police_report_chunks",
+    "reminders",
+    "reminder_deliveries",
+    "push_subscriptions",
+    "idempotency_records",
+)
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 

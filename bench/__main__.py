@@ -9,6 +9,7 @@
     python -m bench groups [--help]      # groups of 40 guests in one API request vs raw INSERTs (PostgreSQL)
     python -m bench mllp [--help]        # HL7 ADT messages/s over MLLP (1 and 8 connections) vs batch and raw
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
+    python -m bench purge [--help]       # the retention purge of a month while the API files (PostgreSQL)
 
 Figures and method: docs/PERFORMANCE.md.
 """
@@ -77,6 +78,16 @@ def _police(argv: list[str]) -> int:
 
 
 BENCHMARKS["police"] = _police  # police dashboards and reports over 10 million stays (PostgreSQL)
+
+
+def _purge(argv: list[str]) -> int:
+    from bench import purge
+
+    purge.main(argv)
+    return 0
+
+
+BENCHMARKS["purge"] = _purge  # the retention purge of one month while the API files (PostgreSQL)
 
 
 def _mrz(argv: list[str]) -> int:

@@ -144,6 +144,11 @@ def test_the_app_role_works_and_is_refused_every_bypass(
         for statement, message in REFUSED:
             with engine.connect() as conn, pytest.raises(DBAPIError, match=message):
                 conn.execute(text(statement.format(owner=owner)))
+        # The retention purge's door (asm/jobs/purge.py) is no door for the app role: it lacks DELETE itself.
+        for table in ("stay_events", "access_log"):
+            with engine.connect() as conn, pytest.raises(DBAPIError, match="permission denied"):
+                conn.execute(text("SET LOCAL asm.purge = 'on'"))
+                conn.execute(text(f"DELETE FROM {table}"))
         with engine.connect() as conn:  # and it is what it says
             row = conn.execute(
                 text("SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = :r"),

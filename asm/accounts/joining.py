@@ -26,9 +26,13 @@ STAFF_ROLES = (Role.CLERK, Role.OWNER)
 
 
 def send_mail(to: str, subject: str, text: str) -> None:
-    """The one way this slice sends e-mail (invitations, password resets). Today `asm.mail.send` (raises
-    MailError); the job queue's `enqueue_mail` replaces it here when it lands."""
-    mail.send(to, subject, text)
+    """The one way this slice sends e-mail (invitations, password resets): queued and committed, so a worker sends
+    it, retried with back-off (asm/jobs). The answer never waits for the mail server, so it takes as long whether
+    an address has an account or not."""
+    from asm.jobs import enqueue_mail
+
+    enqueue_mail(to, subject, text)
+    db.session.commit()
 
 
 def new_token() -> str:

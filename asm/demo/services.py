@@ -143,6 +143,7 @@ def load_demo(*, now: datetime, seed: int = 2025, days: int = 14) -> dict[str, i
             licence_no=f"0{rng.randrange(10**9):09d}",
             rooms=list(place.rooms),
         )
+        est.reminder_email = f"chu.{place.slug}@example.vn"  # the owner's address for deadline reminders (issue 14)
         create_user(
             username=f"chu.{place.slug}",
             password=PASSWORD,

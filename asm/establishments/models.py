@@ -103,6 +103,10 @@ class Establishment(ModelBase):
     # Hospitals (asm/hospital): carers allowed per patient, and whether carers' stays are filed with the police.
     max_carers: Mapped[int] = mapped_column(default=2, server_default="2")
     notify_carers: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Deadline reminders (asm/jobs/reminders.py): local times "21:30,22:30,07:00" (NULL: REMINDER_TIMES), and the
+    # address they are e-mailed to (NULL: no e-mail; devices subscribed on the desk get them by Web Push).
+    reminder_times: Mapped[str | None] = mapped_column(String(60))
+    reminder_email: Mapped[str | None] = mapped_column(String(254))
 
     commune = relationship("Commune")
     rooms: Mapped[list[Room]] = relationship(back_populates="establishment", order_by="Room.name")

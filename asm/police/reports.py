@@ -1,5 +1,5 @@
 """Compliance reports from the database: the data of the PDF builders, the CSV and XLSX exports of the same tables,
-and the job runner that writes them to a file in a background thread while the page polls its progress.
+and the job (asm/jobs) that writes them on a worker and stores them in the database while the page polls.
 
 Rows are read `CHUNK` at a time, ordered by arrival then id: on PostgreSQL from one server-side cursor, on SQLite
 in keyset chunks, each its own short query (there a long read would block the job's progress writes). Either way
@@ -8,8 +8,7 @@ a report of any size holds one chunk in memory.
 
 from __future__ import annotations
 
-import secrets
-import threading
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from asm import jobs
 from asm.accounts.models import Role, User
 from asm.clock import local_today, utcnow
 from asm.establishments.models import TYPE_LABELS, Establishment, EstablishmentType, Room
@@ -29,6 +29,7 @@ from asm.extensions import db
 from asm.foreigners.models import ForeignStay
 from asm.geo.models import Commune, Province
 from asm.i18n import Translator, translations
+from asm.jobs.models import ReportChunk
 from asm.people.models import SEX_LABELS, Person
 from asm.police import pdf
 from asm.police.fines import Bracket, brackets_from_setting, exposure, foreign_fine_settings
@@ -564,20 +565,12 @@ def foreign_cells(f: pdf.ForeignCompliance | None) -> list[Any]:
 
 
 # --- jobs -----------------------------------------------------------------------------------------------------
+# A report is a job of the queue (asm/jobs): written by a worker to a temporary file, then stored in the database
+# in CHUNK_BYTES pieces (police_report_chunks) in the transaction that marks it done, so any app server serves it
+# and a worker killed midway leaves nothing behind. The files are deleted REPORT_FILE_HOURS after they were made
+# (the hourly `purge_report_files` job): they hold personal data.
 
-
-def report_dir(app: Flask) -> Path:
-    directory = Path(app.config.get("POLICE_REPORT_DIR") or Path(app.instance_path) / "police-reports")
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def purge_old_files(app: Flask, *, hours: int = 24) -> None:
-    """Generated files hold personal data: they are deleted a day after they were made."""
-    limit = utcnow().timestamp() - hours * 3600
-    for path in report_dir(app).glob("*-*.*"):
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
+CHUNK_BYTES = 1_000_000
 
 
 def download_name(job: ReportJob) -> str:
@@ -587,43 +580,79 @@ def download_name(job: ReportJob) -> str:
     return f"{prefix}-{slug}-{p.get('from')}_{p.get('to')}.{job.fmt}"
 
 
-def start_job(app: Flask, job_id: int) -> None:
-    """Run the job in a background thread (the request that asked for it returns at once)."""
-    if app.config.get("POLICE_REPORTS_INLINE"):
-        run_job(app, job_id)
+def queue(job: ReportJob) -> None:
+    """Hand the report to a worker once the caller's transaction commits."""
+    jobs.enqueue("police_report", {"report_id": job.id}, key=f"police_report:{job.id}")
+
+
+@jobs.handler("police_report", max_attempts=3)
+def run_report(ledger: jobs.Job) -> None:
+    """Write the report and store it; the runner commits the file with the ledger's `done`. A report that cannot
+    be made (ReportError) is done too: its answer is the error shown to the officer."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app
+    job_id = int(ledger.args["report_id"])
+    job = db.session.get(ReportJob, job_id)
+    if job is None or job.state == JobState.DONE:
         return
-    threading.Thread(target=run_job, args=(app, job_id), name=f"police-report-{job_id}", daemon=True).start()
-
-
-def run_job(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        job = db.session.get(ReportJob, job_id)
-        if job is None or job.state != JobState.QUEUED:
-            return
-        job.state = JobState.RUNNING
-        db.session.commit()
+    job.state, job.done, job.error = JobState.RUNNING, 0, None
+    db.session.commit()
+    with tempfile.TemporaryDirectory(prefix="asm-report-") as tmp:
+        path = Path(tmp) / f"report.{job.fmt}"
         try:
-            name = generate(app, job)
-        except Exception as exc:
+            generate(app, job, path)
+        except ReportError as exc:
             db.session.rollback()
             job = db.session.get(ReportJob, job_id)
             assert job is not None
-            job.state = JobState.FAILED
-            job.error = (str(exc) if isinstance(exc, ReportError) else type(exc).__name__)[:255]
-            job.finished_at = utcnow()
-            db.session.commit()
-            if not isinstance(exc, ReportError):
-                app.logger.exception("police report %s failed", job_id)
+            job.state, job.error, job.finished_at = JobState.FAILED, str(exc)[:255], utcnow()
             return
         job = db.session.get(ReportJob, job_id)
         assert job is not None
-        job.state, job.file_name, job.finished_at = JobState.DONE, name, utcnow()
-        job.done = max(job.done, job.total)
-        db.session.commit()
+        db.session.execute(delete(ReportChunk).where(ReportChunk.job_id == job_id))
+        with path.open("rb") as data:
+            for seq, piece in enumerate(iter(lambda: data.read(CHUNK_BYTES), b"")):
+                db.session.add(ReportChunk(job_id=job_id, seq=seq, data=piece))
+    job.state, job.file_name, job.finished_at = JobState.DONE, download_name(job), utcnow()
+    job.done = max(job.done, job.total)
 
 
-def generate(app: Flask, job: ReportJob) -> str:
-    """Write the job's file and return its name. Re-checks the jurisdiction of the user who asked."""
+@jobs.on_failure("police_report")
+def report_failed(ledger: jobs.Job, error: str) -> None:
+    job = db.session.get(ReportJob, int(ledger.args["report_id"]))
+    if job is not None and job.state != JobState.DONE:
+        job.state, job.error, job.finished_at = JobState.FAILED, error[:255], utcnow()
+
+
+def file_chunks(job_id: int) -> Iterator[bytes]:
+    """The stored file, one chunk per query (a report of any size holds one chunk in memory)."""
+    seq = 0
+    while True:
+        piece = db.session.scalar(select(ReportChunk.data).where(ReportChunk.job_id == job_id, ReportChunk.seq == seq))
+        if piece is None:
+            return
+        yield bytes(piece)
+        seq += 1
+
+
+def has_file(job_id: int) -> bool:
+    return db.session.scalar(select(ReportChunk.seq).where(ReportChunk.job_id == job_id).limit(1)) is not None
+
+
+@jobs.handler("purge_report_files")
+def purge_report_files(_ledger: jobs.Job) -> None:
+    """Delete the files of reports made more than REPORT_FILE_HOURS ago (the report's row stays, without file)."""
+    hours = float(current_app.config["REPORT_FILE_HOURS"])
+    cutoff = utcnow() - timedelta(hours=hours)
+    old = select(ReportJob.id).where(ReportJob.finished_at < cutoff, ReportJob.file_name.is_not(None))
+    ids = list(db.session.scalars(old.limit(1000)))
+    if ids:
+        db.session.execute(delete(ReportChunk).where(ReportChunk.job_id.in_(ids)))
+        db.session.execute(update(ReportJob).where(ReportJob.id.in_(ids)).values(file_name=None))
+    jobs.renew()
+
+
+def generate(app: Flask, job: ReportJob, path: Path) -> None:
+    """Write the job's file to `path`. Re-checks the jurisdiction of the user who asked."""
     user = db.session.get(User, job.user_id)
     j = jurisdiction_of(user) if user is not None and Role(user.role).is_police else None
     if user is None or j is None:
@@ -636,14 +665,13 @@ def generate(app: Flask, job: ReportJob) -> str:
     start, end = period_of(params)
     now = utcnow()
     job_id = job.id
-    name = f"{job_id}-{secrets.token_hex(8)}.{fmt}"
-    path = report_dir(app) / name
     total = count_stays(scope, start, end)
     job.total = max(total, 1)
     db.session.commit()
 
     def progress(n: int) -> None:
         db.session.execute(ReportJob.__table__.update().where(ReportJob.id == job_id).values(done=n))
+        jobs.renew()  # still alive: the lease runs on
         db.session.commit()
 
     header = header_for(user, j, start, end, now=now, doc_no=f"{job_id}/BC-LT", translations=words)
@@ -680,7 +708,6 @@ def generate(app: Flask, job: ReportJob) -> str:
             _write_table(path, fmt, [(titles["establishments"], heads["establishments"], table)], progress)
     else:
         raise ReportError("unknown report")
-    return name
 
 
 def _write_table(path: Path, fmt: str, sheets: list[Sheet], progress: Callable[[int], None]) -> None:

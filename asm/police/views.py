@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -356,9 +356,8 @@ def report_form() -> str | Response | tuple[str, int]:
             job = services.create_report_job(
                 user=current_user, kind=form["kind"], fmt=form["fmt"], params=params, now=now
             )
-            db.session.commit()
-            reports.purge_old_files(current_app._get_current_object())  # type: ignore[attr-defined]
-            reports.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+            reports.queue(job)
+            db.session.commit()  # the report goes to a worker (asm/jobs)
             return redirect_to(url_for("police.report_job", job_id=job.id))
     jobs = db.session.scalars(
         select(ReportJob).where(ReportJob.user_id == current_user.id).order_by(ReportJob.id.desc()).limit(20)
@@ -435,21 +434,20 @@ def report_progress(job_id: int) -> str:
 @roles(*POLICE)
 def report_download(job_id: int) -> Response:
     job = job_for(job_id)
-    if job.state != JobState.DONE or not job.file_name:
-        abort(404)
-    path = reports.report_dir(current_app._get_current_object()) / job.file_name  # type: ignore[attr-defined]
-    if not path.is_file():
+    if job.state != JobState.DONE or not job.file_name or not reports.has_file(job.id):
         abort(404)
     p = job.params
     log_people_view(
         current_user, "report", f"{job.kind}:{p.get('establishment') or p.get('commune')}:{p['from']}..{p['to']}"
     )
     db.session.commit()
-    return send_file(
-        path,
-        mimetype=reports.CONTENT_TYPES[job.fmt],
-        as_attachment=job.fmt != "pdf",
-        download_name=reports.download_name(job),
+    # From the database, a chunk at a time: every app server has every report.
+    disposition = "inline" if job.fmt == "pdf" else "attachment"
+    mimetype = reports.CONTENT_TYPES[job.fmt]
+    return Response(
+        stream_with_context(reports.file_chunks(job.id)),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'{disposition}; filename="{reports.download_name(job)}"'},
     )
 
 

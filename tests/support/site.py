@@ -54,7 +54,7 @@ IDENTITIES = (
     "kiosk",
 )
 # Routes that serve files, not pages.
-FILES = {"static", "kiosk.static", "web.vendor"}
+FILES = {"static", "kiosk.static", "web.vendor", "reminders.manifest"}
 # Pages reached only in the middle of a journey (the second factor of a login): checked by their own tests.
 JOURNEYS = {
     "accounts.second_factor": "tests/browser/test_accessibility.py::test_login_journey_pages",

@@ -1,0 +1,188 @@
+"""The retention purge while the API files (issue 14): purge time, and filings/s during the purge against filings/s
+without it, in the same run, on PostgreSQL.
+
+One run: recreate its own database (`asm_bench_purge`), migrate, seed establishments with API tokens, generate
+`--months` months of ended stays (`--per-month` each, with one history row each) in plain SQL; start gunicorn
+(production settings); file through the API for `--duration` seconds (the baseline); then file again for the same
+time while `flask retention purge` removes the oldest month (RETENTION_STAYS_DAYS set so that exactly it is past);
+report the purge's time and rows, and filings/s during ÷ filings/s before (the headline: the machine is shared).
+The database is dropped at the end unless --keep.
+
+Run: `.venv/bin/python -m bench purge` (`--help`). Sized modestly by default; docs/PERFORMANCE.md extrapolates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import loadgen
+from bench.api_filings import (
+    PG_SERVER,
+    ROOT,
+    VENV_BIN,
+    Guests,
+    Gunicorn,
+    ServerSetup,
+    checkpoint,
+    filing_requests,
+    flask_cli,
+    pg_connect,
+    recreate_database,
+    seed,
+)
+
+HISTORY_SQL = """
+INSERT INTO people (doc_type, doc_number, nationality, full_name, search_key, birth_date, sex, created_at, updated_at)
+SELECT 'cccd', 'H' || lpad(g::text, 11, '0'), 'VNM', 'Khách Lịch Sử', 'khach lich su', date '1990-01-01', 'M',
+       now(), now()
+FROM generate_series(1, %(total)s) g;
+
+INSERT INTO stays (establishment_id, person_id, status, source, reason, arrived_at, departed_at, deadline_at,
+                   filed_at, created_at, role)
+SELECT e.ids[1 + (p.n %% array_length(e.ids, 1))], p.id, 'checked_out', 'api', 'Du lịch', t.at,
+       t.at + interval '2 days', t.at + interval '12 hours', t.at + interval '5 minutes', t.at, 'guest'
+FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM people WHERE doc_number LIKE 'H%%') p
+CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM establishments) e
+CROSS JOIN LATERAL (
+    SELECT now() - interval '1 day' * (35 + 30 * (%(months)s - 1 - (p.n / %(per_month)s)))
+                 - interval '1 second' * (p.n %% 86400) AS at
+) t;
+
+INSERT INTO stay_events (stay_id, kind, at, actor, data, prev_hash, row_hash)
+SELECT s.id, 'check_in', s.arrived_at, 'bench', '{}',
+       repeat('0', 64), md5(s.id::text) || md5(s.id::text)
+FROM stays s JOIN people p ON p.id = s.person_id WHERE p.doc_number LIKE 'H%%';
+ANALYZE;
+"""
+
+
+def generate(database: str, months: int, per_month: int) -> float:
+    started = time.perf_counter()
+    values = {"total": months * per_month, "months": months, "per_month": per_month}
+    with pg_connect(database) as conn:
+        for statement in HISTORY_SQL.split(";"):
+            if statement.strip():
+                conn.execute(statement, values if "%(" in statement else None)  # type: ignore[arg-type]
+    return time.perf_counter() - started
+
+
+PURGER = """
+import json, sys, time
+from asm import create_app
+app = create_app()
+with app.app_context():
+    from asm.jobs import purge
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.perf_counter()
+    lines = purge.run()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": round(seconds, 2), "rows": {l.target: l.rows for l in lines}}), flush=True)
+"""
+
+
+class Purger:
+    """`asm.jobs.purge.run` in a process of its own, started (imports, app) before the measured window, as a
+    worker already running would be: `go()` starts the purge, `result()` waits for its time and rows."""
+
+    def __init__(self, url: str, days: int, batch: int, pause: float) -> None:
+        env = {
+            **os.environ,
+            "ASM_ENV": "dev",
+            "DATABASE_URL": url,
+            "ASM_RETENTION_STAYS_DAYS": str(days),
+            "ASM_RETENTION_BATCH": str(batch),
+            "ASM_RETENTION_PAUSE_S": str(pause),
+        }
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "python"), "-c", PURGER],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the purge process did not start")
+
+    def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def result(self) -> dict[str, Any]:
+        out, _ = self.proc.communicate(timeout=3600)
+        if self.proc.returncode != 0:
+            raise SystemExit(f"purge failed: {out}")
+        return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def window(server: Gunicorn, requests: list[bytes], args: argparse.Namespace) -> dict[str, Any]:
+    result = loadgen.run(
+        "127.0.0.1", server.port, requests, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup
+    )
+    summary = result.summary()
+    return {
+        "per_s": summary["per_s"],
+        "ok": summary["ok"],
+        "errors": summary["errors"],
+        "p99_ms": summary["latency_ms"]["p99"],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench purge", description=__doc__.split("\n")[0])
+    parser.add_argument("--database", default="asm_bench_purge")
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--per-month", type=int, default=50_000, help="ended stays per month of history")
+    parser.add_argument("--establishments", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=2000, help="RETENTION_BATCH: stays per purge transaction")
+    parser.add_argument("--pause", type=float, default=0.2, help="RETENTION_PAUSE_S: seconds between batches")
+    parser.add_argument("--server", type=ServerSetup.parse, default=ServerSetup.parse("sync:3"))
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args(argv)
+
+    url = f"{PG_SERVER}/{args.database}"
+    recreate_database(args.database)
+    try:
+        flask_cli(url, "db", "upgrade")
+        flask_cli(url, "units", "load")
+        sites = seed(url, args.establishments)
+        made = generate(args.database, args.months, args.per_month)
+        print(f"history: {args.months} months x {args.per_month:,} ended stays in {made:.1f} s", flush=True)
+        guests = Guests(seed=14)
+        per_window = int(args.concurrency * 400 * (args.duration + args.warmup))
+        with tempfile.TemporaryDirectory() as tmp, Gunicorn(args.server, url, Path(tmp)) as server:
+            server.wait_ready()
+            host = f"127.0.0.1:{server.port}"
+            checkpoint(args.database)
+            before = window(server, filing_requests(guests, sites, per_window, host), args)
+            # The oldest month ended 35 + 30 * (months - 1) days ago and more: keep everything younger.
+            days = 35 + 30 * (args.months - 1) - 15
+            purger = Purger(url, days, args.batch, args.pause)
+            checkpoint(args.database)
+            requests = filing_requests(guests, sites, per_window, host)
+            purger.go()
+            during = window(server, requests, args)
+            purged = purger.result()
+        ratio = round(during["per_s"] / before["per_s"], 3) if before.get("per_s") else 0.0
+        results = {"before": before, "during": during, "purge": purged, "ratio": ratio}
+        print(f"filings/s without purge: {before['per_s']:.0f} (p99 {before['p99_ms']} ms)")
+        print(f"filings/s during purge:  {during['per_s']:.0f} (p99 {during['p99_ms']} ms)  ratio {ratio}")
+        print(f"purge: {purged['seconds']} s (window {args.warmup + args.duration} s); rows {purged['rows']}")
+        return results
+    finally:
+        if not args.keep:
+            with pg_connect() as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
