@@ -128,7 +128,7 @@ class Base:
     MAIL_USE_SSL = False  # TLS from the first byte (port 465)
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
-    MAIL_FROM = "ASM <no-reply@localhost>"
+    MAIL_DEFAULT_SENDER = "ASM <no-reply@localhost>"
     MAIL_TIMEOUT_S = 10.0
 
     # Jobs (asm/jobs, README "Jobs"): the ledger is in the database; JOBS_QUEUE_URL is the queue that rings it:

@@ -26,10 +26,10 @@ class MailError(Exception):
 def message(to: str, subject: str, text: str, *, html: str | None = None) -> EmailMessage:
     """The message as it is sent: plain text (with an HTML alternative when given), UTF-8 headers."""
     msg = EmailMessage()
-    msg["From"] = current_app.config["MAIL_FROM"]
+    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
     msg["Subject"] = subject
-    _name, sender = parseaddr(current_app.config["MAIL_FROM"])
+    _name, sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     msg.set_content(text)
     if html is not None:
