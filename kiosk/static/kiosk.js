@@ -389,33 +389,19 @@
   function passportFrame(session, video) {
     session.misses = (session.misses || 0) + 1;
     if (session.serverBusy || session.misses % PASSPORT_EVERY_MISSES !== 0) return;
-    session.serverBusy = true;
-    const canvas = document.createElement("canvas");
-    const t0 = performance.now();
-    const capturedAt = Date.now();
-    const scale = Math.min(1, FRAME_MAX_WIDTH / video.videoWidth);
-    canvas.width = Math.round(video.videoWidth * scale);
-    canvas.height = Math.round(video.videoHeight * scale);
-    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-    canvas.toBlob(
-      async (blob) => {
-        try {
-          const size = `${canvas.width}x${canvas.height}`;
-          if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt, size))) stopCamera();
-        } catch (e) {
-          /* offline or a lost frame: the device keeps reading QR codes */
-        } finally {
-          session.serverBusy = false;
-        }
-      },
-      "image/jpeg",
-      0.85,
-    );
+    sendFrame(session, video, document.createElement("canvas"), "serverBusy");
   }
 
   function grabFrame(session, video, canvas) {
     if (session.busy || session.stopped || !video.videoWidth) return;
-    session.busy = true;
+    sendFrame(session, video, canvas, "busy");
+  }
+
+  // One camera frame, scaled down and JPEG-encoded, to the server's image reader; `flag` names the session's
+  // one-request-at-a-time mark (the QR frames' and the passport frames' are apart). A lost frame or no server:
+  // the next frame tries again.
+  function sendFrame(session, video, canvas, flag) {
+    session[flag] = true;
     const t0 = performance.now();
     const capturedAt = Date.now();
     const scale = Math.min(1, FRAME_MAX_WIDTH / video.videoWidth);
@@ -428,9 +414,9 @@
           const size = `${canvas.width}x${canvas.height}`;
           if (blob && !session.stopped && (await readImage(blob, true, t0, capturedAt, size))) stopCamera();
         } catch (e) {
-          /* a lost frame: the next one tries again */
+          /* a lost frame, or the server away */
         } finally {
-          session.busy = false;
+          session[flag] = false;
         }
       },
       "image/jpeg",
