@@ -68,10 +68,19 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[dict[str,
 # --- the installable app ------------------------------------------------------------------------------------
 
 
+def desk_establishment(code: str) -> Establishment:
+    """The establishment of an offline desk page: its staff's, and a lodging's (a hospital admits on its own pages,
+    asm/hospital, which are not installable): 404 for a hospital."""
+    est = establishment_for(code, write=True)
+    if est.type == EstablishmentType.HOSPITAL:
+        abort(404)
+    return est
+
+
 @bp.route("/ung-dung.webmanifest")
 @roles(*STAFF)
 def manifest(code: str) -> Response:
-    est = establishment_for(code, write=True)
+    est = desk_establishment(code)
     base = url_for("stays.in_house", code=est.code)
     body = {
         "name": f"ASM · {est.name}",
@@ -91,7 +100,7 @@ def manifest(code: str) -> Response:
 @roles(*STAFF)
 def service_worker(code: str) -> Response:
     """The desk's service worker, served under the establishment's path so that its scope covers its pages."""
-    establishment_for(code, write=True)
+    desk_establishment(code)
     response = Response(_worker_source(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-store"  # a new version reaches tablets at their next visit
     return response
@@ -107,9 +116,7 @@ def _worker_source() -> bytes:
 def desk(code: str) -> str:
     """The offline desk: no personal data in the page (the service worker keeps a copy of it). Hotels and
     guesthouses: a hospital's admissions have their own pages (asm/hospital)."""
-    est = establishment_for(code, write=True)
-    if est.type == EstablishmentType.HOSPITAL:
-        abort(404)
+    est = desk_establishment(code)
     rooms = db.session.scalars(
         select(Room).where(Room.establishment_id == est.id, Room.active.is_(True)).order_by(Room.name)
     ).all()

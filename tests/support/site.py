@@ -230,7 +230,7 @@ class SiteWorld:
         """Real values for a rule's parameters: one dict per page to check (a /co-so/ page for the hotel and for the
         hospital)."""
         codes = [HOSPITAL] if rule.startswith("/benh-vien/") else [HOTEL, HOSPITAL]
-        if "/ngoai-tuyen" in rule:  # the offline desk is a lodging's: a hospital admits on its own pages (404)
+        if "/ngoai-tuyen" in rule or rule.endswith(("/sw.js", "/ung-dung.webmanifest")):  # a lodging's offline desk (404 for a hospital)
             codes = [HOTEL]
         for code in codes:
             hospital = code == HOSPITAL
