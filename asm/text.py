@@ -112,8 +112,15 @@ def is_forbidden(char: str) -> bool:
     return category == "Cs" or (category == "Cc" and char not in "\t\n\r")
 
 
+# The same set as one character class, so a whole text is searched in C (every filing checks each of its fields):
+# the controls (category Cc) but tab, LF and CR, the surrogates (Cs) and the bidi controls. A test compares it
+# with is_forbidden over every code point.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
 def first_forbidden(value: str) -> str | None:
-    return next((char for char in value if is_forbidden(char)), None)
+    found = _FORBIDDEN.search(value)
+    return found.group() if found else None
 
 
 def is_plain(value: str) -> bool:

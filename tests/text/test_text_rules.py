@@ -359,3 +359,10 @@ def test_the_three_spellings_of_any_name_fold_alike(name: str) -> None:
     assert fold(title) == fold(title.upper()) == fold(title.lower())
     plain = "".join(c for c in unicodedata.normalize("NFD", title.lower()) if not unicodedata.combining(c))
     assert fold(plain.replace("đ", "d")) == fold(title)
+
+
+def test_the_search_for_a_forbidden_character_finds_exactly_the_rules_characters() -> None:
+    """first_forbidden searches a whole text at once; it must find what is_forbidden says, for every code point."""
+    for code in range(0x110000):
+        char = chr(code)
+        assert (text.first_forbidden(f"ab{char}c") == char) == text.is_forbidden(char), f"U+{code:04X}"
