@@ -230,7 +230,8 @@ class SiteWorld:
         """Real values for a rule's parameters: one dict per page to check (a /co-so/ page for the hotel and for the
         hospital)."""
         codes = [HOSPITAL] if rule.startswith("/benh-vien/") else [HOTEL, HOSPITAL]
-        if "/ngoai-tuyen" in rule or rule.endswith(("/sw.js", "/ung-dung.webmanifest")):  # a lodging's offline desk (404 for a hospital)
+        # The offline desk, its manifest and service worker are a lodging's (404 for a hospital).
+        if "/ngoai-tuyen" in rule or rule.endswith(("/sw.js", "/ung-dung.webmanifest")):
             codes = [HOTEL]
         for code in codes:
             hospital = code == HOSPITAL
