@@ -16,21 +16,11 @@ from asm.devices.models import KioskDevice, KioskFlow, flow_labels
 from asm.establishments.models import Establishment, EstablishmentType
 from asm.extensions import db
 from asm.trades import trade_words
-from asm.web.access import roles
+from asm.web.access import owned_establishment, roles
 from asm.web.htmx import redirect_to
 from asm.web.i18n import request_translations
 
 bp = Blueprint("devices", __name__, url_prefix="/co-so/<code>/kiosk")
-
-
-def owned_establishment(code: str) -> Establishment:
-    """Only the establishment's owner manages its kiosks (not clerks, police or the platform admin)."""
-    est = db.session.scalar(select(Establishment).where(Establishment.code == code))
-    if est is None:
-        abort(404)
-    if Role(current_user.role) != Role.OWNER or est not in current_user.establishments:
-        abort(403)
-    return est
 
 
 def device_of(est: Establishment, device_id: int) -> KioskDevice:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,20 +17,10 @@ from asm.extensions import db
 from asm.jobs import push, reminders
 from asm.jobs.models import PushSubscription, Reminder
 from asm.mail import valid_address
-from asm.web.access import public, roles
+from asm.web.access import owned_establishment, public, roles
 from asm.web.htmx import redirect_to
 
 bp = Blueprint("reminders", __name__)
-
-
-def owned_establishment(code: str) -> Establishment:
-    """The establishment's owner only (as its kiosks): the reminders name guests."""
-    est = db.session.scalar(select(Establishment).where(Establishment.code == code))
-    if est is None:
-        abort(404)
-    if Role(current_user.role) != Role.OWNER or est not in current_user.establishments:
-        abort(403)
-    return est
 
 
 def page(est: Establishment, *, errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Any:

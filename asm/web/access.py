@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from asm.accounts import sessions
 from asm.accounts.models import Role, User, UserSession
@@ -127,6 +128,17 @@ def can_view_establishment(user: User, establishment: Establishment) -> bool:
 def can_write_establishment(user: User, establishment: Establishment) -> bool:
     """Only the establishment's own staff file notifications for it."""
     return Role(user.role) in STAFF and can_view_establishment(user, establishment)
+
+
+def owned_establishment(code: str) -> Establishment:
+    """The establishment with this code, for its own owner only (kiosks, reminders): 404 for an unknown code,
+    403 for anyone else (clerks, police, the platform admin)."""
+    est = db.session.scalar(select(Establishment).where(Establishment.code == code))
+    if est is None:
+        abort(404)
+    if Role(current_user.role) != Role.OWNER or est not in current_user.establishments:
+        abort(403)
+    return est
 
 
 def log_people_view(user: User, action: str, target: str, reason: str | None = None) -> None:
