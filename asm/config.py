@@ -108,8 +108,11 @@ class Base:
         "connect-src 'self'; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
-    # On PostgreSQL, the API files one guest in one SQL statement (asm/api/filing.py); False: always the ORM.
+    # On PostgreSQL, the API files one guest in one SQL statement (asm/filing/sql.py); False: always the ORM.
     API_SQL_FILING = True
+    # How long a worker remembers a live API token for the one-statement filing, which checks it again in its
+    # statement (asm/api/auth.py); 0: looked up on every request.
+    API_TOKEN_CACHE_S = 60.0
 
     # Hospital information systems (asm/hospital/his, docs/HOSPITAL.md): FHIR identifier systems that hold a CCCD,
     # and the MLLP listener's limits (a message's size, an idle connection, how long a database outage is waited

@@ -35,7 +35,7 @@ def stay_json(stay: Stay, now: datetime | None = None) -> dict[str, Any]:
 
 def stay_payload(
     *,
-    id: Any,  # an int, or the placeholder of an id not known yet (asm/api/filing.py)
+    id: Any,  # an int, or the placeholder of an id not known yet (asm/filing/sql.py)
     status: str,
     notice_state: str,
     receipt_no: str | None,

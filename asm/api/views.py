@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from asm import rawdb
 from asm.api import idempotency, openapi
-from asm.api.auth import api_limits, current_token, token_actor
+from asm.api.auth import api_limits, confirm_token, current_token, token_actor, token_rechecked, unauthorized
 from asm.api.contract import Outcome, json_object, operation, read_body, read_query, validate
 from asm.api.idempotency import idempotent
 from asm.api.pages import CursorError, decode_cursor, encode_cursor
@@ -201,6 +201,7 @@ def card_error(exc: CardError | DecodeError) -> dict[str, Any]:
     idempotent=True,
     field_codes=CHECK_IN_CODES,
 )
+@token_rechecked
 def create_stay() -> Any:
     try:
         claim = idempotency.claim_of_request(scope())
@@ -230,6 +231,8 @@ def create_stay() -> Any:
             answer = None
         if answer is not None:
             return Response(answer, status=201, mimetype="application/json")
+    if not confirm_token():  # let in on a remembered identity, and its checked statement wrote nothing
+        return unauthorized()
     return idempotency.run(claim, lambda: check_in_through_orm(data, room_name, errors, now))
 
 

@@ -6,6 +6,8 @@ several round trips and about 5 ms of Python per filing, this one a fifth of tha
 rules (`Filing.arrive` with `optimistic=True`: validation, deadline, receipt, history data); what the rules would
 have read of the database is checked by the statement itself:
 
+- the API token the request came with (still live, its establishment active, approved and in the same commune:
+  the request may have been let in on an identity the worker remembered, asm/api/auth.py);
 - the room (when one is named: an active room of this establishment) and the guest's open stays at other
   establishments, for the warnings (when there are some, the statement is sent again with the text of the warning
   in the request's language: looking up the language and its catalogue is 7 % of a filing);
@@ -26,6 +28,7 @@ gave.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +38,7 @@ from asm.api.idempotency import Claim
 from asm.api.serialize import person_payload, stay_payload
 from asm.audit.chain import GENESIS, canonical
 from asm.common import Actor, ValidationError
+from asm.establishments.models import Status
 from asm.filing.core import CheckInInput, Filing, Place, elsewhere_warning
 from asm.filing.plan import PERSON_OPTIONAL, PersonRow, Plan
 from asm.police.watch import SCOPE
@@ -52,7 +56,7 @@ claim AS (
     SELECT %(scope)s, %(key)s, %(request_hash)s, 201,
            %(answer_head)s::text || ids.stay_id || %(answer_middle)s::text || elsewhere.warnings::text
            || %(answer_tail)s::text,
-           %(now)s::timestamptz
+           %(now)s
     FROM ids, room, elsewhere
     RETURNING id
 ),"""
@@ -74,13 +78,17 @@ room AS (
                 WHERE establishment_id = %(establishment_id)s::integer AND name = %(room)s::varchar AND active) AS id
     ) AS found, elsewhere
     WHERE (%(room)s::varchar IS NULL OR found.id IS NOT NULL) AND (elsewhere.n = 0 OR %(warning)s::text IS NOT NULL)
+      AND (%(token_id)s::int IS NULL OR EXISTS (
+           SELECT FROM api_tokens t JOIN establishments e ON e.id = t.establishment_id
+           WHERE t.id = %(token_id)s::int AND t.revoked_at IS NULL AND e.id = %(establishment_id)s::int AND e.active
+             AND e.status = %(approved)s AND e.commune_code = %(commune_code)s))
 ),{claim}
 person AS (
     INSERT INTO people AS p (doc_type, doc_number, nationality, full_name, search_key, birth_date, sex, address,
                              old_id_number, id_issue_date, card_extra, created_at, updated_at)
     SELECT %(doc_type)s::varchar, %(doc_number)s::varchar, %(nationality)s::varchar, %(full_name)s, %(search_key)s,
            %(birth_date)s, %(sex)s, %(address)s, %(old_id_number)s, %(id_issue_date)s, %(card_extra)s::json,
-           %(now)s::timestamptz, %(now)s::timestamptz
+           %(now)s, %(now)s
     FROM ids, room{after_claim}
     ON CONFLICT (doc_type, doc_number, nationality) DO UPDATE SET
         full_name = EXCLUDED.full_name,
@@ -91,15 +99,13 @@ person AS (
         old_id_number = COALESCE(EXCLUDED.old_id_number, p.old_id_number),
         id_issue_date = COALESCE(EXCLUDED.id_issue_date, p.id_issue_date),
         card_extra = COALESCE(EXCLUDED.card_extra, p.card_extra),
-        updated_at = CASE WHEN (EXCLUDED.full_name, EXCLUDED.birth_date, EXCLUDED.sex)
-                                   IS DISTINCT FROM (p.full_name, p.birth_date, p.sex)
-                            OR EXCLUDED.address IS NOT NULL AND EXCLUDED.address IS DISTINCT FROM p.address
-                            OR EXCLUDED.old_id_number IS NOT NULL
-                               AND EXCLUDED.old_id_number IS DISTINCT FROM p.old_id_number
-                            OR EXCLUDED.id_issue_date IS NOT NULL
-                               AND EXCLUDED.id_issue_date IS DISTINCT FROM p.id_issue_date
-                            OR EXCLUDED.card_extra IS NOT NULL
-                               AND EXCLUDED.card_extra::jsonb IS DISTINCT FROM p.card_extra::jsonb
+        updated_at = CASE WHEN (EXCLUDED.full_name, EXCLUDED.birth_date, EXCLUDED.sex,
+                                COALESCE(EXCLUDED.address, p.address),
+                                COALESCE(EXCLUDED.old_id_number, p.old_id_number),
+                                COALESCE(EXCLUDED.id_issue_date, p.id_issue_date),
+                                COALESCE(EXCLUDED.card_extra, p.card_extra)::jsonb)
+                               IS DISTINCT FROM (p.full_name, p.birth_date, p.sex, p.address, p.old_id_number,
+                                                 p.id_issue_date, p.card_extra::jsonb)
                           THEN EXCLUDED.updated_at ELSE p.updated_at END
     RETURNING id, doc_number, old_id_number
 ),
@@ -107,14 +113,14 @@ stay AS (
     INSERT INTO stays (id, establishment_id, person_id, room_id, head_id, status, source, reason, arrived_at,
                        expected_departure, deadline_at, filed_at, receipt_no, created_at, role)
     SELECT ids.stay_id, %(establishment_id)s::integer, person.id, room.id, NULL, %(status)s, %(source)s,
-           %(reason)s, %(arrived_at)s, %(expected_departure)s, %(deadline_at)s, %(now)s::timestamptz,
-           %(receipt_no)s::varchar, %(now)s::timestamptz, %(role)s
+           %(reason)s, %(arrived_at)s, %(expected_departure)s, %(deadline_at)s, %(now)s,
+           %(receipt_no)s::varchar, %(now)s, %(role)s
     FROM ids, room, person
     RETURNING id
 ),
 event AS (
     INSERT INTO stay_events (stay_id, kind, at, actor, user_id, token_id, receipt_no, data, prev_hash, row_hash)
-    SELECT stay.id, %(kind)s, %(now)s::timestamptz, %(actor)s, %(user_id)s, %(token_id)s, %(receipt_no)s::varchar,
+    SELECT stay.id, %(kind)s, %(now)s, %(actor)s, %(user_id)s, %(token_id)s, %(receipt_no)s::varchar,
            %(event_data)s::json, %(genesis)s::varchar,
            encode(sha256(convert_to(%(chain_head)s::text || stay.id::text || %(chain_tail)s::text, 'UTF8')), 'hex')
     FROM stay
@@ -122,7 +128,7 @@ event AS (
 ),
 alert AS (
     INSERT INTO police_alerts (watch_entry_id, stay_id, commune_code, state, created_at)
-    SELECT w.id, stay.id, %(commune_code)s::varchar, 'new', %(now)s::timestamptz
+    SELECT w.id, stay.id, %(commune_code)s::varchar, 'new', %(now)s
     FROM stay, person, watch_entries w
     WHERE w.doc_number IN (upper(person.doc_number), upper(person.old_id_number)) AND {scope}
     RETURNING id
@@ -131,12 +137,20 @@ SELECT stay.id, elsewhere.warnings::text
 FROM stay, elsewhere
 """
 
-# As the ORM, a person's updated_at changes only when a value really does (the CASE above). The statements are
-# sent on one line: psycopg caches its parse of statements up to 4,096 characters, and parsing this one again
-# for every filing cost a fifth of the filing's Python time.
+# As the ORM, a person's updated_at changes only when a value really does (the CASE above: the values the SET
+# gives, compared with the row's). The statements are sent on one line: psycopg caches its parse of statements up
+# to 4,096 characters (`MAX_CACHED_STATEMENT_LENGTH`, tested), and parsing this one again for every filing cost a
+# fifth of the filing's Python time.
 _SCOPE = SCOPE.format(commune="%(commune_code)s::varchar")
-WRITE_SQL = " ".join(_WRITE.format(claim=_CLAIM, after_claim=" LEFT JOIN claim ON true", scope=_SCOPE).split())
-WRITE_SQL_NO_KEY = " ".join(_WRITE.format(claim="", after_claim="", scope=_SCOPE).split())
+
+
+def one_line(sql: str) -> str:
+    """`sql` on one line, without the spaces around brackets, commas and equal signs (its literals hold none)."""
+    return re.sub(r" ?([(),=]) ?", r"\1", " ".join(sql.split()))
+
+
+WRITE_SQL = one_line(_WRITE.format(claim=_CLAIM, after_claim=" LEFT JOIN claim ON true", scope=_SCOPE))
+WRITE_SQL_NO_KEY = one_line(_WRITE.format(claim="", after_claim="", scope=_SCOPE))
 
 
 def applies(dialect: str, data: CheckInInput) -> bool:
@@ -217,6 +231,7 @@ def write_one(conn: RawConnection, plan: Plan, *, claim: Claim | None) -> str | 
             "actor": event.actor,
             "user_id": event.user_id,
             "token_id": event.token_id,
+            "approved": Status.APPROVED.value,
             "event_data": json.dumps(event.data),
         }
         | chain_params(event.columns() | {"stay_id": CHAIN_STAY_ID})

@@ -81,13 +81,10 @@ def enforce() -> Any:
     if rule[0] == "public":
         return None
     if rule[0] == "api_token":
-        from asm.api.auth import authenticate_request, count_rate_limits
+        from asm.api.auth import authenticate_request, count_rate_limits, unauthorized
 
         if not authenticate_request():
-            response = jsonify(error={"code": "unauthorized", "message": "Bearer token missing or invalid"})
-            response.status_code = 401
-            response.headers["WWW-Authenticate"] = 'Bearer realm="asm"'
-            return response
+            return unauthorized()
         count_rate_limits()
         return None
     if rule[0] == "kiosk_device":

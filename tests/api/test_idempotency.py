@@ -193,11 +193,11 @@ def slow_check_in(monkeypatch: pytest.MonkeyPatch) -> None:
         return result
 
     monkeypatch.setattr(services, "check_in", slow)
-    # The API's one-statement filing on PostgreSQL (asm/api/filing.py): the statement sleeps before it ends.
+    # The API's one-statement filing on PostgreSQL (asm/filing/sql.py): the statement sleeps before it ends.
     for name in ("WRITE_SQL", "WRITE_SQL_NO_KEY"):
-        head, end, tail = getattr(filing, name).rpartition("FROM stay, elsewhere")
+        head, end, tail = getattr(filing, name).rpartition("FROM stay,elsewhere")
         assert end, "the filing statement's last FROM has moved: update this fixture"
-        monkeypatch.setattr(filing, name, f"{head}FROM stay, elsewhere, (SELECT pg_sleep(0.2)) AS pause{tail}")
+        monkeypatch.setattr(filing, name, f"{head}FROM stay,elsewhere,(SELECT pg_sleep(0.2)) AS pause{tail}")
 
 
 @pytest.mark.postgres_only

@@ -1,4 +1,4 @@
-"""The API's one-statement filing on PostgreSQL (asm/api/filing.py) writes and answers exactly as the ORM path.
+"""The API's one-statement filing on PostgreSQL (asm/filing/sql.py) writes and answers exactly as the ORM path.
 
 Each case runs twice on the same starting rows, at the same frozen time: once with `API_SQL_FILING` (the SQL path
 must take it: a spy checks) and once without (the ORM path, `asm.stays.services.check_in`). The answers and every
@@ -255,3 +255,57 @@ def test_switched_off_the_orm_path_files(app: Flask, world: World, sql_path_take
     assert world.post({"guests": [HOA], "reason": "Du lịch"}).status_code == 201
     assert sql_path_taken == []
     assert len(world.rows()["stays"]) == 1
+
+
+GUEST_2 = {"doc_type": "cccd", "doc_number": "001090012345", "full_name": "Trần Văn Nam", "birth_date": "1990-05-01"}
+
+
+@pytest.mark.parametrize("change", ["revoked", "closed", "suspended", "moved"])
+def test_a_token_the_worker_remembers_files_nothing_once_revoked_or_its_establishment_changed(
+    world: World, sql_path_taken: list[bool], change: str
+) -> None:
+    """The one-statement filing lets a request in on the token's identity as the worker last saw it
+    (`API_TOKEN_CACHE_S`); its statement checks the token again, and when that fails the token is looked up
+    afresh before anything else is written."""
+    from asm.accounts.models import ApiToken
+    from asm.accounts.services import revoke_token
+    from asm.clock import utcnow
+    from asm.establishments.models import Establishment, Status
+
+    world.wipe()
+    db.session.add(
+        WatchEntry(
+            doc_number=GUEST_2["doc_number"], note="truy tìm", province_code="01", created_by_id=world.officer.id
+        )
+    )
+    db.session.commit()
+    assert world.post({"guests": [HOA], "reason": "Du lịch"}).status_code == 201
+    assert sql_path_taken == [True]
+    est = db.session.get(Establishment, world.here.id)
+    assert est is not None
+    if change == "revoked":
+        for token in db.session.query(ApiToken).filter_by(establishment_id=est.id):
+            revoke_token(token, now=utcnow())
+    elif change == "closed":
+        est.active = False
+    elif change == "suspended":
+        est.status, est.status_reason = Status.SUSPENDED, "Kiểm tra phòng cháy"
+    else:
+        est.commune_code = "00070"
+    db.session.commit()
+    before = world.rows()
+
+    answer = world.post({"guests": [GUEST_2], "reason": "Du lịch"})
+
+    after = world.rows()
+    if change in ("revoked", "closed"):
+        assert answer.status_code == 401 and answer.get_json()["error"]["code"] == "unauthorized"
+    elif change == "suspended":
+        assert answer.status_code == 422 and "Kiểm tra phòng cháy" in str(answer.get_json())
+    if change != "moved":
+        assert after == before  # nothing filed, not even half
+        return
+    assert answer.status_code == 201  # filed by the set-based writer, with the establishment as it is now
+    assert sql_path_taken == [True, False]
+    [alert] = after["police_alerts"]
+    assert alert["commune_code"] == "00070"

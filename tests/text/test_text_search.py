@@ -122,7 +122,7 @@ class World:
 @pytest.fixture
 def world(app: Flask, factory: Factory, client: FlaskClient) -> World:
     w = World(app, factory, client)
-    w.api_file(HOANG)  # on PostgreSQL, the one-statement SQL filing (asm/api/filing.py)
+    w.api_file(HOANG)  # on PostgreSQL, the one-statement SQL filing (asm/filing/sql.py)
     w.api_file({"qr": CARD_2})  # Trần Văn Nam
     w.desk_file(DESK_PERSON)
     kiosk = make_kiosk(app, factory, est=w.est)
