@@ -21,7 +21,12 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+_SCALARS = frozenset({str, int, bool})
+
+
 def _plain(value: Any) -> Any:
+    if value is None or type(value) in _SCALARS:  # most fields: first, without the isinstance chain below
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a chained datetime must be timezone-aware (UTC)")
