@@ -1,5 +1,6 @@
-"""The owner's reminders page (times, address, this device for Web Push, every reminder and its delivery) and the
-desk's web app manifest."""
+"""The reminders page (times and address, set by the owner; this device for Web Push, for every member of staff:
+the reminders go to each one's subscribed devices; every reminder and its delivery) and the desk's web app
+manifest."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from asm.extensions import db
 from asm.jobs import push, reminders
 from asm.jobs.models import PushSubscription, Reminder
 from asm.mail import valid_address
-from asm.web.access import owned_establishment, public, roles
+from asm.stays.views import establishment_for
+from asm.web.access import STAFF, owned_establishment, public, roles
 from asm.web.htmx import redirect_to
 
 bp = Blueprint("reminders", __name__)
@@ -44,13 +46,14 @@ def page(est: Establishment, *, errors: dict[str, str] | None = None, form: dict
         push_key=current_app.config["VAPID_PUBLIC_KEY"] if push.enabled() else "",
         active="reminders",
         can_write=True,
+        can_set=Role(current_user.role) == Role.OWNER,
     ), (422 if errors else 200)
 
 
 @bp.route("/co-so/<code>/nhac-nho", methods=["GET"])
-@roles(Role.OWNER)
+@roles(*STAFF)
 def index(code: str) -> Any:
-    return page(owned_establishment(code))
+    return page(establishment_for(code, write=True))
 
 
 @bp.route("/co-so/<code>/nhac-nho", methods=["POST"])
@@ -75,10 +78,11 @@ def settings(code: str) -> Any:
 
 
 @bp.route("/co-so/<code>/nhac-nho/thiet-bi", methods=["POST"])
-@roles(Role.OWNER)
+@roles(*STAFF)
 def subscribe(code: str) -> Any:
-    """This browser's Web Push subscription (PushSubscription.toJSON()), sent by asm/static/push.js."""
-    owned_establishment(code)
+    """This browser's Web Push subscription (PushSubscription.toJSON()), sent by asm/static/push.js: an owner's or
+    a clerk's, for the reminders of the establishments they work at."""
+    establishment_for(code, write=True)
     data = request.get_json(silent=True)
     keys = data.get("keys") if isinstance(data, dict) else None
     endpoint = data.get("endpoint") if isinstance(data, dict) else None

@@ -254,3 +254,40 @@ def test_the_owner_sets_times_subscribes_this_device_and_sees_each_reminder_and_
     body = client.get(page).get_data(as_text=True)
     assert "le.tan@asm.test" in body and "Đã gửi" in body
     assert client.get("/manifest.webmanifest").get_json()["start_url"] == "/"
+
+
+def test_a_clerk_reads_the_settings_turns_on_push_on_their_own_device_and_gets_the_reminder(
+    app: Flask, town: Town, smtp_sink: Sink, push_endpoint: PushEndpoint, factory: Factory
+) -> None:
+    """Reminders go to every member of staff's devices: a clerk turns push on from the same page, and may not
+    change the times or the address (the owner's)."""
+    from tests.conftest import csrf_token
+    from tests.support.desk import client_as
+
+    clerk = factory.user(Role.CLERK, establishment=town.busy)
+    client = client_as(app, clerk)
+    page = f"/co-so/{town.busy.code}/nhac-nho"
+    body = client.get(page).get_data(as_text=True)
+    assert 'id="reminder-settings"' in body and "chu.bandon@asm.test" in body
+    assert 'name="times"' not in body and 'id="push-subscribe"' in body
+    refused = client.post(page, data={"times": "20:00", "email": "", "csrf_token": csrf_token(client)})
+    assert refused.status_code == 403
+    device = Device.new()
+    subscription = {
+        "endpoint": "https://push.example.net/clerk",
+        "keys": {"p256dh": device.p256dh, "auth": b64url(device.auth)},
+    }
+    answer = client.post(f"{page}/thiet-bi", json=subscription, headers={"X-CSRFToken": csrf_token(client)})
+    assert answer.status_code == 201
+    stored = db.session.scalar(select(PushSubscription).where(PushSubscription.user_id == clerk.id))
+    assert stored is not None and stored.endpoint == subscription["endpoint"]
+    stored.endpoint = push_endpoint.url("clerk")  # the test's own push service stands in for the browser's
+    db.session.commit()
+
+    reminders.run_due(at_local(21, 30))
+
+    by_path = {path: body for path, _, body in push_endpoint.received}
+    assert set(by_path) == {"/push/busy", "/push/clerk"}  # the owner's device and the clerk's
+    message = device.decrypt(by_path["/push/clerk"])
+    assert all(name in message["body"] for name in GUESTS)
+    assert db.session.get(Establishment, town.busy.id).reminder_times is None  # unchanged by the clerk
