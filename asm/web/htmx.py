@@ -29,6 +29,7 @@ def redirect_to(url: str) -> Response:
 
 
 def add_vary(response: Response) -> Response:
-    if request.headers.get("HX-Request") is not None or response.mimetype == "text/html":
+    # The environ, not request.headers: werkzeug raises and catches an exception for a missing header.
+    if "HTTP_HX_REQUEST" in request.environ or response.mimetype == "text/html":
         response.vary.add("HX-Request")
     return response
