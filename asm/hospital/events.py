@@ -29,6 +29,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from asm.clock import aware
 from asm.common import Actor, ValidationError
@@ -144,20 +145,21 @@ class Batch:
         last: dict[str, datetime] = {}
         known: list[Any] = []
         if ids:
-            last = dict(
-                db.session.execute(
-                    select(HospitalEvent.admission_id, func.max(HospitalEvent.occurred_at))
-                    .where(
-                        HospitalEvent.establishment_id == est_id,
-                        HospitalEvent.outcome == EventOutcome.APPLIED,
-                        HospitalEvent.admission_id.in_(ids),
-                    )
-                    .group_by(HospitalEvent.admission_id)
-                ).all()
+            # The admissions with their stays, and the time of each one's last event applied (one query).
+            later = aliased(HospitalEvent)
+            last_at = (
+                select(func.max(later.occurred_at))
+                .where(
+                    later.establishment_id == est_id,
+                    later.outcome == EventOutcome.APPLIED,
+                    later.admission_id == HospitalEvent.admission_id,
+                )
+                .correlate(HospitalEvent)
+                .scalar_subquery()
             )
             known = list(
                 db.session.execute(
-                    select(HospitalEvent.admission_id, *STAY_COLUMNS)
+                    select(HospitalEvent.admission_id, last_at.label("last_at"), *STAY_COLUMNS)
                     .join(Stay, Stay.id == HospitalEvent.stay_id)
                     .join(Person, Person.id == Stay.person_id)
                     .outerjoin(Room, Room.id == Stay.room_id)
@@ -170,6 +172,7 @@ class Batch:
                 ).all()
             )
             stays = {row.id: stay_row(row) for row in known}
+            last = {row.admission_id: row.last_at for row in known if row.last_at is not None}
             if stays:
                 for a in db.session.execute(
                     select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(

@@ -112,40 +112,48 @@ def digest(raw: str) -> str:
 
 
 class Reader:
-    """Safe access to the parsed message: a missing segment, field, repetition or component reads as ''."""
+    """Safe access to the parsed message: a missing segment, field, repetition or component reads as ''. The
+    segments are indexed by name once (python-hl7's `Message.extract_field` scans them all on every call)."""
 
     def __init__(self, message: hl7.Message) -> None:
         self.m = message
+        self.segments: dict[str, list[hl7.Segment]] = {}
+        for segment in message:
+            self.segments.setdefault(str(segment[0][0]), []).append(segment)
 
     def has(self, segment: str) -> bool:
-        try:
-            self.m.segments(segment)
-        except KeyError:
-            return False
-        return True
+        return segment in self.segments
 
     def get(self, segment: str, fld: int, rep: int = 1, comp: int = 1, seg_no: int = 1) -> str:
+        found = self.segments.get(segment)
+        if not found or not 1 <= seg_no <= len(found):
+            return ""
         try:
-            value = self.m.extract_field(segment, seg_no, fld, rep, comp)
+            value = found[seg_no - 1].extract_field(seg_no, fld, rep, comp)
         except (KeyError, IndexError):
             return ""
         return self.m.unescape(str(value)).strip() if value else ""
 
     def count(self, segment: str) -> int:
-        try:
-            return len(self.m.segments(segment))
-        except KeyError:
-            return 0
+        return len(self.segments.get(segment, ()))
 
     def repetitions(self, segment: str, fld: int, seg_no: int = 1) -> int:
         n = 0
         while n < 20:
-            try:
-                self.m.extract_field(segment, seg_no, fld, n + 1, 1)
-            except (KeyError, IndexError):
+            if not self.present(segment, fld, n + 1, seg_no):
                 break
             n += 1
         return n
+
+    def present(self, segment: str, fld: int, rep: int, seg_no: int) -> bool:
+        found = self.segments.get(segment)
+        if not found or not 1 <= seg_no <= len(found):
+            return False
+        try:
+            found[seg_no - 1].extract_field(seg_no, fld, rep, 1)
+        except (KeyError, IndexError):
+            return False
+        return True
 
 
 def parse_ts(value: str, where: str) -> datetime | None:

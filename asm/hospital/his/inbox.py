@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, insert, select
 
 from asm.common import Actor
 from asm.establishments.models import Establishment
@@ -113,6 +113,20 @@ def stored(establishment_id: int, channel: str, keys: list[str]) -> dict[str, St
     return {row.key: Stored(row.id, row.status, row.answer) for row in rows}
 
 
+@dataclass
+class Received:
+    """A message received (again), to be kept with its status, answer and error (`keep_all`)."""
+
+    key: str
+    kind: str
+    status: str
+    raw: str
+    answer: str
+    error_code: str | None = None
+    error_message: str | None = None
+    existing: Stored | None = None
+
+
 def keep(
     establishment_id: int,
     channel: str,
@@ -128,35 +142,46 @@ def keep(
     existing: Stored | None = None,
 ) -> None:
     """Record a message received (again): its status, answer and error replace the last ones; the count grows."""
-    if existing is None:
-        db.session.add(
-            HisMessage(
-                establishment_id=establishment_id,
-                channel=channel,
-                key=key[:120],
-                kind=kind[:40],
-                status=status,
-                raw=raw,
-                answer=answer,
-                error_code=(error_code or None) and error_code[:60],
-                error_message=(error_message or None) and error_message[:500],
-                received_count=1,
-                first_received_at=now,
-                last_received_at=now,
-            )
-        )
-        return
-    values: dict[str, Any] = {"received_count": HisMessage.received_count + 1, "last_received_at": now}
-    if existing.status not in (MessageStatus.APPLIED, MessageStatus.IGNORED):  # an applied message stays applied
-        values |= {
-            "status": status,
-            "answer": answer,
-            "raw": raw,
-            "kind": kind[:40],
-            "error_code": (error_code or None) and error_code[:60],
-            "error_message": (error_message or None) and error_message[:500],
+    received = Received(key, kind, status, raw, answer, error_code, error_message, existing)
+    keep_all(establishment_id, channel, [received], now=now)
+
+
+def keep_all(establishment_id: int, channel: str, messages: list[Received], *, now: datetime) -> None:
+    """`keep` for many messages: the new ones in one INSERT, each one received before updated."""
+    rows = [
+        {
+            "establishment_id": establishment_id,
+            "channel": channel,
+            "key": m.key[:120],
+            "kind": m.kind[:40],
+            "status": m.status,
+            "raw": m.raw,
+            "answer": m.answer,
+            "error_code": (m.error_code or None) and m.error_code[:60],
+            "error_message": (m.error_message or None) and m.error_message[:500],
+            "received_count": 1,
+            "first_received_at": now,
+            "last_received_at": now,
         }
-    db.session.execute(db.update(HisMessage).where(HisMessage.id == existing.id).values(**values))
+        for m in messages
+        if m.existing is None
+    ]
+    if rows:
+        db.session.execute(insert(HisMessage.__table__), rows)
+    for m in messages:
+        if m.existing is None:
+            continue
+        values: dict[str, Any] = {"received_count": HisMessage.received_count + 1, "last_received_at": now}
+        if m.existing.status not in (MessageStatus.APPLIED, MessageStatus.IGNORED):  # an applied one stays applied
+            values |= {
+                "status": m.status,
+                "answer": m.answer,
+                "raw": m.raw,
+                "kind": m.kind[:40],
+                "error_code": (m.error_code or None) and m.error_code[:60],
+                "error_message": (m.error_message or None) and m.error_message[:500],
+            }
+        db.session.execute(db.update(HisMessage).where(HisMessage.id == m.existing.id).values(**values))
 
 
 @dataclass

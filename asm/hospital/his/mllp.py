@@ -99,6 +99,7 @@ class Filer:
         """Answers (ACK texts) and statuses for the messages; flushed, not committed: the caller commits, then
         sends the answers."""
         est = self.establishment()
+        est_id = est.id
         now = utcnow()
         texts: list[str] = []
         translations: list[hl7v2.Translation] = []
@@ -111,10 +112,10 @@ class Filer:
                 bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
                 translations.append(bad)
             else:
-                translations.append(hl7v2.translate(text, establishment_id=est.id, cccd_systems=self.cccd_systems))
+                translations.append(hl7v2.translate(text, establishment_id=est_id, cccd_systems=self.cccd_systems))
             texts.append(text)
         keys = [t.control_id or hl7v2.digest(text) for t, text in zip(translations, texts, strict=True)]
-        seen = inbox.stored(est.id, "hl7", sorted(set(keys)))
+        seen = inbox.stored(est_id, "hl7", sorted(set(keys)))
         answers: list[str | None] = [None] * len(raws)
         statuses = [""] * len(raws)
         refusals: dict[int, hl7v2.Refusal] = {}
@@ -148,22 +149,22 @@ class Filer:
             else:
                 statuses[i] = MessageStatus.APPLIED
                 answers[i] = hl7v2.ack(translations[i], "AA", facility=self.code)
-        est_id = self.establishment().id
+        received = []
         for key, i in first.items():
             refusal = refusals.get(i)
-            inbox.keep(
-                est_id,
-                "hl7",
-                key,
-                kind=translations[i].kind,
-                status=statuses[i] if statuses[i] != "duplicate" else MessageStatus.APPLIED,
-                raw=texts[i],
-                answer=answers[i] or "",
-                now=now,
-                error_code=refusal.code if refusal else None,
-                error_message=refusal.message if refusal else None,
-                existing=seen.get(key),
+            received.append(
+                inbox.Received(
+                    key,
+                    kind=translations[i].kind,
+                    status=statuses[i] if statuses[i] != "duplicate" else MessageStatus.APPLIED,
+                    raw=texts[i],
+                    answer=answers[i] or "",
+                    error_code=refusal.code if refusal else None,
+                    error_message=refusal.message if refusal else None,
+                    existing=seen.get(key),
+                )
             )
+        inbox.keep_all(est_id, "hl7", received, now=now)
         for i, key in enumerate(keys):
             if answers[i] is None:
                 answers[i], statuses[i] = answers[first[key]], statuses[first[key]]
@@ -225,6 +226,7 @@ class Listener:
         self.idle_timeout = float(config["MLLP_IDLE_TIMEOUT_S"])
         self.retry_s = float(config["MLLP_DB_RETRY_S"])
         self.group_max = int(config["MLLP_GROUP_MAX"])
+        self.group_wait = float(config["MLLP_GROUP_WAIT_MS"]) / 1000
         self.filer = Filer(establishment_code, cccd_systems=tuple(config["HIS_FHIR_CCCD_SYSTEMS"]))
         self.queue: queue.Queue[Pending | None] = queue.Queue()
         self.ready = threading.Event()
@@ -318,9 +320,13 @@ class Listener:
                     break
                 group = [item]
                 stop = False
+                # Every open connection may have a message on its way (each waits for its ACK before the next):
+                # wait a moment for them, so that they share this transaction rather than each its own.
+                deadline = time.monotonic() + self.group_wait
                 while len(group) < self.group_max:
+                    wait = deadline - time.monotonic() if len(group) < self.connections else 0.0
                     try:
-                        more = self.queue.get_nowait()
+                        more = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
                     except queue.Empty:
                         break
                     if more is None:
