@@ -158,7 +158,7 @@ class Batch:
                 .scalar_subquery()
             )
             known = list(
-                db.session.execute(
+                rows(
                     select(HospitalEvent.admission_id, last_at.label("last_at"), *STAY_COLUMNS)
                     .join(Stay, Stay.id == HospitalEvent.stay_id)
                     .join(Person, Person.id == Stay.person_id)
@@ -174,13 +174,13 @@ class Batch:
             stays = {row.id: stay_row(row) for row in known}
             last = {row.admission_id: row.last_at for row in known if row.last_at is not None}
             if stays:
-                for a in db.session.execute(
+                for a in rows(
                     select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
                         BedAssignment.stay_id.in_(stays), BedAssignment.end_at.is_(None)
                     )
                 ).all():
                     open_beds[a.stay_id] = a
-                for c in db.session.execute(
+                for c in rows(
                     select(Carer.patient_stay_id, *STAY_COLUMNS)
                     .join(Stay, Stay.id == Carer.stay_id)
                     .join(Person, Person.id == Stay.person_id)
@@ -199,7 +199,7 @@ class Batch:
         )
         last_bed_ids: dict[int, int] = {}
         if reopened:
-            for assignment in db.session.execute(
+            for assignment in rows(
                 select(BedAssignment.stay_id, BedAssignment.bed_id)
                 .where(BedAssignment.stay_id.in_(reopened))
                 .order_by(BedAssignment.start_at, BedAssignment.id)
@@ -220,11 +220,16 @@ class Batch:
             beds = beds.where(
                 or_(func.lower(Bed.label).in_(labels), func.upper(Ward.code).in_(wards), Bed.id.in_(bed_ids))
             )
+        # When the events name only beds by label (an admission, a transfer), the beds read are the beds to lock:
+        # read and locked by one statement (below, otherwise).
+        locked = bool(labels) and not (wards or bed_ids or room_only)
+        if locked:
+            beds = beds.order_by(Bed.id).with_for_update(of=Bed)
         self.beds = {}
         if labels or wards or bed_ids or room_only:
             self.beds = {
                 row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
-                for row in db.session.execute(beds)
+                for row in rows(beds)
             }
         by_id = {b.id: b for b in self.beds.values()}
         self.last_beds = {stay_id: by_id[bed_id] for stay_id, bed_id in last_bed_ids.items()}
@@ -254,10 +259,11 @@ class Batch:
             | {b.id for b in self.last_beds.values()}
         )
         if wanted:
-            db.session.execute(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
+            if not locked:
+                rows(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
             # Who holds them now (a patient of an admission outside this batch counts too).
             open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
-            for row in db.session.execute(
+            for row in rows(
                 select(BedAssignment.bed_id, *STAY_COLUMNS)
                 .join(Stay, Stay.id == BedAssignment.stay_id)
                 .join(Person, Person.id == Stay.person_id)
@@ -506,6 +512,12 @@ STAY_COLUMNS = (
 )
 
 
+def rows(statement: Any) -> Any:
+    """A batch's reads, on the session's connection (the ORM session's own machinery costs more than the query on a
+    small batch; nothing of the ORM is read here: the caller flushes first)."""
+    return db.session.connection().execute(statement)
+
+
 def stay_row(row: Any) -> StayRow:
     """A stored stay read by a batch query (STAY_COLUMNS), in the rules' terms."""
     return StayRow(
@@ -545,12 +557,13 @@ def apply_events(
     except ValidationError as exc:
         code, message = next(iter(exc.codes.values())), " ".join(exc.messages())
         return [refused(e.index, e.event_id, code, message) for e in events]
+    db.session.flush()  # the reads below are the connection's (`rows`): they see what the session holds
     results: dict[int, EventResult] = {}
     ids = sorted({e.event_id for e in events})
     kept = (
         {
             row.event_id: row
-            for row in db.session.execute(
+            for row in rows(
                 select(HospitalEvent.event_id, HospitalEvent.body_hash, HospitalEvent.stay_id).where(
                     HospitalEvent.establishment_id == establishment.id, HospitalEvent.event_id.in_(ids)
                 )

@@ -105,7 +105,7 @@ class Stored:
 def stored(establishment_id: int, channel: str, keys: list[str]) -> dict[str, Stored]:
     if not keys:
         return {}
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         select(HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer).where(
             HisMessage.establishment_id == establishment_id, HisMessage.channel == channel, HisMessage.key.in_(keys)
         )
@@ -167,7 +167,7 @@ def keep_all(establishment_id: int, channel: str, messages: list[Received], *, n
         if m.existing is None
     ]
     if rows:
-        db.session.execute(insert(HisMessage.__table__), rows)
+        db.session.connection().execute(insert(HisMessage.__table__), rows)
     for m in messages:
         if m.existing is None:
             continue

@@ -20,7 +20,6 @@ What it survives:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import queue
@@ -53,7 +52,7 @@ UNAVAILABLE = hl7v2.Refusal("AR", "unavailable", "The database is unavailable: s
 @dataclass
 class Pending:
     raw: bytes
-    answer: concurrent.futures.Future[str]
+    answer: asyncio.Future[str]  # the event loop's: the filer answers a whole group with one call into the loop
 
 
 def refusal_of(error: dict[str, Any] | None) -> hl7v2.Refusal:
@@ -297,9 +296,9 @@ class Listener:
                     continue
                 if block is None:
                     continue
-                pending = Pending(block, concurrent.futures.Future())
+                pending = Pending(block, asyncio.get_running_loop().create_future())
                 self.queue.put(pending)
-                answer = await asyncio.wrap_future(pending.answer)
+                answer = await pending.answer
                 writer.writeblock(answer.encode("utf-8"))
                 await writer.drain()
         except ConnectionError:
@@ -340,11 +339,19 @@ class Listener:
                     rollback()
                     empty = hl7v2.Translation(control_id="", kind="?", version="", message=None)
                     answers = [hl7v2.ack(empty, "AR", facility=self.filer.code, refusal=UNAVAILABLE)] * len(group)
-                for p, answer in zip(group, answers, strict=True):
-                    p.answer.set_result(answer)
+                assert self._loop is not None
+                with contextlib.suppress(RuntimeError):  # the loop is closed: no connection waits any more
+                    self._loop.call_soon_threadsafe(deliver, group, answers)
                 db.session.remove()
                 if stop:
                     break
+
+
+def deliver(group: list[Pending], answers: list[str]) -> None:
+    """The answers of a group committed, to their connections (in the event loop; a connection gone has none)."""
+    for p, answer in zip(group, answers, strict=True):
+        if not p.answer.done():
+            p.answer.set_result(answer)
 
 
 async def read_block(reader: asyncio.StreamReader) -> bytes | None:
