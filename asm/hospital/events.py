@@ -26,9 +26,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from asm.clock import aware
@@ -146,48 +147,13 @@ class Batch:
         known: list[Any] = []
         if ids:
             # The admissions with their stays, and the time of each one's last event applied (one query).
-            later = aliased(HospitalEvent)
-            last_at = (
-                select(func.max(later.occurred_at))
-                .where(
-                    later.establishment_id == est_id,
-                    later.outcome == EventOutcome.APPLIED,
-                    later.admission_id == HospitalEvent.admission_id,
-                )
-                .correlate(HospitalEvent)
-                .scalar_subquery()
-            )
-            known = list(
-                rows(
-                    select(HospitalEvent.admission_id, last_at.label("last_at"), *STAY_COLUMNS)
-                    .join(Stay, Stay.id == HospitalEvent.stay_id)
-                    .join(Person, Person.id == Stay.person_id)
-                    .outerjoin(Room, Room.id == Stay.room_id)
-                    .where(
-                        HospitalEvent.establishment_id == est_id,
-                        HospitalEvent.type == "admission",
-                        HospitalEvent.outcome == EventOutcome.APPLIED,
-                        HospitalEvent.admission_id.in_(ids),
-                    )
-                ).all()
-            )
+            known = list(rows(known_query(), {"est_id": est_id, "ids": ids}).all())
             stays = {row.id: stay_row(row) for row in known}
             last = {row.admission_id: row.last_at for row in known if row.last_at is not None}
             if stays:
-                for a in rows(
-                    select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
-                        BedAssignment.stay_id.in_(stays), BedAssignment.end_at.is_(None)
-                    )
-                ).all():
+                for a in rows(open_beds_query(), {"stay_ids": sorted(stays)}).all():
                     open_beds[a.stay_id] = a
-                for c in rows(
-                    select(Carer.patient_stay_id, *STAY_COLUMNS)
-                    .join(Stay, Stay.id == Carer.stay_id)
-                    .join(Person, Person.id == Stay.person_id)
-                    .outerjoin(Room, Room.id == Stay.room_id)
-                    .where(Carer.patient_stay_id.in_(stays), Stay.status.in_(OPEN_STATUSES))
-                    .order_by(Stay.id)
-                ).all():
+                for c in rows(carers_query(), {"stay_ids": sorted(stays)}).all():
                     carers.setdefault(c.patient_stay_id, []).append(stay_row(c))
         by_stay = {row.admission_id: row.id for row in known}
         reopened = sorted(
@@ -210,26 +176,16 @@ class Batch:
         wards = sorted({e.ward.strip().upper() for e in events if not e.bed.strip() and e.ward.strip()})
         room_only = any(not e.bed.strip() and not e.ward.strip() and e.room.strip() for e in events)
         bed_ids = sorted({a.bed_id for a in open_beds.values()} | set(last_bed_ids.values()))
-        beds = (
-            select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
-            .join(Room, Room.id == Bed.room_id)
-            .join(Ward, Ward.id == Bed.ward_id)
-            .where(Bed.establishment_id == est_id)
-        )
-        if not room_only:
-            beds = beds.where(
-                or_(func.lower(Bed.label).in_(labels), func.upper(Ward.code).in_(wards), Bed.id.in_(bed_ids))
-            )
         # When the events name only beds by label (an admission, a transfer), the beds read are the beds to lock:
         # read and locked by one statement (below, otherwise).
         locked = bool(labels) and not (wards or bed_ids or room_only)
-        if locked:
-            beds = beds.order_by(Bed.id).with_for_update(of=Bed)
         self.beds = {}
         if labels or wards or bed_ids or room_only:
+            query = all_beds_query() if room_only else named_beds_locked_query() if locked else named_beds_query()
+            found = rows(query, {"est_id": est_id, "labels": labels, "wards": wards, "bed_ids": bed_ids})
             self.beds = {
                 row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
-                for row in rows(beds)
+                for row in found
             }
         by_id = {b.id: b for b in self.beds.values()}
         self.last_beds = {stay_id: by_id[bed_id] for stay_id, bed_id in last_bed_ids.items()}
@@ -260,21 +216,10 @@ class Batch:
         )
         if wanted:
             if not locked:
-                rows(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
+                rows(lock_beds_query(), {"bed_ids": wanted})
             # Who holds them now (a patient of an admission outside this batch counts too).
             open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
-            for row in rows(
-                select(BedAssignment.bed_id, *STAY_COLUMNS)
-                .join(Stay, Stay.id == BedAssignment.stay_id)
-                .join(Person, Person.id == Stay.person_id)
-                .outerjoin(Room, Room.id == Stay.room_id)
-                .where(
-                    Stay.establishment_id == est_id,
-                    BedAssignment.bed_id.in_(wanted),
-                    BedAssignment.end_at.is_(None),
-                    Stay.status.in_(OPEN_STATUSES),
-                )
-            ).all():
+            for row in rows(holders_query(), {"est_id": est_id, "bed_ids": wanted}).all():
                 self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
         self.filing.prefetch(e.patient for e in events if e.patient is not None)
 
@@ -512,10 +457,124 @@ STAY_COLUMNS = (
 )
 
 
-def rows(statement: Any) -> Any:
+def rows(statement: Any, params: dict[str, Any] | None = None) -> Any:
     """A batch's reads, on the session's connection (the ORM session's own machinery costs more than the query on a
     small batch; nothing of the ORM is read here: the caller flushes first)."""
-    return db.session.connection().execute(statement)
+    return db.session.connection().execute(statement, params)
+
+
+# The batch's statements, built once (building one costs more than running it for a batch of a few events): the
+# establishment, admission ids, stays, bed labels, ward codes and bed ids are bound parameters.
+Query = Select[*tuple[Any, ...]]
+EST_ID: BindParameter[int] = bindparam("est_id")
+IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+STAY_IDS: BindParameter[list[int]] = bindparam("stay_ids", expanding=True)
+BED_IDS: BindParameter[list[int]] = bindparam("bed_ids", expanding=True)
+
+
+@cache
+def known_query() -> Query:
+    """The batch's admissions already applied, with their stays and the time of their last event applied."""
+    later = aliased(HospitalEvent)
+    last_at = (
+        select(func.max(later.occurred_at))
+        .where(
+            later.establishment_id == EST_ID,
+            later.outcome == EventOutcome.APPLIED,
+            later.admission_id == HospitalEvent.admission_id,
+        )
+        .correlate(HospitalEvent)
+        .scalar_subquery()
+    )
+    return (
+        select(HospitalEvent.admission_id, last_at.label("last_at"), *STAY_COLUMNS)
+        .join(Stay, Stay.id == HospitalEvent.stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(
+            HospitalEvent.establishment_id == EST_ID,
+            HospitalEvent.type == "admission",
+            HospitalEvent.outcome == EventOutcome.APPLIED,
+            HospitalEvent.admission_id.in_(IDS),
+        )
+    )
+
+
+@cache
+def open_beds_query() -> Query:
+    return select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
+        BedAssignment.stay_id.in_(STAY_IDS), BedAssignment.end_at.is_(None)
+    )
+
+
+@cache
+def carers_query() -> Query:
+    return (
+        select(Carer.patient_stay_id, *STAY_COLUMNS)
+        .join(Stay, Stay.id == Carer.stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(Carer.patient_stay_id.in_(STAY_IDS), Stay.status.in_(OPEN_STATUSES))
+        .order_by(Stay.id)
+    )
+
+
+@cache
+def all_beds_query() -> Query:
+    """Every bed of the hospital (a location naming only a room)."""
+    return (
+        select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
+        .join(Room, Room.id == Bed.room_id)
+        .join(Ward, Ward.id == Bed.ward_id)
+        .where(Bed.establishment_id == EST_ID)
+    )
+
+
+@cache
+def named_beds_query() -> Query:
+    """The beds named by label, every bed of the wards named without a bed, and the beds by id."""
+    return all_beds_query().where(
+        or_(
+            func.lower(Bed.label).in_(bindparam("labels", expanding=True)),
+            func.upper(Ward.code).in_(bindparam("wards", expanding=True)),
+            Bed.id.in_(BED_IDS),
+        )
+    )
+
+
+@cache
+def named_beds_locked_query() -> Query:
+    return named_beds_query().order_by(Bed.id).with_for_update(of=Bed)
+
+
+@cache
+def lock_beds_query() -> Query:
+    return select(Bed.id).where(Bed.id.in_(BED_IDS)).order_by(Bed.id).with_for_update()
+
+
+@cache
+def holders_query() -> Query:
+    """Who lies in these beds now."""
+    return (
+        select(BedAssignment.bed_id, *STAY_COLUMNS)
+        .join(Stay, Stay.id == BedAssignment.stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(
+            Stay.establishment_id == EST_ID,
+            BedAssignment.bed_id.in_(BED_IDS),
+            BedAssignment.end_at.is_(None),
+            Stay.status.in_(OPEN_STATUSES),
+        )
+    )
+
+
+@cache
+def kept_query() -> Query:
+    """The events of a batch already kept, by their ids."""
+    return select(HospitalEvent.event_id, HospitalEvent.body_hash, HospitalEvent.stay_id).where(
+        HospitalEvent.establishment_id == EST_ID, HospitalEvent.event_id.in_(IDS)
+    )
 
 
 def stay_row(row: Any) -> StayRow:
@@ -560,18 +619,7 @@ def apply_events(
     db.session.flush()  # the reads below are the connection's (`rows`): they see what the session holds
     results: dict[int, EventResult] = {}
     ids = sorted({e.event_id for e in events})
-    kept = (
-        {
-            row.event_id: row
-            for row in rows(
-                select(HospitalEvent.event_id, HospitalEvent.body_hash, HospitalEvent.stay_id).where(
-                    HospitalEvent.establishment_id == establishment.id, HospitalEvent.event_id.in_(ids)
-                )
-            )
-        }
-        if ids
-        else {}
-    )
+    kept = {row.event_id: row for row in rows(kept_query(), {"est_id": establishment.id, "ids": ids})} if ids else {}
     fresh: list[EventInput] = []
     first_in_batch: dict[str, EventInput] = {}
     for event in events:
