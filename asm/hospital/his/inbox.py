@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import Select, and_, bindparam, case, func, insert, select
 
 from asm.common import Actor
 from asm.establishments.models import Establishment
@@ -105,11 +106,8 @@ class Stored:
 def stored(establishment_id: int, channel: str, keys: list[str]) -> dict[str, Stored]:
     if not keys:
         return {}
-    rows = db.session.connection().execute(
-        select(HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer).where(
-            HisMessage.establishment_id == establishment_id, HisMessage.channel == channel, HisMessage.key.in_(keys)
-        )
-    )
+    params = {"establishment_id": establishment_id, "channel": channel, "keys": keys}
+    rows = db.session.connection().execute(stored_query(), params)
     return {row.key: Stored(row.id, row.status, row.answer) for row in rows}
 
 
@@ -125,6 +123,45 @@ class Received:
     error_code: str | None = None
     error_message: str | None = None
     existing: Stored | None = None
+
+
+def stored_at(establishment_id: int, channel: str, keys: list[str]) -> tuple[Establishment | None, dict[str, Stored]]:
+    """The establishment (loaded afresh) and `stored`, in one query (a listener files a few messages at a time:
+    each round trip to the database counts)."""
+    params = {"establishment_id": establishment_id, "channel": channel, "keys": keys}
+    est: Establishment | None = None
+    out: dict[str, Stored] = {}
+    for row in db.session.execute(stored_at_query(), params):
+        est = row.Establishment
+        if row.key is not None:
+            out[row.key] = Stored(row.id, row.status, row.answer)
+    return est, out
+
+
+@cache
+def stored_at_query() -> Select[Establishment, str | None, int | None, str | None, str | None]:
+    return (
+        select(Establishment, HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer)
+        .outerjoin(
+            HisMessage,
+            and_(
+                HisMessage.establishment_id == Establishment.id,
+                HisMessage.channel == bindparam("channel"),
+                HisMessage.key.in_(bindparam("keys", expanding=True)),
+            ),
+        )
+        .where(Establishment.id == bindparam("establishment_id"))
+    )
+
+
+@cache
+def stored_query() -> Select[str, int, str, str]:
+    """Kept messages by their keys (built once: building it costs more than running it for one message)."""
+    return select(HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer).where(
+        HisMessage.establishment_id == bindparam("establishment_id"),
+        HisMessage.channel == bindparam("channel"),
+        HisMessage.key.in_(bindparam("keys", expanding=True)),
+    )
 
 
 def keep(

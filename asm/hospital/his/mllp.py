@@ -84,21 +84,25 @@ class Filer:
         self.cccd_systems = cccd_systems
         self._est_id: int | None = None
 
-    def establishment(self) -> Establishment:
+    def establishment_id(self) -> int:
+        """The hospital's id (its code is looked up once: an id does not change)."""
         if self._est_id is None:
-            est = db.session.scalar(select(Establishment).where(Establishment.code == self.code))
-            if est is None:
+            est_id = db.session.scalar(select(Establishment.id).where(Establishment.code == self.code))
+            if est_id is None:
                 raise LookupError(f"no establishment {self.code!r}")
-            self._est_id = est.id
-        est = db.session.get(Establishment, self._est_id)
-        assert est is not None
+            self._est_id = est_id
+        return self._est_id
+
+    def establishment(self) -> Establishment:
+        est = db.session.get(Establishment, self.establishment_id())
+        if est is None:
+            raise LookupError(f"no establishment {self.code!r}")
         return est
 
     def file(self, raws: list[bytes]) -> tuple[list[str], list[str]]:
         """Answers (ACK texts) and statuses for the messages; flushed, not committed: the caller commits, then
         sends the answers."""
-        est = self.establishment()
-        est_id = est.id
+        est_id = self.establishment_id()
         now = utcnow()
         texts: list[str] = []
         translations: list[hl7v2.Translation] = []
@@ -114,7 +118,11 @@ class Filer:
                 translations.append(hl7v2.translate(text, establishment_id=est_id, cccd_systems=self.cccd_systems))
             texts.append(text)
         keys = [t.control_id or hl7v2.digest(text) for t, text in zip(translations, texts, strict=True)]
-        seen = inbox.stored(est_id, "hl7", sorted(set(keys)))
+        # The hospital as it is now (its status with the police, its carer settings) and the messages already kept,
+        # in one query.
+        est, seen = inbox.stored_at(est_id, "hl7", sorted(set(keys)))
+        if est is None:
+            raise LookupError(f"no establishment {self.code!r}")
         answers: list[str | None] = [None] * len(raws)
         statuses = [""] * len(raws)
         refusals: dict[int, hl7v2.Refusal] = {}
@@ -285,7 +293,8 @@ class Listener:
         try:
             while True:
                 try:
-                    block = await asyncio.wait_for(read_block(reader), self.idle_timeout)
+                    async with asyncio.timeout(self.idle_timeout):  # no task per message, unlike wait_for
+                        block = await read_block(reader)
                 except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     break  # silent too long (half-open), or closed by the client
                 except ValueError:  # over the size limit: dropped up to its end
