@@ -113,7 +113,8 @@ class Base:
 
     # Hospital information systems (asm/hospital/his, docs/HOSPITAL.md): FHIR identifier systems that hold a CCCD,
     # and the MLLP listener's limits (a message's size, an idle connection, how long a database outage is waited
-    # out before a message is answered AR, how many messages one transaction files at most).
+    # out before a message is answered AR, how many messages one transaction files at most, and how long a group
+    # waits for the next message of each open connection before its transaction starts).
     HIS_FHIR_CCCD_SYSTEMS = ("urn:vn:cccd",)
     MLLP_MAX_MESSAGE_BYTES = 1_000_000
     MLLP_IDLE_TIMEOUT_S = 600

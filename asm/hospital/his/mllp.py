@@ -4,7 +4,9 @@ MLLP framing (a block is <VT> message <FS><CR>) and the connections are python-h
 (`hl7.mllp.start_hl7_server`); each message is translated by asm/hospital/his/hl7v2.py and filed by one worker
 thread that holds the database: the messages waiting from every connection are filed together, one batch and one
 commit for all (`inbox.file_units`, each message all or nothing), and each ACK is written only **after** that
-commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored".
+commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored". A group
+waits up to `MLLP_GROUP_WAIT_MS` for a message from each open connection (each sends its next message when its
+ACK arrives, so they come back together; without the wait, groups of one and seven alternated).
 
 What it survives:
 - a broken frame: bytes outside <VT>...<FS><CR> are dropped (a block is read from its last <VT>); a block over
