@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -200,8 +201,8 @@ def test_the_ack_is_sent_only_after_the_commit(
     stay is still invisible to another connection."""
     real = mllp.Filer.file
 
-    def slow(self: mllp.Filer, raws: list[bytes]) -> tuple[list[str], list[str]]:
-        out = real(self, raws)
+    def slow(self: mllp.Filer, raws: list[bytes], **kwargs: Any) -> tuple[list[str], list[str]]:
+        out = real(self, raws, **kwargs)
         time.sleep(0.5)
         return out
 

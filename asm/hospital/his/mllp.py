@@ -51,10 +51,14 @@ ACTOR = Actor(label="HIS: HL7 v2 (MLLP)", kind="system")
 UNAVAILABLE = hl7v2.Refusal("AR", "unavailable", "The database is unavailable: send the message again later", "207")
 
 
+Translated = tuple[str, hl7v2.Translation]  # a message's text and translation
+
+
 @dataclass
 class Pending:
     raw: bytes
     answer: asyncio.Future[str]  # the event loop's: the filer answers a whole group with one call into the loop
+    translated: Translated | None
 
 
 def refusal_of(error: dict[str, Any] | None) -> hl7v2.Refusal:
@@ -101,24 +105,26 @@ class Filer:
             raise LookupError(f"no establishment {self.code!r}")
         return est
 
-    def file(self, raws: list[bytes]) -> tuple[list[str], list[str]]:
-        """Answers (ACK texts) and statuses for the messages; flushed, not committed: the caller commits, then
-        sends the answers."""
+    def translate(self, raw: bytes) -> Translated:
+        """A message as text and as the hospital's events (pure: no database once the hospital's id is known; the
+        listener translates each message as it arrives, while the filer waits for the rest of its group)."""
+        try:
+            text = hl7v2.text_of(raw)
+        except UnicodeDecodeError:
+            bad = hl7v2.Translation(control_id="", kind="?", version="", message=None)
+            bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
+            return raw.decode("utf-8", errors="replace"), bad
+        return text, hl7v2.translate(text, establishment_id=self.establishment_id(), cccd_systems=self.cccd_systems)
+
+    def file(self, raws: list[bytes], *, translated: list[Translated] | None = None) -> tuple[list[str], list[str]]:
+        """Answers (ACK texts) and statuses for the messages (`translated`: their translations, when already
+        made); flushed, not committed: the caller commits, then sends the answers."""
         est_id = self.establishment_id()
         now = utcnow()
-        texts: list[str] = []
-        translations: list[hl7v2.Translation] = []
-        for raw in raws:
-            try:
-                text = hl7v2.text_of(raw)
-            except UnicodeDecodeError:
-                text = raw.decode("utf-8", errors="replace")
-                bad = hl7v2.Translation(control_id="", kind="?", version="", message=None)
-                bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
-                translations.append(bad)
-            else:
-                translations.append(hl7v2.translate(text, establishment_id=est_id, cccd_systems=self.cccd_systems))
-            texts.append(text)
+        if translated is None:
+            translated = [self.translate(raw) for raw in raws]
+        texts = [text for text, _t in translated]
+        translations = [t for _text, t in translated]
         keys = [t.control_id or hl7v2.digest(text) for t, text in zip(translations, texts, strict=True)]
         # The hospital as it is now (its status with the police, its carer settings) and the messages already kept,
         # in one query.
@@ -180,15 +186,19 @@ class Filer:
         db.session.flush()
         return [a or "" for a in answers], statuses
 
-    def file_and_commit(self, raws: list[bytes], *, retry_s: float = 60.0) -> list[str]:
+    def file_and_commit(
+        self, raws: list[bytes], *, retry_s: float = 60.0, translated: list[Translated] | None = None
+    ) -> list[str]:
         """`file`, committed; a lost connection (a database restart) is waited out for `retry_s` and the same
         messages filed again. Past that, every message is answered AR and nothing is stored."""
         deadline = time.monotonic() + retry_s
         pause = 0.05
         conflicts = 0
+        if translated is None:
+            translated = [self.translate(raw) for raw in raws]
         while True:
             try:
-                answers, _statuses = self.file(raws)
+                answers, _statuses = self.file(raws, translated=translated)
                 db.session.commit()
                 return answers
             except IntegrityError:  # another process stored the same control ID or filled the same bed: again
@@ -307,7 +317,14 @@ class Listener:
                     continue
                 if block is None:
                     continue
-                pending = Pending(block, asyncio.get_running_loop().create_future())
+                # Translated here, as it arrives: the filer is waiting for the rest of the group meanwhile (a
+                # translation that fails is made again by the filer, which answers AR for what it cannot file).
+                try:
+                    translated: Translated | None = self.filer.translate(block)
+                except Exception:
+                    log.exception("translating a message failed")
+                    translated = None
+                pending = Pending(block, asyncio.get_running_loop().create_future(), translated)
                 self.queue.put(pending)
                 answer = await pending.answer
                 writer.writeblock(answer.encode("utf-8"))
@@ -344,7 +361,12 @@ class Listener:
                         break
                     group.append(more)
                 try:
-                    answers = self.filer.file_and_commit([p.raw for p in group], retry_s=self.retry_s)
+                    made = [p.translated for p in group]
+                    answers = self.filer.file_and_commit(
+                        [p.raw for p in group],
+                        retry_s=self.retry_s,
+                        translated=None if None in made else [t for t in made if t is not None],
+                    )
                 except Exception:
                     log.exception("filing failed")
                     rollback()
