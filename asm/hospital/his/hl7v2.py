@@ -95,6 +95,7 @@ class Translation:
     events: list[EventInput] = field(default_factory=list)
     ignored: str = ""  # why nothing is filed (accepted all the same)
     refusal: Refusal | None = None
+    accepted: str = ""  # its AA acknowledgement, made in advance (the MLLP listener, as the message arrives)
 
     @property
     def key(self) -> str:

@@ -114,7 +114,10 @@ class Filer:
             bad = hl7v2.Translation(control_id="", kind="?", version="", message=None)
             bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
             return raw.decode("utf-8", errors="replace"), bad
-        return text, hl7v2.translate(text, establishment_id=self.establishment_id(), cccd_systems=self.cccd_systems)
+        translation = hl7v2.translate(text, establishment_id=self.establishment_id(), cccd_systems=self.cccd_systems)
+        if translation.refusal is None:  # most are applied: their ACK is ready before the transaction
+            translation.accepted = hl7v2.ack(translation, "AA", facility=self.code)
+        return text, translation
 
     def file(self, raws: list[bytes], *, translated: list[Translated] | None = None) -> tuple[list[str], list[str]]:
         """Answers (ACK texts) and statuses for the messages (`translated`: their translations, when already
@@ -150,7 +153,7 @@ class Filer:
                 answers[i] = hl7v2.ack(t, t.refusal.ack, facility=self.code, refusal=t.refusal)
             elif t.ignored or not t.events:
                 statuses[i] = MessageStatus.IGNORED
-                answers[i] = hl7v2.ack(t, "AA", facility=self.code)
+                answers[i] = t.accepted or hl7v2.ack(t, "AA", facility=self.code)
             else:
                 unit_of[i] = len(units)
                 units.append(t.events)
@@ -163,7 +166,7 @@ class Filer:
                 answers[i] = hl7v2.ack(translations[i], "AE", facility=self.code, refusal=refusals[i])
             else:
                 statuses[i] = MessageStatus.APPLIED
-                answers[i] = hl7v2.ack(translations[i], "AA", facility=self.code)
+                answers[i] = translations[i].accepted or hl7v2.ack(translations[i], "AA", facility=self.code)
         received = []
         for key, i in first.items():
             refusal = refusals.get(i)
