@@ -4,9 +4,10 @@ MLLP framing (a block is <VT> message <FS><CR>) and the connections are python-h
 (`hl7.mllp.start_hl7_server`); each message is translated by asm/hospital/his/hl7v2.py and filed by one worker
 thread that holds the database: the messages waiting from every connection are filed together, one batch and one
 commit for all (`inbox.file_units`, each message all or nothing), and each ACK is written only **after** that
-commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored". A group
-waits up to `MLLP_GROUP_WAIT_MS` for a message from each open connection (each sends its next message when its
-ACK arrives, so they come back together; without the wait, groups of one and seven alternated).
+commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored". While
+fewer messages than open connections are gathered, a group waits up to `MLLP_GROUP_WAIT_MS` for the next one (each
+connection sends its next message when its ACK arrives, so they come back together; without the wait, groups of
+one and seven alternated), four times that at most in all.
 
 What it survives:
 - a broken frame: bytes outside <VT>...<FS><CR> are dropped (a block is read from its last <VT>); a block over
@@ -351,10 +352,10 @@ class Listener:
                 group = [item]
                 stop = False
                 # Every open connection may have a message on its way (each waits for its ACK before the next):
-                # wait a moment for them, so that they share this transaction rather than each its own.
-                deadline = time.monotonic() + self.group_wait
+                # wait a moment for each next one, so that they share this transaction rather than each its own.
+                limit = time.monotonic() + 4 * self.group_wait
                 while len(group) < self.group_max:
-                    wait = deadline - time.monotonic() if len(group) < self.connections else 0.0
+                    wait = min(self.group_wait, limit - time.monotonic()) if len(group) < self.connections else 0.0
                     try:
                         more = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
                     except queue.Empty:
