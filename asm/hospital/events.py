@@ -29,7 +29,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from asm.clock import aware
@@ -134,20 +134,21 @@ class Batch:
 
     # -- loading: a handful of queries for the whole batch
 
-    def load(self, events: list[EventInput]) -> None:
+    def load(self, events: list[EventInput], *, known: list[Any] | None = None) -> None:
         """What the batch's rules need, in a handful of queries whatever its size: its admissions (stays, open
         bed, carers, last event), the beds its events name (by label, or every bed of a ward named), and who
-        holds the beds it may fill. Only those: a batch of one event reads a handful of rows, not the hospital."""
+        holds the beds it may fill. Only those: a batch of one event reads a handful of rows, not the hospital.
+        `known`: its admissions already read (`kept_and_known`)."""
         est_id = self.est.id
         ids = sorted({e.admission_id for e in events})
         stays: dict[int, StayRow] = {}
         open_beds: dict[int, Any] = {}
         carers: dict[int, list[StayRow]] = {}
         last: dict[str, datetime] = {}
-        known: list[Any] = []
-        if ids:
+        if known is None:
             # The admissions with their stays, and the time of each one's last event applied (one query).
-            known = list(rows(known_query(), {"est_id": est_id, "ids": ids}).all())
+            known = list(rows(known_query(), {"est_id": est_id, "ids": ids}).all()) if ids else []
+        if ids:
             stays = {row.id: stay_row(row) for row in known}
             last = {row.admission_id: row.last_at for row in known if row.last_at is not None}
             if stays:
@@ -472,11 +473,10 @@ STAY_IDS: BindParameter[list[int]] = bindparam("stay_ids", expanding=True)
 BED_IDS: BindParameter[list[int]] = bindparam("bed_ids", expanding=True)
 
 
-@cache
-def known_query() -> Query:
-    """The batch's admissions already applied, with their stays and the time of their last event applied."""
+def last_event_at() -> Any:
+    """The time of the last event applied to a row's admission (a correlated subquery)."""
     later = aliased(HospitalEvent)
-    last_at = (
+    return (
         select(func.max(later.occurred_at))
         .where(
             later.establishment_id == EST_ID,
@@ -486,8 +486,13 @@ def known_query() -> Query:
         .correlate(HospitalEvent)
         .scalar_subquery()
     )
+
+
+@cache
+def known_query() -> Query:
+    """The batch's admissions already applied, with their stays and the time of their last event applied."""
     return (
-        select(HospitalEvent.admission_id, last_at.label("last_at"), *STAY_COLUMNS)
+        select(HospitalEvent.admission_id, last_event_at().label("last_at"), *STAY_COLUMNS)
         .join(Stay, Stay.id == HospitalEvent.stay_id)
         .join(Person, Person.id == Stay.person_id)
         .outerjoin(Room, Room.id == Stay.room_id)
@@ -570,10 +575,34 @@ def holders_query() -> Query:
 
 
 @cache
-def kept_query() -> Query:
-    """The events of a batch already kept, by their ids."""
-    return select(HospitalEvent.event_id, HospitalEvent.body_hash, HospitalEvent.stay_id).where(
-        HospitalEvent.establishment_id == EST_ID, HospitalEvent.event_id.in_(IDS)
+def kept_and_known_query() -> Query:
+    """In one query: the events of a batch already kept (by their ids), and its admissions already applied with
+    their stays and the time of their last event applied (`known_query`, by admission ids)."""
+    return (
+        select(
+            HospitalEvent.event_id,
+            HospitalEvent.body_hash,
+            HospitalEvent.stay_id.label("event_stay_id"),
+            HospitalEvent.type.label("event_type"),
+            HospitalEvent.outcome.label("event_outcome"),
+            HospitalEvent.admission_id,
+            last_event_at().label("last_at"),
+            *STAY_COLUMNS,
+        )
+        .outerjoin(Stay, Stay.id == HospitalEvent.stay_id)
+        .outerjoin(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(
+            HospitalEvent.establishment_id == EST_ID,
+            or_(
+                HospitalEvent.event_id.in_(IDS),
+                and_(
+                    HospitalEvent.type == "admission",
+                    HospitalEvent.outcome == EventOutcome.APPLIED,
+                    HospitalEvent.admission_id.in_(bindparam("admission_ids", expanding=True)),
+                ),
+            ),
+        )
     )
 
 
@@ -619,7 +648,11 @@ def apply_events(
     db.session.flush()  # the reads below are the connection's (`rows`): they see what the session holds
     results: dict[int, EventResult] = {}
     ids = sorted({e.event_id for e in events})
-    kept = {row.event_id: row for row in rows(kept_query(), {"est_id": establishment.id, "ids": ids})} if ids else {}
+    # The events already kept and the batch's admissions already applied, in one query.
+    params = {"est_id": establishment.id, "ids": ids, "admission_ids": sorted({e.admission_id for e in events})}
+    found = list(rows(kept_and_known_query(), params).all()) if ids else []
+    wanted = set(ids)
+    kept = {row.event_id: row for row in found if row.event_id in wanted}
     fresh: list[EventInput] = []
     first_in_batch: dict[str, EventInput] = {}
     for event in events:
@@ -633,7 +666,7 @@ def apply_events(
                 )
             elif row is not None:
                 results[event.index] = EventResult(
-                    index=event.index, event_id=event.event_id, status="duplicate", stay_id=row.stay_id
+                    index=event.index, event_id=event.event_id, status="duplicate", stay_id=row.event_stay_id
                 )
             else:
                 results[event.index] = EventResult(index=event.index, event_id=event.event_id, status="duplicate")
@@ -641,7 +674,16 @@ def apply_events(
         first_in_batch[event.event_id] = event
         fresh.append(event)
     batch = Batch(establishment, actor=actor, now=now)
-    batch.load(fresh)
+    admitted = {e.admission_id for e in fresh}
+    known = [
+        row
+        for row in found
+        if row.event_type == "admission"
+        and row.event_outcome == EventOutcome.APPLIED
+        and row.admission_id in admitted
+        and row.id is not None
+    ]
+    batch.load(fresh, known=known)
     with db.session.no_autoflush:  # everything in memory; written below with one statement per table
         for event in sorted(fresh, key=lambda e: (e.occurred_at, e.index)):
             results[event.index] = batch.apply(event)
