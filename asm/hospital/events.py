@@ -47,6 +47,7 @@ from asm.people.services import PersonInput
 from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay
 
 MAX_BATCH = 1000
+SMALL_BATCH = 64  # up to this many events, a batch reads what is kept and what is known in one query
 TYPES = ("admission", "transfer", "discharge", "carer", "cancel_admission", "cancel_discharge", "identify")
 # Only these follow the late-event rule (older than the admission's last event: history only); the others act on
 # the admission's current state whatever their time.
@@ -575,6 +576,18 @@ def holders_query() -> Query:
 
 
 @cache
+def kept_query() -> Query:
+    """The events of a batch already kept, by their ids."""
+    return select(
+        HospitalEvent.event_id,
+        HospitalEvent.body_hash,
+        HospitalEvent.stay_id.label("event_stay_id"),
+        HospitalEvent.type.label("event_type"),
+        HospitalEvent.outcome.label("event_outcome"),
+    ).where(HospitalEvent.establishment_id == EST_ID, HospitalEvent.event_id.in_(IDS))
+
+
+@cache
 def kept_and_known_query() -> Query:
     """In one query: the events of a batch already kept (by their ids), and its admissions already applied with
     their stays and the time of their last event applied (`known_query`, by admission ids)."""
@@ -648,9 +661,11 @@ def apply_events(
     db.session.flush()  # the reads below are the connection's (`rows`): they see what the session holds
     results: dict[int, EventResult] = {}
     ids = sorted({e.event_id for e in events})
-    # The events already kept and the batch's admissions already applied, in one query.
+    # A small batch (a listener's group of messages) reads the events already kept and its admissions already
+    # applied in one query; a large one reads them apart (joined, every event kept would bring its stay along).
+    small = len(events) <= SMALL_BATCH
     params = {"est_id": establishment.id, "ids": ids, "admission_ids": sorted({e.admission_id for e in events})}
-    found = list(rows(kept_and_known_query(), params).all()) if ids else []
+    found = list(rows(kept_and_known_query() if small else kept_query(), params).all()) if ids else []
     wanted = set(ids)
     kept = {row.event_id: row for row in found if row.event_id in wanted}
     fresh: list[EventInput] = []
@@ -675,14 +690,18 @@ def apply_events(
         fresh.append(event)
     batch = Batch(establishment, actor=actor, now=now)
     admitted = {e.admission_id for e in fresh}
-    known = [
-        row
-        for row in found
-        if row.event_type == "admission"
-        and row.event_outcome == EventOutcome.APPLIED
-        and row.admission_id in admitted
-        and row.id is not None
-    ]
+    known = (
+        [
+            row
+            for row in found
+            if row.event_type == "admission"
+            and row.event_outcome == EventOutcome.APPLIED
+            and row.admission_id in admitted
+            and row.id is not None
+        ]
+        if small
+        else None
+    )
     batch.load(fresh, known=known)
     with db.session.no_autoflush:  # everything in memory; written below with one statement per table
         for event in sorted(fresh, key=lambda e: (e.occurred_at, e.index)):
