@@ -126,8 +126,8 @@ class Received:
 
 
 def stored_at(establishment_id: int, channel: str, keys: list[str]) -> tuple[Establishment | None, dict[str, Stored]]:
-    """The establishment (loaded afresh) and `stored`, in one query (a listener files a few messages at a time:
-    each round trip to the database counts)."""
+    """The establishment (read by this query, as `session.get` would) and `stored`, in one query (a listener files
+    a few messages at a time: each round trip to the database counts)."""
     params = {"establishment_id": establishment_id, "channel": channel, "keys": keys}
     est: Establishment | None = None
     out: dict[str, Stored] = {}
