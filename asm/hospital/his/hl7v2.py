@@ -31,6 +31,7 @@ from datetime import date, datetime
 
 import hl7
 from hl7.exceptions import HL7Exception
+from hl7.util import unescape
 
 from asm.clock import VN_TZ, utcnow
 from asm.hospital.events import EventInput, body_hash
@@ -126,35 +127,45 @@ class Reader:
         return segment in self.segments
 
     def get(self, segment: str, fld: int, rep: int = 1, comp: int = 1, seg_no: int = 1) -> str:
-        found = self.segments.get(segment)
-        if not found or not 1 <= seg_no <= len(found):
+        """`Segment.extract_field(seg_no, fld, rep, comp)` of python-hl7 (its rules: a path deeper than the tree
+        reads the leaf reached when the rest is at position 1, else ''), walked directly on the parsed lists: the
+        library's accessors cost most of a message's reading."""
+        seg = self._segment(segment, seg_no)
+        if seg is None or fld >= len(seg):
             return ""
-        try:
-            value = found[seg_no - 1].extract_field(seg_no, fld, rep, comp)
-        except (KeyError, IndexError):
+        field = list.__getitem__(seg, fld)
+        if not 1 <= rep <= len(field):
             return ""
+        node = list.__getitem__(field, rep - 1)
+        if not isinstance(node, hl7.Repetition):  # a leaf: only its first component
+            if comp != 1:
+                return ""
+            value = node if segment == "MSH" and fld in (1, 2) else unescape(seg, node)
+        elif comp > len(node):
+            return ""
+        else:
+            component = list.__getitem__(node, comp - 1)
+            if isinstance(component, hl7.Component):
+                component = list.__getitem__(component, 0) if len(component) else ""
+            value = unescape(seg, component)
         return self.m.unescape(str(value)).strip() if value else ""
+
+    def _segment(self, segment: str, seg_no: int) -> hl7.Segment | None:
+        found = self.segments.get(segment)
+        index = seg_no - 1 if seg_no >= 1 else seg_no  # python-hl7's 1-based call (0: the first)
+        return found[index] if found and -len(found) <= index < len(found) else None
 
     def count(self, segment: str) -> int:
         return len(self.segments.get(segment, ()))
 
     def repetitions(self, segment: str, fld: int, seg_no: int = 1) -> int:
-        n = 0
-        while n < 20:
-            if not self.present(segment, fld, n + 1, seg_no):
-                break
-            n += 1
-        return n
-
-    def present(self, segment: str, fld: int, rep: int, seg_no: int) -> bool:
-        found = self.segments.get(segment)
-        if not found or not 1 <= seg_no <= len(found):
-            return False
-        try:
-            found[seg_no - 1].extract_field(seg_no, fld, rep, 1)
-        except (KeyError, IndexError):
-            return False
-        return True
+        """How many repetitions a field has (a field absent reads as one empty repetition, as in python-hl7)."""
+        seg = self._segment(segment, seg_no)
+        if seg is None:
+            return 0
+        if fld >= len(seg):
+            return 1
+        return min(len(list.__getitem__(seg, fld)), 20)
 
 
 def parse_ts(value: str, where: str) -> datetime | None:
