@@ -225,9 +225,9 @@ def test_the_reader_follows_python_hl7s_field_rules() -> None:
         "EVN|A01|20261120\r"
         "PID|1||BN1^^^BV^MR~001234567890^^^BCA^NI~~X&Y&Z^A||Tr\\F\\an^Nam^V\\S\\an&sub||19800101|M|||"
         "1 Ph\\T\\o Hue^^Ha Noi^^^VNM~second||||||ACC9|001234567890\r"
-        "NK1|1|Le^Thi^Hoa|SPO^Vo|||CG^Caregiver|20261120|||||||F|19810101\r"
+        "NK1|1|Le^Thi^Ho\\E\\F\\E\\a|SPO^Vo|||CG^Caregiver|20261120|||||||F|19810101\r"
         "NK1|2|A\r"
-        "PV1|1|I|K1^P1^B1^^^x&y|||||||||||||||||V9"
+        "PV1|1|I|K1^P1^B1^^^x&y|||||||||||||||||V\\E\\F\\E\\9"
     )
     message = hl7.parse(text)
     reader = Reader(message)
