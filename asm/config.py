@@ -116,12 +116,14 @@ class Base:
 
     # Hospital information systems (asm/hospital/his, docs/HOSPITAL.md): FHIR identifier systems that hold a CCCD,
     # and the MLLP listener's limits (a message's size, an idle connection, how long a database outage is waited
-    # out before a message is answered AR, how many messages one transaction files at most).
+    # out before a message is answered AR, how many messages one transaction files at most, and how long a group
+    # waits for the next message of each open connection before its transaction starts).
     HIS_FHIR_CCCD_SYSTEMS = ("urn:vn:cccd",)
     MLLP_MAX_MESSAGE_BYTES = 1_000_000
     MLLP_IDLE_TIMEOUT_S = 600
     MLLP_DB_RETRY_S = 60
     MLLP_GROUP_MAX = 64
+    MLLP_GROUP_WAIT_MS = 5
 
     # Outgoing e-mail (asm/mail.py): reminders, password resets, invitations. No MAIL_SERVER: mail is logged, not
     # sent (development). From the environment: ASM_MAIL_SERVER, ASM_MAIL_PORT, ...

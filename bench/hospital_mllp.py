@@ -3,10 +3,11 @@ raw INSERTs in the same run (PostgreSQL, loopback only).
 
 What one run does:
 1. drops and recreates its own database (`asm_bench_mllp` by default; never `test`), migrates it, loads the units;
-2. per round, creates a hospital with enough beds through the services, starts `flask hospital mllp` for it as its
-   own process (as in production) and sends A01 admissions (each a new person to its own bed) from 1 connection,
-   then from 8 connections at once, each waiting for its ACK before the next message (as a HIS does); every ACK
-   must be AA;
+2. per round, creates a hospital with enough beds through the services, gathers the planner's statistics
+   (`ANALYZE`, as autovacuum keeps them in a database in use: without them a new database plans the beds' holders
+   by scanning every stay of the hospital), starts `flask hospital mllp` for it as its own process (as in
+   production) and sends A01 admissions (each a new person to its own bed) from 1 connection, then from 8
+   connections at once, each waiting for its ACK before the next message (as a HIS does); every ACK must be AA;
 3. in the same run: the same number of admissions as one events API batch (Flask test client, one commit), and
    raw INSERTs of as many rows into a table as wide as `stays` (psycopg executemany, one transaction);
 4. prints messages per second for each. The aim is at least 500 messages/s with eight connections.
@@ -83,6 +84,13 @@ def start_listener(url: str, code: str) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("the MLLP listener did not start")
 
 
+def analyze(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def stream(port: int, messages: list[bytes], errors: list[str]) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
         buffer = b""
@@ -128,6 +136,7 @@ def main(argv: list[str]) -> int:
     now = datetime.now(UTC)
     for round_no in range(args.rounds):
         secret, beds = make_hospital(app, round_no, 3 * n)
+        analyze(url)
         code = f"BENCH-BV-{round_no}"
         base = round_no * 3 * n
         proc, port = start_listener(url.replace("postgresql+psycopg", "postgresql"), code)

@@ -26,9 +26,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import aliased
 
 from asm.clock import aware
 from asm.common import Actor, ValidationError
@@ -45,6 +47,7 @@ from asm.people.services import PersonInput
 from asm.stays.models import OPEN_STATUSES, EventKind, Source, Stay
 
 MAX_BATCH = 1000
+SMALL_BATCH = 64  # up to this many events, a batch reads what is kept and what is known in one query
 TYPES = ("admission", "transfer", "discharge", "carer", "cancel_admission", "cancel_discharge", "identify")
 # Only these follow the late-event rule (older than the admission's last event: history only); the others act on
 # the admission's current state whatever their time.
@@ -132,59 +135,27 @@ class Batch:
 
     # -- loading: a handful of queries for the whole batch
 
-    def load(self, events: list[EventInput]) -> None:
+    def load(self, events: list[EventInput], *, known: list[Any] | None = None) -> None:
         """What the batch's rules need, in a handful of queries whatever its size: its admissions (stays, open
         bed, carers, last event), the beds its events name (by label, or every bed of a ward named), and who
-        holds the beds it may fill. Only those: a batch of one event reads a handful of rows, not the hospital."""
+        holds the beds it may fill. Only those: a batch of one event reads a handful of rows, not the hospital.
+        `known`: its admissions already read (`kept_and_known`)."""
         est_id = self.est.id
         ids = sorted({e.admission_id for e in events})
         stays: dict[int, StayRow] = {}
         open_beds: dict[int, Any] = {}
         carers: dict[int, list[StayRow]] = {}
         last: dict[str, datetime] = {}
-        known: list[Any] = []
+        if known is None:
+            # The admissions with their stays, and the time of each one's last event applied (one query).
+            known = list(rows(known_query(), {"est_id": est_id, "ids": ids}).all()) if ids else []
         if ids:
-            last = dict(
-                db.session.execute(
-                    select(HospitalEvent.admission_id, func.max(HospitalEvent.occurred_at))
-                    .where(
-                        HospitalEvent.establishment_id == est_id,
-                        HospitalEvent.outcome == EventOutcome.APPLIED,
-                        HospitalEvent.admission_id.in_(ids),
-                    )
-                    .group_by(HospitalEvent.admission_id)
-                ).all()
-            )
-            known = list(
-                db.session.execute(
-                    select(HospitalEvent.admission_id, *STAY_COLUMNS)
-                    .join(Stay, Stay.id == HospitalEvent.stay_id)
-                    .join(Person, Person.id == Stay.person_id)
-                    .outerjoin(Room, Room.id == Stay.room_id)
-                    .where(
-                        HospitalEvent.establishment_id == est_id,
-                        HospitalEvent.type == "admission",
-                        HospitalEvent.outcome == EventOutcome.APPLIED,
-                        HospitalEvent.admission_id.in_(ids),
-                    )
-                ).all()
-            )
             stays = {row.id: stay_row(row) for row in known}
+            last = {row.admission_id: row.last_at for row in known if row.last_at is not None}
             if stays:
-                for a in db.session.execute(
-                    select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
-                        BedAssignment.stay_id.in_(stays), BedAssignment.end_at.is_(None)
-                    )
-                ).all():
+                for a in rows(open_beds_query(), {"stay_ids": sorted(stays)}).all():
                     open_beds[a.stay_id] = a
-                for c in db.session.execute(
-                    select(Carer.patient_stay_id, *STAY_COLUMNS)
-                    .join(Stay, Stay.id == Carer.stay_id)
-                    .join(Person, Person.id == Stay.person_id)
-                    .outerjoin(Room, Room.id == Stay.room_id)
-                    .where(Carer.patient_stay_id.in_(stays), Stay.status.in_(OPEN_STATUSES))
-                    .order_by(Stay.id)
-                ).all():
+                for c in rows(carers_query(), {"stay_ids": sorted(stays)}).all():
                     carers.setdefault(c.patient_stay_id, []).append(stay_row(c))
         by_stay = {row.admission_id: row.id for row in known}
         reopened = sorted(
@@ -196,7 +167,7 @@ class Batch:
         )
         last_bed_ids: dict[int, int] = {}
         if reopened:
-            for assignment in db.session.execute(
+            for assignment in rows(
                 select(BedAssignment.stay_id, BedAssignment.bed_id)
                 .where(BedAssignment.stay_id.in_(reopened))
                 .order_by(BedAssignment.start_at, BedAssignment.id)
@@ -207,21 +178,16 @@ class Batch:
         wards = sorted({e.ward.strip().upper() for e in events if not e.bed.strip() and e.ward.strip()})
         room_only = any(not e.bed.strip() and not e.ward.strip() and e.room.strip() for e in events)
         bed_ids = sorted({a.bed_id for a in open_beds.values()} | set(last_bed_ids.values()))
-        beds = (
-            select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
-            .join(Room, Room.id == Bed.room_id)
-            .join(Ward, Ward.id == Bed.ward_id)
-            .where(Bed.establishment_id == est_id)
-        )
-        if not room_only:
-            beds = beds.where(
-                or_(func.lower(Bed.label).in_(labels), func.upper(Ward.code).in_(wards), Bed.id.in_(bed_ids))
-            )
+        # When the events name only beds by label (an admission, a transfer), the beds read are the beds to lock:
+        # read and locked by one statement (below, otherwise).
+        locked = bool(labels) and not (wards or bed_ids or room_only)
         self.beds = {}
         if labels or wards or bed_ids or room_only:
+            query = all_beds_query() if room_only else named_beds_locked_query() if locked else named_beds_query()
+            found = rows(query, {"est_id": est_id, "labels": labels, "wards": wards, "bed_ids": bed_ids})
             self.beds = {
                 row.label: BedRef(row.id, row.label, row.room_id, row.room_name, row.ward_id, row.code, row.active)
-                for row in db.session.execute(beds)
+                for row in found
             }
         by_id = {b.id: b for b in self.beds.values()}
         self.last_beds = {stay_id: by_id[bed_id] for stay_id, bed_id in last_bed_ids.items()}
@@ -251,21 +217,11 @@ class Batch:
             | {b.id for b in self.last_beds.values()}
         )
         if wanted:
-            db.session.execute(select(Bed.id).where(Bed.id.in_(wanted)).order_by(Bed.id).with_for_update())
+            if not locked:
+                rows(lock_beds_query(), {"bed_ids": wanted})
             # Who holds them now (a patient of an admission outside this batch counts too).
             open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
-            for row in db.session.execute(
-                select(BedAssignment.bed_id, *STAY_COLUMNS)
-                .join(Stay, Stay.id == BedAssignment.stay_id)
-                .join(Person, Person.id == Stay.person_id)
-                .outerjoin(Room, Room.id == Stay.room_id)
-                .where(
-                    Stay.establishment_id == est_id,
-                    BedAssignment.bed_id.in_(wanted),
-                    BedAssignment.end_at.is_(None),
-                    Stay.status.in_(OPEN_STATUSES),
-                )
-            ).all():
+            for row in rows(holders_query(), {"est_id": est_id, "bed_ids": wanted}).all():
                 self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
         self.filing.prefetch(e.patient for e in events if e.patient is not None)
 
@@ -503,6 +459,166 @@ STAY_COLUMNS = (
 )
 
 
+def rows(statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """A batch's reads, on the session's connection (the ORM session's own machinery costs more than the query on a
+    small batch; nothing of the ORM is read here: the caller flushes first)."""
+    return db.session.connection().execute(statement, params)
+
+
+# The batch's statements, built once (building one costs more than running it for a batch of a few events): the
+# establishment, admission ids, stays, bed labels, ward codes and bed ids are bound parameters.
+Query = Select[*tuple[Any, ...]]
+EST_ID: BindParameter[int] = bindparam("est_id")
+IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+STAY_IDS: BindParameter[list[int]] = bindparam("stay_ids", expanding=True)
+BED_IDS: BindParameter[list[int]] = bindparam("bed_ids", expanding=True)
+
+
+def last_event_at() -> Any:
+    """The time of the last event applied to a row's admission (a correlated subquery)."""
+    later = aliased(HospitalEvent)
+    return (
+        select(func.max(later.occurred_at))
+        .where(
+            later.establishment_id == EST_ID,
+            later.outcome == EventOutcome.APPLIED,
+            later.admission_id == HospitalEvent.admission_id,
+        )
+        .correlate(HospitalEvent)
+        .scalar_subquery()
+    )
+
+
+@cache
+def known_query() -> Query:
+    """The batch's admissions already applied, with their stays and the time of their last event applied."""
+    return (
+        select(HospitalEvent.admission_id, last_event_at().label("last_at"), *STAY_COLUMNS)
+        .join(Stay, Stay.id == HospitalEvent.stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(
+            HospitalEvent.establishment_id == EST_ID,
+            HospitalEvent.type == "admission",
+            HospitalEvent.outcome == EventOutcome.APPLIED,
+            HospitalEvent.admission_id.in_(IDS),
+        )
+    )
+
+
+@cache
+def open_beds_query() -> Query:
+    return select(BedAssignment.id, BedAssignment.stay_id, BedAssignment.bed_id, BedAssignment.start_at).where(
+        BedAssignment.stay_id.in_(STAY_IDS), BedAssignment.end_at.is_(None)
+    )
+
+
+@cache
+def carers_query() -> Query:
+    return (
+        select(Carer.patient_stay_id, *STAY_COLUMNS)
+        .join(Stay, Stay.id == Carer.stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(Carer.patient_stay_id.in_(STAY_IDS), Stay.status.in_(OPEN_STATUSES))
+        .order_by(Stay.id)
+    )
+
+
+@cache
+def all_beds_query() -> Query:
+    """Every bed of the hospital (a location naming only a room)."""
+    return (
+        select(Bed.id, Bed.label, Bed.room_id, Room.name.label("room_name"), Bed.ward_id, Ward.code, Bed.active)
+        .join(Room, Room.id == Bed.room_id)
+        .join(Ward, Ward.id == Bed.ward_id)
+        .where(Bed.establishment_id == EST_ID)
+    )
+
+
+@cache
+def named_beds_query() -> Query:
+    """The beds named by label, every bed of the wards named without a bed, and the beds by id."""
+    return all_beds_query().where(
+        or_(
+            func.lower(Bed.label).in_(bindparam("labels", expanding=True)),
+            func.upper(Ward.code).in_(bindparam("wards", expanding=True)),
+            Bed.id.in_(BED_IDS),
+        )
+    )
+
+
+@cache
+def named_beds_locked_query() -> Query:
+    return named_beds_query().order_by(Bed.id).with_for_update(of=Bed)
+
+
+@cache
+def lock_beds_query() -> Query:
+    return select(Bed.id).where(Bed.id.in_(BED_IDS)).order_by(Bed.id).with_for_update()
+
+
+@cache
+def holders_query() -> Query:
+    """Who lies in these beds now."""
+    return (
+        select(BedAssignment.bed_id, *STAY_COLUMNS)
+        .join(Stay, Stay.id == BedAssignment.stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(
+            Stay.establishment_id == EST_ID,
+            BedAssignment.bed_id.in_(BED_IDS),
+            BedAssignment.end_at.is_(None),
+            Stay.status.in_(OPEN_STATUSES),
+        )
+    )
+
+
+@cache
+def kept_query() -> Query:
+    """The events of a batch already kept, by their ids."""
+    return select(
+        HospitalEvent.event_id,
+        HospitalEvent.body_hash,
+        HospitalEvent.stay_id.label("event_stay_id"),
+        HospitalEvent.type.label("event_type"),
+        HospitalEvent.outcome.label("event_outcome"),
+    ).where(HospitalEvent.establishment_id == EST_ID, HospitalEvent.event_id.in_(IDS))
+
+
+@cache
+def kept_and_known_query() -> Query:
+    """In one query: the events of a batch already kept (by their ids), and its admissions already applied with
+    their stays and the time of their last event applied (`known_query`, by admission ids)."""
+    return (
+        select(
+            HospitalEvent.event_id,
+            HospitalEvent.body_hash,
+            HospitalEvent.stay_id.label("event_stay_id"),
+            HospitalEvent.type.label("event_type"),
+            HospitalEvent.outcome.label("event_outcome"),
+            HospitalEvent.admission_id,
+            last_event_at().label("last_at"),
+            *STAY_COLUMNS,
+        )
+        .outerjoin(Stay, Stay.id == HospitalEvent.stay_id)
+        .outerjoin(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+        .where(
+            HospitalEvent.establishment_id == EST_ID,
+            or_(
+                HospitalEvent.event_id.in_(IDS),
+                and_(
+                    HospitalEvent.type == "admission",
+                    HospitalEvent.outcome == EventOutcome.APPLIED,
+                    HospitalEvent.admission_id.in_(bindparam("admission_ids", expanding=True)),
+                ),
+            ),
+        )
+    )
+
+
 def stay_row(row: Any) -> StayRow:
     """A stored stay read by a batch query (STAY_COLUMNS), in the rules' terms."""
     return StayRow(
@@ -542,20 +658,16 @@ def apply_events(
     except ValidationError as exc:
         code, message = next(iter(exc.codes.values())), " ".join(exc.messages())
         return [refused(e.index, e.event_id, code, message) for e in events]
+    db.session.flush()  # the reads below are the connection's (`rows`): they see what the session holds
     results: dict[int, EventResult] = {}
     ids = sorted({e.event_id for e in events})
-    kept = (
-        {
-            row.event_id: row
-            for row in db.session.execute(
-                select(HospitalEvent.event_id, HospitalEvent.body_hash, HospitalEvent.stay_id).where(
-                    HospitalEvent.establishment_id == establishment.id, HospitalEvent.event_id.in_(ids)
-                )
-            )
-        }
-        if ids
-        else {}
-    )
+    # A small batch (a listener's group of messages) reads the events already kept and its admissions already
+    # applied in one query; a large one reads them apart (joined, every event kept would bring its stay along).
+    small = len(events) <= SMALL_BATCH
+    params = {"est_id": establishment.id, "ids": ids, "admission_ids": sorted({e.admission_id for e in events})}
+    found = list(rows(kept_and_known_query() if small else kept_query(), params).all()) if ids else []
+    wanted = set(ids)
+    kept = {row.event_id: row for row in found if row.event_id in wanted}
     fresh: list[EventInput] = []
     first_in_batch: dict[str, EventInput] = {}
     for event in events:
@@ -569,7 +681,7 @@ def apply_events(
                 )
             elif row is not None:
                 results[event.index] = EventResult(
-                    index=event.index, event_id=event.event_id, status="duplicate", stay_id=row.stay_id
+                    index=event.index, event_id=event.event_id, status="duplicate", stay_id=row.event_stay_id
                 )
             else:
                 results[event.index] = EventResult(index=event.index, event_id=event.event_id, status="duplicate")
@@ -577,7 +689,20 @@ def apply_events(
         first_in_batch[event.event_id] = event
         fresh.append(event)
     batch = Batch(establishment, actor=actor, now=now)
-    batch.load(fresh)
+    admitted = {e.admission_id for e in fresh}
+    known = (
+        [
+            row
+            for row in found
+            if row.event_type == "admission"
+            and row.event_outcome == EventOutcome.APPLIED
+            and row.admission_id in admitted
+            and row.id is not None
+        ]
+        if small
+        else None
+    )
+    batch.load(fresh, known=known)
     with db.session.no_autoflush:  # everything in memory; written below with one statement per table
         for event in sorted(fresh, key=lambda e: (e.occurred_at, e.index)):
             results[event.index] = batch.apply(event)

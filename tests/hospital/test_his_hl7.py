@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -200,8 +201,8 @@ def test_the_ack_is_sent_only_after_the_commit(
     stay is still invisible to another connection."""
     real = mllp.Filer.file
 
-    def slow(self: mllp.Filer, raws: list[bytes]) -> tuple[list[str], list[str]]:
-        out = real(self, raws)
+    def slow(self: mllp.Filer, raws: list[bytes], **kwargs: Any) -> tuple[list[str], list[str]]:
+        out = real(self, raws, **kwargs)
         time.sleep(0.5)
         return out
 
@@ -209,3 +210,50 @@ def test_the_ack_is_sent_only_after_the_commit(
     with mllp_client(listener.host, listener.port) as his:
         assert ack_code(his.send(DialectA().admit("C1", NAM, "V1", "K1^P101^K1-101-1", hours_ago(1)))) == "AA"
         assert stay_of(NAM.cccd or "").status == StayStatus.IN_HOUSE
+
+
+def test_the_reader_follows_python_hl7s_field_rules() -> None:
+    """The listener reads fields by walking the parsed message itself (python-hl7's accessors cost most of a
+    message's reading): every field, repetition and component it reads must be what `extract_field` gives,
+    escapes, sub-components, repetitions and absent parts included."""
+    import hl7
+
+    from asm.hospital.his.hl7v2 import Reader
+
+    text = (
+        "MSH|^~\\&|HIS|BV|ASM|BV|20261120090000||ADT^A01^ADT_A01|C9|P|2.5\r"
+        "EVN|A01|20261120\r"
+        "PID|1||BN1^^^BV^MR~001234567890^^^BCA^NI~~X&Y&Z^A||Tr\\F\\an^Nam^V\\S\\an&sub||19800101|M|||"
+        "1 Ph\\T\\o Hue^^Ha Noi^^^VNM~second||||||ACC9|001234567890\r"
+        "NK1|1|Le^Thi^Ho\\E\\F\\E\\a|SPO^Vo|||CG^Caregiver|20261120|||||||F|19810101\r"
+        "NK1|2|A\r"
+        "PV1|1|I|K1^P1^B1^^^x&y|||||||||||||||||V\\E\\F\\E\\9"
+    )
+    message = hl7.parse(text)
+    reader = Reader(message)
+
+    def library(segment: str, seg_no: int, fld: int, rep: int, comp: int) -> str:
+        try:
+            value = message.extract_field(segment, seg_no, fld, rep, comp)
+        except (KeyError, IndexError):
+            return ""
+        return message.unescape(str(value)).strip() if value else ""
+
+    def library_repetitions(segment: str, seg_no: int, fld: int) -> int:
+        n = 0
+        while n < 20:
+            try:
+                message.extract_field(segment, seg_no, fld, n + 1, 1)
+            except (KeyError, IndexError):
+                break
+            n += 1
+        return n
+
+    for segment in ("MSH", "EVN", "PID", "NK1", "PV1", "ZZZ"):
+        for seg_no in (1, 2, 3):
+            for fld in range(1, 25):
+                assert reader.repetitions(segment, fld, seg_no) == library_repetitions(segment, seg_no, fld)
+                for rep in (1, 2, 3, 4):
+                    for comp in (1, 2, 3, 5, 6):
+                        expected = library(segment, seg_no, fld, rep, comp)
+                        assert reader.get(segment, fld, rep, comp, seg_no) == expected, (segment, seg_no, fld, rep)

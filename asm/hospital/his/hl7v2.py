@@ -31,6 +31,7 @@ from datetime import date, datetime
 
 import hl7
 from hl7.exceptions import HL7Exception
+from hl7.util import unescape
 
 from asm.clock import VN_TZ, utcnow
 from asm.hospital.events import EventInput, body_hash
@@ -95,6 +96,7 @@ class Translation:
     events: list[EventInput] = field(default_factory=list)
     ignored: str = ""  # why nothing is filed (accepted all the same)
     refusal: Refusal | None = None
+    accepted: str = ""  # its AA acknowledgement, made in advance (the MLLP listener, as the message arrives)
 
     @property
     def key(self) -> str:
@@ -112,40 +114,58 @@ def digest(raw: str) -> str:
 
 
 class Reader:
-    """Safe access to the parsed message: a missing segment, field, repetition or component reads as ''."""
+    """Safe access to the parsed message: a missing segment, field, repetition or component reads as ''. The
+    segments are indexed by name once (python-hl7's `Message.extract_field` scans them all on every call)."""
 
     def __init__(self, message: hl7.Message) -> None:
         self.m = message
+        self.segments: dict[str, list[hl7.Segment]] = {}
+        for segment in message:
+            self.segments.setdefault(str(segment[0][0]), []).append(segment)
 
     def has(self, segment: str) -> bool:
-        try:
-            self.m.segments(segment)
-        except KeyError:
-            return False
-        return True
+        return segment in self.segments
 
     def get(self, segment: str, fld: int, rep: int = 1, comp: int = 1, seg_no: int = 1) -> str:
-        try:
-            value = self.m.extract_field(segment, seg_no, fld, rep, comp)
-        except (KeyError, IndexError):
+        """`Segment.extract_field(seg_no, fld, rep, comp)` of python-hl7 (its rules: a path deeper than the tree
+        reads the leaf reached when the rest is at position 1, else ''), walked directly on the parsed lists: the
+        library's accessors cost most of a message's reading."""
+        seg = self._segment(segment, seg_no)
+        if seg is None or fld >= len(seg):
             return ""
+        field = list.__getitem__(seg, fld)
+        if not 1 <= rep <= len(field):
+            return ""
+        node = list.__getitem__(field, rep - 1)
+        if not isinstance(node, hl7.Repetition):  # a leaf: only its first component
+            if comp != 1:
+                return ""
+            value = node if segment == "MSH" and fld in (1, 2) else unescape(seg, node)
+        elif comp > len(node):
+            return ""
+        else:
+            component = list.__getitem__(node, comp - 1)
+            if isinstance(component, hl7.Component):
+                component = list.__getitem__(component, 0) if len(component) else ""
+            value = unescape(seg, component)
         return self.m.unescape(str(value)).strip() if value else ""
 
+    def _segment(self, segment: str, seg_no: int) -> hl7.Segment | None:
+        found = self.segments.get(segment)
+        index = seg_no - 1 if seg_no >= 1 else seg_no  # python-hl7's 1-based call (0: the first)
+        return found[index] if found and -len(found) <= index < len(found) else None
+
     def count(self, segment: str) -> int:
-        try:
-            return len(self.m.segments(segment))
-        except KeyError:
-            return 0
+        return len(self.segments.get(segment, ()))
 
     def repetitions(self, segment: str, fld: int, seg_no: int = 1) -> int:
-        n = 0
-        while n < 20:
-            try:
-                self.m.extract_field(segment, seg_no, fld, n + 1, 1)
-            except (KeyError, IndexError):
-                break
-            n += 1
-        return n
+        """How many repetitions a field has (a field absent reads as one empty repetition, as in python-hl7)."""
+        seg = self._segment(segment, seg_no)
+        if seg is None:
+            return 0
+        if fld >= len(seg):
+            return 1
+        return min(len(list.__getitem__(seg, fld)), 20)
 
 
 def parse_ts(value: str, where: str) -> datetime | None:

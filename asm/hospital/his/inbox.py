@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, insert, select
 
 from asm.common import Actor
 from asm.establishments.models import Establishment
@@ -105,12 +106,62 @@ class Stored:
 def stored(establishment_id: int, channel: str, keys: list[str]) -> dict[str, Stored]:
     if not keys:
         return {}
-    rows = db.session.execute(
-        select(HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer).where(
-            HisMessage.establishment_id == establishment_id, HisMessage.channel == channel, HisMessage.key.in_(keys)
-        )
-    )
+    params = {"establishment_id": establishment_id, "channel": channel, "keys": keys}
+    rows = db.session.connection().execute(stored_query(), params)
     return {row.key: Stored(row.id, row.status, row.answer) for row in rows}
+
+
+@dataclass
+class Received:
+    """A message received (again), to be kept with its status, answer and error (`keep_all`)."""
+
+    key: str
+    kind: str
+    status: str
+    raw: str
+    answer: str
+    error_code: str | None = None
+    error_message: str | None = None
+    existing: Stored | None = None
+
+
+def stored_at(establishment_id: int, channel: str, keys: list[str]) -> tuple[Establishment | None, dict[str, Stored]]:
+    """The establishment (read by this query, as `session.get` would) and `stored`, in one query (a listener files
+    a few messages at a time: each round trip to the database counts)."""
+    params = {"establishment_id": establishment_id, "channel": channel, "keys": keys}
+    est: Establishment | None = None
+    out: dict[str, Stored] = {}
+    for row in db.session.execute(stored_at_query(), params):
+        est = row.Establishment
+        if row.key is not None:
+            out[row.key] = Stored(row.id, row.status, row.answer)
+    return est, out
+
+
+@cache
+def stored_at_query() -> Select[Establishment, str | None, int | None, str | None, str | None]:
+    return (
+        select(Establishment, HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer)
+        .outerjoin(
+            HisMessage,
+            and_(
+                HisMessage.establishment_id == Establishment.id,
+                HisMessage.channel == bindparam("channel"),
+                HisMessage.key.in_(bindparam("keys", expanding=True)),
+            ),
+        )
+        .where(Establishment.id == bindparam("establishment_id"))
+    )
+
+
+@cache
+def stored_query() -> Select[str, int, str, str]:
+    """Kept messages by their keys (built once: building it costs more than running it for one message)."""
+    return select(HisMessage.key, HisMessage.id, HisMessage.status, HisMessage.answer).where(
+        HisMessage.establishment_id == bindparam("establishment_id"),
+        HisMessage.channel == bindparam("channel"),
+        HisMessage.key.in_(bindparam("keys", expanding=True)),
+    )
 
 
 def keep(
@@ -128,35 +179,46 @@ def keep(
     existing: Stored | None = None,
 ) -> None:
     """Record a message received (again): its status, answer and error replace the last ones; the count grows."""
-    if existing is None:
-        db.session.add(
-            HisMessage(
-                establishment_id=establishment_id,
-                channel=channel,
-                key=key[:120],
-                kind=kind[:40],
-                status=status,
-                raw=raw,
-                answer=answer,
-                error_code=(error_code or None) and error_code[:60],
-                error_message=(error_message or None) and error_message[:500],
-                received_count=1,
-                first_received_at=now,
-                last_received_at=now,
-            )
-        )
-        return
-    values: dict[str, Any] = {"received_count": HisMessage.received_count + 1, "last_received_at": now}
-    if existing.status not in (MessageStatus.APPLIED, MessageStatus.IGNORED):  # an applied message stays applied
-        values |= {
-            "status": status,
-            "answer": answer,
-            "raw": raw,
-            "kind": kind[:40],
-            "error_code": (error_code or None) and error_code[:60],
-            "error_message": (error_message or None) and error_message[:500],
+    received = Received(key, kind, status, raw, answer, error_code, error_message, existing)
+    keep_all(establishment_id, channel, [received], now=now)
+
+
+def keep_all(establishment_id: int, channel: str, messages: list[Received], *, now: datetime) -> None:
+    """`keep` for many messages: the new ones in one INSERT, each one received before updated."""
+    rows = [
+        {
+            "establishment_id": establishment_id,
+            "channel": channel,
+            "key": m.key[:120],
+            "kind": m.kind[:40],
+            "status": m.status,
+            "raw": m.raw,
+            "answer": m.answer,
+            "error_code": (m.error_code or None) and m.error_code[:60],
+            "error_message": (m.error_message or None) and m.error_message[:500],
+            "received_count": 1,
+            "first_received_at": now,
+            "last_received_at": now,
         }
-    db.session.execute(db.update(HisMessage).where(HisMessage.id == existing.id).values(**values))
+        for m in messages
+        if m.existing is None
+    ]
+    if rows:
+        db.session.connection().execute(insert(HisMessage.__table__), rows)
+    for m in messages:
+        if m.existing is None:
+            continue
+        values: dict[str, Any] = {"received_count": HisMessage.received_count + 1, "last_received_at": now}
+        if m.existing.status not in (MessageStatus.APPLIED, MessageStatus.IGNORED):  # an applied one stays applied
+            values |= {
+                "status": m.status,
+                "answer": m.answer,
+                "raw": m.raw,
+                "kind": m.kind[:40],
+                "error_code": (m.error_code or None) and m.error_code[:60],
+                "error_message": (m.error_message or None) and m.error_message[:500],
+            }
+        db.session.execute(db.update(HisMessage).where(HisMessage.id == m.existing.id).values(**values))
 
 
 @dataclass

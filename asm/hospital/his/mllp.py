@@ -4,7 +4,10 @@ MLLP framing (a block is <VT> message <FS><CR>) and the connections are python-h
 (`hl7.mllp.start_hl7_server`); each message is translated by asm/hospital/his/hl7v2.py and filed by one worker
 thread that holds the database: the messages waiting from every connection are filed together, one batch and one
 commit for all (`inbox.file_units`, each message all or nothing), and each ACK is written only **after** that
-commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored".
+commit. So eight connections cost about what one costs per transaction, and an ACK always means "stored". While
+fewer messages than open connections are gathered, a group waits up to `MLLP_GROUP_WAIT_MS` for the next one (each
+connection sends its next message when its ACK arrives, so they come back together; without the wait, groups of
+one and seven alternated), four times that at most in all.
 
 What it survives:
 - a broken frame: bytes outside <VT>...<FS><CR> are dropped (a block is read from its last <VT>); a block over
@@ -20,7 +23,6 @@ What it survives:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import queue
@@ -50,10 +52,14 @@ ACTOR = Actor(label="HIS: HL7 v2 (MLLP)", kind="system")
 UNAVAILABLE = hl7v2.Refusal("AR", "unavailable", "The database is unavailable: send the message again later", "207")
 
 
+Translated = tuple[str, hl7v2.Translation]  # a message's text and translation
+
+
 @dataclass
 class Pending:
     raw: bytes
-    answer: concurrent.futures.Future[str]
+    answer: asyncio.Future[str]  # the event loop's: the filer answers a whole group with one call into the loop
+    translated: Translated | None
 
 
 def refusal_of(error: dict[str, Any] | None) -> hl7v2.Refusal:
@@ -85,36 +91,50 @@ class Filer:
         self.cccd_systems = cccd_systems
         self._est_id: int | None = None
 
-    def establishment(self) -> Establishment:
+    def establishment_id(self) -> int:
+        """The hospital's id (its code is looked up once: an id does not change)."""
         if self._est_id is None:
-            est = db.session.scalar(select(Establishment).where(Establishment.code == self.code))
-            if est is None:
+            est_id = db.session.scalar(select(Establishment.id).where(Establishment.code == self.code))
+            if est_id is None:
                 raise LookupError(f"no establishment {self.code!r}")
-            self._est_id = est.id
-        est = db.session.get(Establishment, self._est_id)
-        assert est is not None
+            self._est_id = est_id
+        return self._est_id
+
+    def establishment(self) -> Establishment:
+        est = db.session.get(Establishment, self.establishment_id())
+        if est is None:
+            raise LookupError(f"no establishment {self.code!r}")
         return est
 
-    def file(self, raws: list[bytes]) -> tuple[list[str], list[str]]:
-        """Answers (ACK texts) and statuses for the messages; flushed, not committed: the caller commits, then
-        sends the answers."""
-        est = self.establishment()
+    def translate(self, raw: bytes) -> Translated:
+        """A message as text and as the hospital's events (pure: no database once the hospital's id is known; the
+        listener translates each message as it arrives, while the filer waits for the rest of its group)."""
+        try:
+            text = hl7v2.text_of(raw)
+        except UnicodeDecodeError:
+            bad = hl7v2.Translation(control_id="", kind="?", version="", message=None)
+            bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
+            return raw.decode("utf-8", errors="replace"), bad
+        translation = hl7v2.translate(text, establishment_id=self.establishment_id(), cccd_systems=self.cccd_systems)
+        if translation.refusal is None:  # most are applied: their ACK is ready before the transaction
+            translation.accepted = hl7v2.ack(translation, "AA", facility=self.code)
+        return text, translation
+
+    def file(self, raws: list[bytes], *, translated: list[Translated] | None = None) -> tuple[list[str], list[str]]:
+        """Answers (ACK texts) and statuses for the messages (`translated`: their translations, when already
+        made); flushed, not committed: the caller commits, then sends the answers."""
+        est_id = self.establishment_id()
         now = utcnow()
-        texts: list[str] = []
-        translations: list[hl7v2.Translation] = []
-        for raw in raws:
-            try:
-                text = hl7v2.text_of(raw)
-            except UnicodeDecodeError:
-                text = raw.decode("utf-8", errors="replace")
-                bad = hl7v2.Translation(control_id="", kind="?", version="", message=None)
-                bad.refusal = hl7v2.Refusal("AR", "encoding_invalid", "The message is not UTF-8", "102", "MSH^1^18")
-                translations.append(bad)
-            else:
-                translations.append(hl7v2.translate(text, establishment_id=est.id, cccd_systems=self.cccd_systems))
-            texts.append(text)
+        if translated is None:
+            translated = [self.translate(raw) for raw in raws]
+        texts = [text for text, _t in translated]
+        translations = [t for _text, t in translated]
         keys = [t.control_id or hl7v2.digest(text) for t, text in zip(translations, texts, strict=True)]
-        seen = inbox.stored(est.id, "hl7", sorted(set(keys)))
+        # The hospital as it is now (its status with the police, its carer settings) and the messages already kept,
+        # in one query.
+        est, seen = inbox.stored_at(est_id, "hl7", sorted(set(keys)))
+        if est is None:
+            raise LookupError(f"no establishment {self.code!r}")
         answers: list[str | None] = [None] * len(raws)
         statuses = [""] * len(raws)
         refusals: dict[int, hl7v2.Refusal] = {}
@@ -134,7 +154,7 @@ class Filer:
                 answers[i] = hl7v2.ack(t, t.refusal.ack, facility=self.code, refusal=t.refusal)
             elif t.ignored or not t.events:
                 statuses[i] = MessageStatus.IGNORED
-                answers[i] = hl7v2.ack(t, "AA", facility=self.code)
+                answers[i] = t.accepted or hl7v2.ack(t, "AA", facility=self.code)
             else:
                 unit_of[i] = len(units)
                 units.append(t.events)
@@ -147,38 +167,42 @@ class Filer:
                 answers[i] = hl7v2.ack(translations[i], "AE", facility=self.code, refusal=refusals[i])
             else:
                 statuses[i] = MessageStatus.APPLIED
-                answers[i] = hl7v2.ack(translations[i], "AA", facility=self.code)
-        est_id = self.establishment().id
+                answers[i] = translations[i].accepted or hl7v2.ack(translations[i], "AA", facility=self.code)
+        received = []
         for key, i in first.items():
             refusal = refusals.get(i)
-            inbox.keep(
-                est_id,
-                "hl7",
-                key,
-                kind=translations[i].kind,
-                status=statuses[i] if statuses[i] != "duplicate" else MessageStatus.APPLIED,
-                raw=texts[i],
-                answer=answers[i] or "",
-                now=now,
-                error_code=refusal.code if refusal else None,
-                error_message=refusal.message if refusal else None,
-                existing=seen.get(key),
+            received.append(
+                inbox.Received(
+                    key,
+                    kind=translations[i].kind,
+                    status=statuses[i] if statuses[i] != "duplicate" else MessageStatus.APPLIED,
+                    raw=texts[i],
+                    answer=answers[i] or "",
+                    error_code=refusal.code if refusal else None,
+                    error_message=refusal.message if refusal else None,
+                    existing=seen.get(key),
+                )
             )
+        inbox.keep_all(est_id, "hl7", received, now=now)
         for i, key in enumerate(keys):
             if answers[i] is None:
                 answers[i], statuses[i] = answers[first[key]], statuses[first[key]]
         db.session.flush()
         return [a or "" for a in answers], statuses
 
-    def file_and_commit(self, raws: list[bytes], *, retry_s: float = 60.0) -> list[str]:
+    def file_and_commit(
+        self, raws: list[bytes], *, retry_s: float = 60.0, translated: list[Translated] | None = None
+    ) -> list[str]:
         """`file`, committed; a lost connection (a database restart) is waited out for `retry_s` and the same
         messages filed again. Past that, every message is answered AR and nothing is stored."""
         deadline = time.monotonic() + retry_s
         pause = 0.05
         conflicts = 0
+        if translated is None:
+            translated = [self.translate(raw) for raw in raws]
         while True:
             try:
-                answers, _statuses = self.file(raws)
+                answers, _statuses = self.file(raws, translated=translated)
                 db.session.commit()
                 return answers
             except IntegrityError:  # another process stored the same control ID or filled the same bed: again
@@ -225,6 +249,7 @@ class Listener:
         self.idle_timeout = float(config["MLLP_IDLE_TIMEOUT_S"])
         self.retry_s = float(config["MLLP_DB_RETRY_S"])
         self.group_max = int(config["MLLP_GROUP_MAX"])
+        self.group_wait = float(config["MLLP_GROUP_WAIT_MS"]) / 1000
         self.filer = Filer(establishment_code, cccd_systems=tuple(config["HIS_FHIR_CCCD_SYSTEMS"]))
         self.queue: queue.Queue[Pending | None] = queue.Queue()
         self.ready = threading.Event()
@@ -284,7 +309,8 @@ class Listener:
         try:
             while True:
                 try:
-                    block = await asyncio.wait_for(read_block(reader), self.idle_timeout)
+                    async with asyncio.timeout(self.idle_timeout):  # no task per message, unlike wait_for
+                        block = await read_block(reader)
                 except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     break  # silent too long (half-open), or closed by the client
                 except ValueError:  # over the size limit: dropped up to its end
@@ -295,9 +321,16 @@ class Listener:
                     continue
                 if block is None:
                     continue
-                pending = Pending(block, concurrent.futures.Future())
+                # Translated here, as it arrives: the filer is waiting for the rest of the group meanwhile (a
+                # translation that fails is made again by the filer, which answers AR for what it cannot file).
+                try:
+                    translated: Translated | None = self.filer.translate(block)
+                except Exception:
+                    log.exception("translating a message failed")
+                    translated = None
+                pending = Pending(block, asyncio.get_running_loop().create_future(), translated)
                 self.queue.put(pending)
-                answer = await asyncio.wrap_future(pending.answer)
+                answer = await pending.answer
                 writer.writeblock(answer.encode("utf-8"))
                 await writer.drain()
         except ConnectionError:
@@ -318,9 +351,13 @@ class Listener:
                     break
                 group = [item]
                 stop = False
+                # Every open connection may have a message on its way (each waits for its ACK before the next):
+                # wait a moment for each next one, so that they share this transaction rather than each its own.
+                limit = time.monotonic() + 4 * self.group_wait
                 while len(group) < self.group_max:
+                    wait = min(self.group_wait, limit - time.monotonic()) if len(group) < self.connections else 0.0
                     try:
-                        more = self.queue.get_nowait()
+                        more = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
                     except queue.Empty:
                         break
                     if more is None:
@@ -328,17 +365,30 @@ class Listener:
                         break
                     group.append(more)
                 try:
-                    answers = self.filer.file_and_commit([p.raw for p in group], retry_s=self.retry_s)
+                    made = [p.translated for p in group]
+                    answers = self.filer.file_and_commit(
+                        [p.raw for p in group],
+                        retry_s=self.retry_s,
+                        translated=None if None in made else [t for t in made if t is not None],
+                    )
                 except Exception:
                     log.exception("filing failed")
                     rollback()
                     empty = hl7v2.Translation(control_id="", kind="?", version="", message=None)
                     answers = [hl7v2.ack(empty, "AR", facility=self.filer.code, refusal=UNAVAILABLE)] * len(group)
-                for p, answer in zip(group, answers, strict=True):
-                    p.answer.set_result(answer)
+                assert self._loop is not None
+                with contextlib.suppress(RuntimeError):  # the loop is closed: no connection waits any more
+                    self._loop.call_soon_threadsafe(deliver, group, answers)
                 db.session.remove()
                 if stop:
                     break
+
+
+def deliver(group: list[Pending], answers: list[str]) -> None:
+    """The answers of a group committed, to their connections (in the event loop; a connection gone has none)."""
+    for p, answer in zip(group, answers, strict=True):
+        if not p.answer.done():
+            p.answer.set_result(answer)
 
 
 async def read_block(reader: asyncio.StreamReader) -> bytes | None:
