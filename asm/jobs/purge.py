@@ -5,10 +5,14 @@ append-only. `run(dry_run=True)` counts and removes nothing. The nightly job and
 Stays (a group whole, once every stay of it ended before the cutoff) go with their hash-chained history, what
 hangs on them (foreign declarations, alerts, hospital rows) and their people when no stay is left; the police
 access log goes from its oldest row up to the cutoff, and the ledger keeps the hash of the last row removed, to
-which the first one left links (`audit verify` accepts it). These two tables are append-only: their triggers let
-a DELETE through only inside the purge's transaction (`SET LOCAL asm.purge`, or a `purge_mode` row on SQLite),
-and on PostgreSQL the app role has no DELETE privilege at all, so the purge connects with PURGE_DATABASE_URI (a
-role that has it, e.g. the owner role).
+which the first one left links (`audit verify` accepts it). On PostgreSQL both go first by whole months, a
+partition dropped for each (asm/jobs/partitions.py); what is left older than the cutoff (the edge month) goes
+row by row as on SQLite, so the purge removes exactly what is older than N days.
+
+These two tables are append-only: their triggers let a DELETE through only inside the purge's transaction
+(`SET LOCAL asm.purge`, or a `purge_mode` row on SQLite), and on PostgreSQL the app role has no DELETE privilege
+at all, so the purge connects with PURGE_DATABASE_URI: the purge role of `flask db-roles setup --purge`, which
+may delete old rows and drop old partitions.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from asm.clock import utcnow
 from asm.extensions import db
 from asm.foreigners.models import ForeignStay
 from asm.hospital.models import BedAssignment, Carer, HospitalEvent
+from asm.jobs import partitions
 from asm.jobs.models import Job, PurgeLine, PurgeMode, Reminder, ReminderDelivery, ReportChunk, State
 from asm.people.models import Person
 from asm.police.models import Alert, ReportJob
@@ -40,6 +45,16 @@ class Policy:
     target: str
     ids: Callable[[datetime], Any]  # select of the keys of rows (or groups) older than the cutoff
     remove: Callable[[Session, list[int]], tuple[int, str | None]]  # delete them: (rows removed, chain anchor)
+    # PostgreSQL: first drop the whole months past the cutoff (asm/jobs/partitions.py): (rows removed, anchor)
+    drop: Callable[[Session, datetime, int, float], tuple[int, str | None]] | None = None
+
+
+def _drop_stays(s: Session, cutoff: datetime, batch: int, pause: float) -> tuple[int, str | None]:
+    return partitions.drop_stay_months(s, cutoff, batch, pause), None
+
+
+def _drop_access_log(s: Session, cutoff: datetime, batch: int, pause: float) -> tuple[int, str | None]:
+    return partitions.drop_access_months(s, cutoff)
 
 
 def _delete(table: Any) -> Callable[[Session, list[int]], tuple[int, str | None]]:
@@ -145,8 +160,8 @@ def _access_log(s: Session, ids: list[int]) -> tuple[int, str | None]:
 
 
 POLICIES = (
-    Policy("STAYS", "stays", _old_groups, _stays),
-    Policy("ACCESS_LOG", "access_log", _old_access_log, _access_log),
+    Policy("STAYS", "stays", _old_groups, _stays, _drop_stays),
+    Policy("ACCESS_LOG", "access_log", _old_access_log, _access_log, _drop_access_log),
     Policy(
         "IDEMPOTENCY",
         "idempotency_records",
@@ -201,6 +216,9 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
     s = purge_session()
     lines = []
     try:
+        if partitions.enabled(s) and not dry_run:
+            partitions.ensure(s, now)  # this month's block open before old ones are weighed
+            s.commit()
         for policy in POLICIES:
             cutoff = cutoff_of(policy, now)
             if dry_run:
@@ -208,6 +226,8 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
                 lines.append(PurgeLine(policy=policy.name.lower(), target=policy.target, rows=count, cutoff=cutoff))
                 continue
             removed, anchor = 0, None
+            if policy.drop is not None and partitions.enabled(s):
+                removed, anchor = policy.drop(s, cutoff, batch, pause)
             while True:
                 keys = list(s.scalars(policy.ids(cutoff).limit(batch)))
                 if not keys:
