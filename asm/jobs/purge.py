@@ -194,6 +194,16 @@ POLICIES = (
 )
 
 
+# The tables the purge deletes from: the purge role's DELETE privilege (asm/pgroles.py).
+PURGED = frozenset(
+    model.__tablename__
+    for model in (
+        Stay, StayEvent, AccessLog, Person, Alert, ForeignStay, BedAssignment, HospitalEvent, Carer,
+        IdempotencyRecord, UserSession, Job, Reminder, ReminderDelivery, ReportChunk, ReportJob,
+    )
+)  # fmt: skip
+
+
 def cutoff_of(policy: Policy, now: datetime) -> datetime:
     return now - timedelta(days=float(current_app.config[f"RETENTION_{policy.name}_DAYS"]))
 
@@ -203,7 +213,8 @@ def purge_session() -> Session:
     uri = current_app.config.get("PURGE_DATABASE_URI")
     if not uri:
         return db.session()  # the scoped session hands out its Session
-    return Session(bind=create_engine(uri, pool_size=1, max_overflow=0))
+    # Not expired at commit: the ledger lines are read (printed) after this session is closed.
+    return Session(bind=create_engine(uri, pool_size=1, max_overflow=0), expire_on_commit=False)
 
 
 def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine]:
