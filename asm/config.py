@@ -165,6 +165,7 @@ class Base:
     RETENTION_REMINDERS_DAYS = 90
     RETENTION_BATCH = 2000  # rows (stays: groups) per transaction
     RETENTION_PAUSE_S = 0.2  # between batches: the purge yields the machine to filings (bench/purge.py)
+    RETENTION_DUTY = 0.25  # and rests so that it works at most this share of its time (asm/jobs/purge.py `rest`)
     RETENTION_PURGE_AT = "02:30"
     # PostgreSQL keeps the history by month (asm/jobs/partitions.py): the months made ahead (hourly job), the ids
     # a month's block holds (more than a month's stays and access-log lines: a national deployment ~20,000,000;

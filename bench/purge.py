@@ -4,8 +4,10 @@ without it, in the same run, on PostgreSQL.
 One run: recreate its own database (`asm_bench_purge`), migrate, seed establishments with API tokens, generate
 `--months` months of ended stays (`--per-month` each, with one history row each) in plain SQL; start gunicorn
 (production settings); file through the API for `--duration` seconds (the baseline); then file again for the same
-time while `flask retention purge` removes the oldest month (RETENTION_STAYS_DAYS set so that exactly it is past);
-report the purge's time and rows, and filings/s during ÷ filings/s before (the headline: the machine is shared).
+time while `asm.jobs.purge.run` removes the oldest month (RETENTION_STAYS_DAYS set so that exactly it is past);
+`--rounds` times, a month more each (windows without and during alternate, so that the load other sessions put
+on the shared machine weighs on both alike); report each purge's time and rows, and the sum of filings/s during
+÷ the sum without (the headline).
 The database is dropped at the end unless --keep.
 
 Run: `.venv/bin/python -m bench purge` (`--help`). Sized modestly by default; docs/PERFORMANCE.md extrapolates.
@@ -123,7 +125,7 @@ class Purger:
     """`asm.jobs.purge.run` in a process of its own, started (imports, app) before the measured window, as a
     worker already running would be: `go()` starts the purge, `result()` waits for its time and rows."""
 
-    def __init__(self, url: str, days: int, batch: int, pause: float, block: int) -> None:
+    def __init__(self, url: str, days: int, batch: int, pause: float, duty: float, block: int) -> None:
         env = {
             **os.environ,
             "ASM_ENV": "dev",
@@ -133,6 +135,7 @@ class Purger:
             "ASM_HISTORY_PARTITION_BLOCK": str(block),
             "ASM_RETENTION_BATCH": str(batch),
             "ASM_RETENTION_PAUSE_S": str(pause),
+            "ASM_RETENTION_DUTY": str(duty),
         }
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "python"), "-c", PURGER],
@@ -180,10 +183,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--establishments", type=int, default=50)
     parser.add_argument("--batch", type=int, default=2000, help="RETENTION_BATCH: stays per purge transaction")
     parser.add_argument("--pause", type=float, default=0.2, help="RETENTION_PAUSE_S: seconds between batches")
+    parser.add_argument("--duty", type=float, default=0.25, help="RETENTION_DUTY: the share of time it works")
     parser.add_argument("--server", type=ServerSetup.parse, default=ServerSetup.parse("sync:3"))
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3, help="windows without / during, one month purged each")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
 
@@ -199,26 +204,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"history: {args.months} months x {args.per_month:,} ended stays in {made:.1f} s: {rows}", flush=True)
         guests = Guests(seed=14)
         per_window = int(args.concurrency * 400 * (args.duration + args.warmup))
+        rounds = []
         with tempfile.TemporaryDirectory() as tmp, Gunicorn(args.server, url, Path(tmp)) as server:
             server.wait_ready()
             host = f"127.0.0.1:{server.port}"
-            checkpoint(args.database)
-            before = window(server, filing_requests(guests, sites, per_window, host), args)
-            # Past: the oldest month (its stays ended by its 28th day); kept: from the next month's first day.
-            second = month_starts(args.months)[1]
-            since = datetime.now(UTC) - datetime(second.year, second.month, 1, tzinfo=UTC)
-            days = int(since.total_seconds() // 86400)
-            purger = Purger(url, days, args.batch, args.pause, block)
-            checkpoint(args.database)
-            requests = filing_requests(guests, sites, per_window, host)
-            purger.go()
-            during = window(server, requests, args)
-            purged = purger.result()
-        ratio = round(during["per_s"] / before["per_s"], 3) if before.get("per_s") else 0.0
-        results = {"history": rows, "before": before, "during": during, "purge": purged, "ratio": ratio}
-        print(f"filings/s without purge: {before['per_s']:.0f} (p99 {before['p99_ms']} ms)")
-        print(f"filings/s during purge:  {during['per_s']:.0f} (p99 {during['p99_ms']} ms)  ratio {ratio}")
-        print(f"purge: {purged['seconds']} s (window {args.warmup + args.duration} s); rows {purged['rows']}")
+            for month in range(args.rounds):
+                # Past: the oldest months up to this round's (their stays ended by their 28th day); kept: from the
+                # next month's first day. The purge process starts (idle) before the window without it.
+                kept_from = month_starts(args.months)[month + 1]
+                since = datetime.now(UTC) - datetime(kept_from.year, kept_from.month, 1, tzinfo=UTC)
+                purger = Purger(url, int(since.total_seconds() // 86400), args.batch, args.pause, args.duty, block)
+                checkpoint(args.database)
+                before = window(server, filing_requests(guests, sites, per_window, host), args)
+                checkpoint(args.database)
+                requests = filing_requests(guests, sites, per_window, host)
+                purger.go()
+                during = window(server, requests, args)
+                purged = purger.result()
+                rounds.append({"before": before, "during": during, "purge": purged})
+                print(
+                    f"round {month + 1}: filings/s without {before['per_s']:.0f} (p99 {before['p99_ms']} ms), "
+                    f"during {during['per_s']:.0f} (p99 {during['p99_ms']} ms); purge {purged['seconds']} s "
+                    f"(window {args.warmup + args.duration} s), rows {purged['rows']}",
+                    flush=True,
+                )
+        without = sum(r["before"]["per_s"] for r in rounds)
+        ratio = round(sum(r["during"]["per_s"] for r in rounds) / without, 3) if without else 0.0
+        results = {"history": rows, "rounds": rounds, "ratio": ratio}
+        print(f"filings/s during the purges / without, over {len(rounds)} rounds: {ratio}")
         return results
     finally:
         if not args.keep:

@@ -101,7 +101,7 @@ BLOCKING = text(
 def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> int:
     """Remove every block of stays wholly past the cutoff (see the module); the stays removed."""
     from asm.jobs import renew
-    from asm.jobs.purge import history_mode
+    from asm.jobs.purge import history_mode, rest
 
     removed = 0
     written_from = next_id(s, "stay_events")
@@ -124,6 +124,7 @@ def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> 
             continue
         s.commit()
         while True:
+            started = time.perf_counter()
             ids = list(s.scalars(select(Stay.id).where(in_block).order_by(Stay.id).limit(batch)))
             if not ids:
                 break
@@ -136,7 +137,7 @@ def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> 
             s.commit()
             removed += len(ids)
             renew()
-            time.sleep(pause)
+            rest(started, pause)
     return removed
 
 
