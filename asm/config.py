@@ -167,6 +167,7 @@ class Base:
     RETENTION_PAUSE_S = 0.2  # between batches: the purge yields the machine to filings (bench/purge.py)
     RETENTION_DUTY = 0.25  # and rests so that it works at most this share of its time (asm/jobs/purge.py `rest`)
     RETENTION_PURGE_AT = "02:30"
+    POLICE_DIGEST_AT = "07:30"  # Vietnam time: the ward's overdue notifications to the police who opted in
     # PostgreSQL keeps the history by month (asm/jobs/partitions.py): the months made ahead (hourly job), the ids
     # a month's block holds (more than a month's stays and access-log lines: a national deployment ~20,000,000;
     # a full block flows into the next month's, harmless), how long the purge waits for a partition's lock.

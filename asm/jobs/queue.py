@@ -7,7 +7,7 @@ Huey keeps only `(job id,)` messages; the job itself and its arguments are in th
 The schedule (Huey periodic tasks, run by every worker started without --no-scheduler; each step is safe to run
 twice): every minute the sweeper and the reminders due at this minute; every hour the report files past their
 time and the history's next months (PostgreSQL partitions); every night (RETENTION_PURGE_AT, Vietnam time)
-the retention purge.
+the retention purge; every morning (POLICE_DIGEST_AT) the police digest of each ward.
 """
 
 from __future__ import annotations
@@ -79,6 +79,15 @@ def install(app: Flask) -> None:
 
         with app.app_context():
             enqueue("retention_purge", key=f"retention_purge:{utcnow():%Y%m%d}")
+            db.session.commit()
+
+    @huey.periodic_task(local_minute(str(app.config["POLICE_DIGEST_AT"])), name="every_morning")
+    def every_morning() -> None:
+        from asm.extensions import db
+        from asm.police import digest
+
+        with app.app_context():
+            digest.schedule()
             db.session.commit()
 
     app.extensions["asm_jobs_huey"] = huey

@@ -14,6 +14,7 @@ partition per month, so that the retention purge removes a month by dropping its
 - Two functions run with the owner's rights (SECURITY DEFINER), executable by nobody until `flask db-roles setup`
   grants them to the purge role: `history_partitions_ensure(month, ahead, block)` and
   `history_partition_drop(name)` (only a block no new row can reach, only inside the purge's transaction).
+- `users.police_digest`: a police user's choice of the ward's morning digest (asm/police/digest.py).
 - Rows already stored are split by month (of the stays' `created_at`, of the access log's `at`) and copied into
   the partitioned tables (on a big database this copy is the long part of the upgrade: docs/PERFORMANCE.md).
 
@@ -242,6 +243,8 @@ def _month_partitions(table, current):
 
 
 def upgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:  # the police morning digest, opted in
+        batch_op.add_column(sa.Column("police_digest", sa.Boolean(), server_default=sa.false(), nullable=False))
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         _sqlite_receipt_per_stay(upgrade=True)
@@ -263,6 +266,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("police_digest")
     if op.get_bind().dialect.name != "postgresql":
         _sqlite_receipt_per_stay(upgrade=False)
         return
