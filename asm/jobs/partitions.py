@@ -25,14 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from asm.accounts.models import AccessLog
 from asm.foreigners.models import ForeignStay
 from asm.hospital.models import BedAssignment, Carer, HospitalEvent
-from asm.people.models import Person
 from asm.police.models import Alert
 from asm.stays.models import Stay
 
@@ -98,6 +97,11 @@ BLOCKING = text(
 )
 
 
+ORPHANS = text(
+    "DELETE FROM people p WHERE p.id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.person_id = p.id)"
+)
+
+
 def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> int:
     """Remove every block of stays wholly past the cutoff (see the module); the stays removed."""
     from asm.jobs import renew
@@ -123,20 +127,22 @@ def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> 
         if _drop(s, part.name) is None:
             continue
         s.commit()
-        while True:
+        # Then the block's stays and the people left without one, a range of ids per transaction, server-side.
+        start = s.scalar(select(func.min(Stay.id)).where(in_block))
+        while start is not None:
             started = time.perf_counter()
-            ids = list(s.scalars(select(Stay.id).where(in_block).order_by(Stay.id).limit(batch)))
-            if not ids:
-                break
-            # A group's members may come in the next batch: they let go of their head first.
-            s.execute(update(Stay).where(Stay.head_id.in_(ids)).values(head_id=None))
-            people = set(s.scalars(delete(Stay).where(Stay.id.in_(ids)).returning(Stay.person_id)))
-            s.execute(
-                delete(Person).where(Person.id.in_(people), ~exists(select(Stay.id).where(Stay.person_id == Person.id)))
-            )
+            end = min(start + batch, part.hi)
+            # The purge is redone if a crash loses this commit: no need to wait for the disk (the ledger's
+            # own commit, later, is synchronous and makes all of these durable).
+            s.execute(text("SET LOCAL synchronous_commit = off"))
+            # A group's members may come in the next range: they let go of their head first.
+            s.execute(update(Stay).where(Stay.head_id >= start, Stay.head_id < end).values(head_id=None))
+            people = list(s.scalars(delete(Stay).where(Stay.id >= start, Stay.id < end).returning(Stay.person_id)))
+            s.execute(ORPHANS, {"ids": sorted(set(people))})
             s.commit()
-            removed += len(ids)
+            removed += len(people)
             renew()
+            start = s.scalar(select(func.min(Stay.id)).where(Stay.id >= end, Stay.id < part.hi))
             rest(started, pause)
     return removed
 
