@@ -87,14 +87,19 @@ def _drop(s: Session, name: str) -> int | None:
         return None
 
 
+# A block is kept whole while one of its stays is open or ended at or after the cutoff, or one of its groups reaches
+# into another block. Read along the primary key (ORDER BY id): a scan of the whole table would also walk every
+# dead row of the months purged before.
 BLOCKING = text(
     "SELECT 1 FROM stays s WHERE s.id >= :lo AND s.id < :hi"
     " AND (s.status IN ('draft', 'in_house') OR coalesce(s.departed_at, s.arrived_at) >= :cutoff"
     "      OR s.head_id < :lo OR s.head_id >= :hi)"
-    " UNION ALL "
-    "SELECT 1 FROM stays m WHERE m.head_id >= :lo AND m.head_id < :hi AND (m.id < :lo OR m.id >= :hi)"
-    " LIMIT 1"
+    " ORDER BY s.id LIMIT 1"
 )
+CROSSING = text(
+    "SELECT 1 FROM stays m WHERE m.head_id >= :lo AND m.head_id < :hi AND (m.id < :lo OR m.id >= :hi) LIMIT 1"
+)
+FIRST_ARRIVAL = text("SELECT arrived_at FROM stays WHERE id >= :lo AND id < :hi ORDER BY id LIMIT 1")
 
 
 ORPHANS = text(
@@ -113,7 +118,10 @@ def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> 
         if part.hi > written_from:
             break
         bounds = {"lo": part.lo, "hi": part.hi}
-        if s.execute(BLOCKING, bounds | {"cutoff": cutoff}).first() is not None:
+        first = s.scalar(FIRST_ARRIVAL, bounds)
+        if first is not None and first >= cutoff:
+            break  # this block's first stay came after the cutoff: so did every later block's
+        if s.execute(BLOCKING, bounds | {"cutoff": cutoff}).first() or s.execute(CROSSING, bounds).first():
             continue
         in_block = Stay.id.between(part.lo, part.hi - 1)
         history_mode(s, True)
