@@ -170,7 +170,15 @@ class Base:
     RETENTION_REMINDERS_DAYS = 90
     RETENTION_BATCH = 2000  # rows (stays: groups) per transaction
     RETENTION_PAUSE_S = 0.2  # between batches: the purge yields the machine to filings (bench/purge.py)
+    RETENTION_DUTY = 0.25  # and rests so that it works at most this share of its time (asm/jobs/purge.py `rest`)
     RETENTION_PURGE_AT = "02:30"
+    POLICE_DIGEST_AT = "07:30"  # Vietnam time: the ward's overdue notifications to the police who opted in
+    # PostgreSQL keeps the history by month (asm/jobs/partitions.py): the months made ahead (hourly job), the ids
+    # a month's block holds (more than a month's stays and access-log lines: a national deployment ~20,000,000;
+    # a full block flows into the next month's, harmless), how long the purge waits for a partition's lock.
+    HISTORY_PARTITION_AHEAD = 2
+    HISTORY_PARTITION_BLOCK = 1_000_000
+    HISTORY_DROP_LOCK_TIMEOUT_S = 5.0
     # The purge connects with this URL when set (its own role, `flask db-roles setup --purge ...`): only it may
     # delete the append-only history. Empty: the app's own connection (SQLite, development).
     PURGE_DATABASE_URI = ""

@@ -14,11 +14,19 @@
 
 So the app's own connection cannot DELETE or TRUNCATE the history, cannot ALTER TABLE ... DISABLE TRIGGER or
 drop a trigger (owner only), and cannot SET session_replication_role (superuser only).
+
+With `--purge asm_purge`, a third role for the retention purge (PURGE_DATABASE_URL, asm/jobs/purge.py): SELECT on
+every table, DELETE on the tables the purge empties (`asm.jobs.purge.PURGED`, the append-only history included:
+their triggers still let a DELETE through only inside the purge's transaction), UPDATE on `stays` (a group's
+members let go of their head), INSERT on the purge ledger, and EXECUTE on the functions that make and drop the
+history's monthly partitions (migration 0017). No TRUNCATE, no ownership: it cannot disable a trigger either.
+The app role may execute neither function.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import click
 from flask import current_app
@@ -42,6 +50,11 @@ MAY_DELETE = (
     "reminder_deliveries",
     "push_subscriptions",
     "idempotency_records",
+)
+PARTITION_FUNCTIONS = (
+    "history_next_id(text)",
+    "history_partitions_ensure(date, integer, bigint)",
+    "history_partition_drop(text)",
 )
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
@@ -73,13 +86,16 @@ def setup_roles(
     app: str,
     owner_password: str | None = None,
     app_password: str | None = None,
+    purge: str | None = None,
+    purge_password: str | None = None,
 ) -> list[str]:
-    """Create or tighten both roles and their grants; what was done, as SQL. Runs in the caller's transaction."""
-    for name in (owner, app):
+    """Create or tighten the roles and their grants; what was done, as SQL. Runs in the caller's transaction."""
+    names = (owner, app) + ((purge,) if purge else ())
+    for name in names:
         if not ROLE_NAME.match(name):
             raise ValueError(f"role names are lower-case letters, digits and _: {name!r}")
-    if owner == app:
-        raise ValueError("the owner and the app role must differ")
+    if len(set(names)) != len(names):
+        raise ValueError("the owner, the app role and the purge role must differ")
     done: list[str] = []
 
     def run(statement: str) -> None:
@@ -87,53 +103,60 @@ def setup_roles(
         done.append(statement)
 
     superuser = connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
-    exists = {
-        r
-        for (r,) in connection.execute(
-            text("SELECT rolname FROM pg_roles WHERE rolname IN (:o, :a)"), {"o": owner, "a": app}
-        )
-    }
-    for name, extra in ((owner, ""), (app, " NOINHERIT")):
+    exists = set(
+        connection.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": list(names)}
+        ).scalars()
+    )
+    limited = (app,) + ((purge,) if purge else ())
+    for name, extra in [(owner, "")] + [(n, " NOINHERIT") for n in limited]:
         if name not in exists:
             run(f"CREATE ROLE {name} {ATTRIBUTES}{extra}")
         elif superuser:
             run(f"ALTER ROLE {name} {ATTRIBUTES}{extra}")
-    for name, password in ((owner, owner_password), (app, app_password)):
-        if password:
-            connection.execute(text(f"ALTER ROLE {name} PASSWORD {_literal(connection, password)}"))
-            done.append(f"ALTER ROLE {name} PASSWORD '…'")
-    member = connection.execute(
-        text(
-            "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member "
-            "WHERE r.rolname = :o AND u.rolname = :a"
-        ),
-        {"o": owner, "a": app},
-    ).first()
-    if member:
-        run(f"REVOKE {owner} FROM {app}")
+    for role, password in ((owner, owner_password), (app, app_password), (purge, purge_password)):
+        if role and password:
+            connection.execute(text(f"ALTER ROLE {role} PASSWORD {_literal(connection, password)}"))
+            done.append(f"ALTER ROLE {role} PASSWORD '…'")
+    for name in limited:
+        member = connection.execute(
+            text(
+                "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = :o AND u.rolname = :a"
+            ),
+            {"o": owner, "a": name},
+        ).first()
+        if member:
+            run(f"REVOKE {owner} FROM {name}")
 
     if superuser:
         database = connection.execute(text("SELECT current_database()")).scalar()
         run(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {owner}')
-        run(f'GRANT CONNECT ON DATABASE "{database}" TO {app}')
+        for name in limited:
+            run(f'GRANT CONNECT ON DATABASE "{database}" TO {name}')
         run(f"GRANT USAGE, CREATE ON SCHEMA public TO {owner}")
         run("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        run(f"REVOKE CREATE ON SCHEMA public FROM {app}")
-        run(f"GRANT USAGE ON SCHEMA public TO {app}")
+        for name in limited:
+            run(f"REVOKE CREATE ON SCHEMA public FROM {name}")
+            run(f"GRANT USAGE ON SCHEMA public TO {name}")
+        # The history's partitions (migration 0017) are the owner's too; nobody else needs their schema.
+        if connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = 'history'")).first():
+            run(f"ALTER SCHEMA history OWNER TO {owner}")
+            run("REVOKE ALL ON SCHEMA history FROM PUBLIC")
         # Everything in the schema belongs to the owner (a table's sequences follow it).
         objects = connection.execute(
             text(
-                "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname IN ('public', 'history') AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
                 "AND pg_get_userbyid(c.relowner) <> :o "
                 "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid "
                 "AND d.deptype IN ('a', 'i') AND d.classid = 'pg_class'::regclass))"
             ),
             {"o": owner},
         ).all()
-        for relname, kind in objects:
+        for schema, relname, kind in objects:
             noun = {"S": "SEQUENCE", "v": "VIEW", "m": "MATERIALIZED VIEW"}.get(kind, "TABLE")
-            run(f'ALTER {noun} "{relname}" OWNER TO {owner}')
+            run(f'ALTER {noun} "{schema}"."{relname}" OWNER TO {owner}')
         functions = connection.execute(
             text(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
@@ -156,7 +179,35 @@ def setup_roles(
     run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}")
     run(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO {app}")
     run(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}")
+    partition_functions = [f for f in PARTITION_FUNCTIONS if _function_exists(connection, f)]
+    for function in partition_functions:
+        run(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC, {app}")
+    if purge:
+        _purge_grants(run, tables, purge, partition_functions)
     return done
+
+
+def _function_exists(connection: Connection, signature: str) -> bool:
+    return connection.execute(text("SELECT to_regprocedure(:f) IS NOT NULL"), {"f": signature}).scalar() is True
+
+
+def _purge_grants(run: Callable[[str], None], tables: list[str], purge: str, functions: list[str]) -> None:
+    from asm.jobs.purge import PURGED
+
+    run(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {purge}")
+    run(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {purge}")
+    for table in tables:
+        verbs = ["SELECT"]
+        if table in PURGED:
+            verbs.append("DELETE")
+        if table == "stays":
+            verbs.append("UPDATE")
+        if table == "purge_ledger":
+            verbs.append("INSERT")
+        run(f'GRANT {", ".join(verbs)} ON TABLE "{table}" TO {purge}')
+    run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {purge}")
+    for function in functions:
+        run(f"GRANT EXECUTE ON FUNCTION {function} TO {purge}")
 
 
 @db_roles_cli.command("setup")
@@ -169,11 +220,20 @@ def setup_roles(
 )
 @click.option("--owner-password", envvar="ASM_OWNER_DB_PASSWORD", default=None, help="Or ASM_OWNER_DB_PASSWORD.")
 @click.option("--app-password", envvar="ASM_APP_DB_PASSWORD", default=None, help="Or ASM_APP_DB_PASSWORD.")
+@click.option("--purge", "purge_role", default=None, help="The retention purge's role, e.g. asm_purge (optional).")
+@click.option("--purge-password", envvar="ASM_PURGE_DB_PASSWORD", default=None, help="Or ASM_PURGE_DB_PASSWORD.")
 @click.option("--verbose", is_flag=True, help="Print every statement.")
 def setup_command(
-    owner: str, app_role: str, url: str | None, owner_password: str | None, app_password: str | None, verbose: bool
+    owner: str,
+    app_role: str,
+    url: str | None,
+    owner_password: str | None,
+    app_password: str | None,
+    purge_role: str | None,
+    purge_password: str | None,
+    verbose: bool,
 ) -> None:
-    """Create the owner and app roles and grant the app role only what it needs (idempotent)."""
+    """Create the owner, app (and purge) roles and grant each only what it needs (idempotent)."""
     target = normalize_database_url(
         url or current_app.config.get("MIGRATION_DATABASE_URI") or current_app.config["SQLALCHEMY_DATABASE_URI"]
     )
@@ -183,7 +243,13 @@ def setup_command(
     try:
         with engine.begin() as connection:
             done = setup_roles(
-                connection, owner=owner, app=app_role, owner_password=owner_password, app_password=app_password
+                connection,
+                owner=owner,
+                app=app_role,
+                owner_password=owner_password,
+                app_password=app_password,
+                purge=purge_role,
+                purge_password=purge_password,
             )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -192,4 +258,7 @@ def setup_command(
     if verbose:
         for statement in done:
             click.echo(statement)
-    click.echo(f"roles ready: owner {owner} (migrations: MIGRATION_DATABASE_URL), app {app_role} (DATABASE_URL)")
+    purge_note = f", purge {purge_role} (PURGE_DATABASE_URL)" if purge_role else ""
+    click.echo(
+        f"roles ready: owner {owner} (migrations: MIGRATION_DATABASE_URL), app {app_role} (DATABASE_URL){purge_note}"
+    )

@@ -43,6 +43,22 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         RENTED_ROOMS: NP_("rented_rooms", "Người thuê"),
         NEUTRAL: NP_("any", "Người lưu trú"),
     },
+    # the people a reminder counts (asm/jobs/reminders.py): "3 khách", "3 người bệnh và người chăm sóc"
+    "people": {
+        LODGING: NP_("lodging_people", "khách"),
+        HOSPITAL: NP_("hospital_people", "người bệnh và người chăm sóc"),
+        DORMITORY: NP_("dormitory_people", "người ở"),
+        RENTED_ROOMS: NP_("rented_rooms_people", "người thuê"),
+        NEUTRAL: NP_("any_people", "người lưu trú"),
+    },
+    # a hospital's other person staying (a stay of role "carer"); no other trade has them
+    "carer": {
+        LODGING: NP_("hospital", "Người chăm sóc"),
+        HOSPITAL: NP_("hospital", "Người chăm sóc"),
+        DORMITORY: NP_("hospital", "Người chăm sóc"),
+        RENTED_ROOMS: NP_("hospital", "Người chăm sóc"),
+        NEUTRAL: NP_("hospital", "Người chăm sóc"),
+    },
     # the tab and the button that start a stay
     "check_in": {
         LODGING: NP_("lodging", "Nhận khách"),

@@ -10,6 +10,7 @@
     python -m bench mllp [--help]        # HL7 ADT messages/s over MLLP (1 and 8 connections) vs batch and raw
     python -m bench police [--help]      # police dashboards and reports over 10M generated stays (PostgreSQL)
     python -m bench purge [--help]       # the retention purge of a month while the API files (PostgreSQL)
+    python -m bench layout [--help]      # filings/s, history partitioned by month or not (PostgreSQL)
 
 Figures and method: docs/PERFORMANCE.md.
 """
@@ -88,6 +89,16 @@ def _purge(argv: list[str]) -> int:
 
 
 BENCHMARKS["purge"] = _purge  # the retention purge of one month while the API files (PostgreSQL)
+
+
+def _layout(argv: list[str]) -> int:
+    from bench import history_layout
+
+    history_layout.main(argv)
+    return 0
+
+
+BENCHMARKS["layout"] = _layout  # filings/s with the history partitioned by month and without (PostgreSQL)
 
 
 def _mrz(argv: list[str]) -> int:

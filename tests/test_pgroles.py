@@ -180,3 +180,76 @@ def test_migrations_run_as_the_owner_and_the_app_role_keeps_working(
     db.session.remove()
     setup(app, owner, app_role, database_url)  # after an upgrade: the grants of new tables
     file_a_guest_and_read_it(url_as(database_url, app_role), factory)
+
+
+def test_the_purge_role_purges_the_old_history_the_app_role_may_not_touch(
+    app: Flask, factory: Factory, database_url: str, roles: tuple[str, str]
+) -> None:
+    """`--purge`: the retention purge connects as its own role (PURGE_DATABASE_URL) and removes the old history,
+    rows and monthly partitions; the app role may neither delete it nor drop or make a partition."""
+    from asm.accounts.services import record_access
+    from asm.jobs.models import PurgeLine
+    from asm.stays import services
+    from tests.support.police import ACTOR, file_stay, guest
+
+    owner, app_role = roles
+    purge = owner.replace("asm_owner_", "asm_purge_")
+    _drop(purge)
+    try:
+        output = app.test_cli_runner().invoke(
+            args=["db-roles", "setup", "--owner", owner, "--app", app_role, "--purge", purge, "--url", database_url]
+        )
+        assert output.exit_code == 0 and "PURGE_DATABASE_URL" in output.output, output.output
+        now = utcnow()
+        est = factory.establishment()
+        [old] = file_stay(est, [guest("Khách Cũ")], arrived=now - timedelta(days=100), filed=now - timedelta(days=100))
+        services.check_out(old, at=now - timedelta(days=98), actor=ACTOR, now=now - timedelta(days=98))
+        [kept] = file_stay(est, [guest("Khách Mới")], arrived=now - timedelta(days=1), filed=now - timedelta(days=1))
+        for days in (100, 1):
+            record_access(user_id=None, action="search", target="x", now=now - timedelta(days=days))
+        db.session.commit()
+        kept_id = kept.id
+        db.session.remove()
+
+        app_url, purge_url = url_as(database_url, app_role), url_as(database_url, purge)
+        engine = create_engine(app_url, poolclass=NullPool)
+        try:
+            for statement in (
+                "DELETE FROM stay_events",
+                "SELECT history_partition_drop('stay_events_p000000')",
+                "SELECT history_partitions_ensure(CAST(now() AS date), 1, 1000)",
+            ):
+                with engine.connect() as conn, pytest.raises(DBAPIError, match="permission denied"):
+                    conn.execute(text("SET LOCAL asm.purge = 'on'"))
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+        app.config.update(PURGE_DATABASE_URI=purge_url, RETENTION_STAYS_DAYS=60, RETENTION_ACCESS_LOG_DAYS=60)
+        result = app.test_cli_runner().invoke(args=["retention", "purge"])  # the purge's own connection
+        assert result.exit_code == 0, result.output
+        assert list(db.session.scalars(select(Stay.id))) == [kept_id], result.output
+        assert list(db.session.scalars(select(StayEvent.stay_id).distinct())) == [kept_id]
+        assert len(db.session.scalars(select(AccessLog.id)).all()) == 1
+        lines = {line.target: line.rows for line in db.session.scalars(select(PurgeLine))}
+        assert lines["stays"] == 1 and lines["access_log"] == 1
+        db.session.remove()
+
+        engine = create_engine(purge_url, poolclass=NullPool)
+        try:  # the purge role deletes inside the purge only, and has no other way around the history
+            for statement, message in (
+                ("DELETE FROM stay_events", "append-only"),
+                ("UPDATE stay_events SET actor = 'x'", "permission denied"),
+                ("TRUNCATE access_log", "permission denied"),
+                ("ALTER TABLE stay_events DISABLE TRIGGER ALL", "must be owner"),
+                ("DELETE FROM establishments", "permission denied"),
+            ):
+                with engine.connect() as conn, pytest.raises(DBAPIError, match=message):
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+        code = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert code.exit_code == 0, code.output
+    finally:
+        db.session.remove()
+        _drop(purge)

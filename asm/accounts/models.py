@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from asm.audit.chains import Chain, register
@@ -71,6 +71,8 @@ class User(UserMixin, ModelBase):
     # Issue 16: where a password-reset link goes, and an owner's ID number (who registered, read from their CCCD).
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     id_number: Mapped[str | None] = mapped_column(String(12), index=True)
+    # Issue 14: a police user's choice of the ward's morning digest by e-mail (asm/police/digest.py).
+    police_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     establishments = relationship("Establishment", secondary=memberships, back_populates="staff")
     commune = relationship("Commune")

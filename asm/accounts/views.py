@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from asm.accounts import defence, services, sessions, totp
-from asm.accounts.models import User
+from asm.accounts.models import Role, User
 from asm.clock import utcnow
 from asm.common import ValidationError
 from asm.config import role_list
@@ -262,6 +262,22 @@ def account() -> str:
         codes_left=services.unused_recovery_codes(user) if user.has_totp else 0,
         totp_required=str(user.role) in required_roles(),
     )
+
+
+@bp.route("/tai-khoan/ban-tin-sang", methods=["POST"])
+@roles(Role.OFFICER, Role.SUPERVISOR)
+def police_digest() -> Response:
+    """A police user opts in to (or out of) the ward's morning digest by e-mail (asm/police/digest.py)."""
+    user = current_user._get_current_object()
+    user.police_digest = request.form.get("police_digest") == "on"
+    db.session.commit()
+    if user.police_digest and not user.email:
+        flash(_("Đã đăng ký bản tin sáng, nhưng tài khoản chưa có e-mail: hãy nhờ quản trị viên thêm."), "warning")
+    elif user.police_digest:
+        flash(_("Đã đăng ký bản tin sáng gửi tới %(email)s.", email=user.email), "success")
+    else:
+        flash(_("Đã hủy bản tin sáng."), "success")
+    return redirect(url_for("accounts.account"), code=303)
 
 
 @bp.route("/tai-khoan/phien/<int:session_id>/ket-thuc", methods=["POST"])

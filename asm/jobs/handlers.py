@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asm import jobs, mail
 from asm.jobs import reminders, retention  # noqa: F401  # their handlers register themselves
-from asm.police import reports  # noqa: F401  # the report and report-file jobs
+from asm.police import digest, reports  # noqa: F401  # the morning digest, the report and report-file jobs
 
 
 @jobs.handler("mail", max_attempts=8, sensitive=True)

@@ -5,10 +5,14 @@ append-only. `run(dry_run=True)` counts and removes nothing. The nightly job and
 Stays (a group whole, once every stay of it ended before the cutoff) go with their hash-chained history, what
 hangs on them (foreign declarations, alerts, hospital rows) and their people when no stay is left; the police
 access log goes from its oldest row up to the cutoff, and the ledger keeps the hash of the last row removed, to
-which the first one left links (`audit verify` accepts it). These two tables are append-only: their triggers let
-a DELETE through only inside the purge's transaction (`SET LOCAL asm.purge`, or a `purge_mode` row on SQLite),
-and on PostgreSQL the app role has no DELETE privilege at all, so the purge connects with PURGE_DATABASE_URI (a
-role that has it, e.g. the owner role).
+which the first one left links (`audit verify` accepts it). On PostgreSQL both go first by whole months, a
+partition dropped for each (asm/jobs/partitions.py); what is left older than the cutoff (the edge month) goes
+row by row as on SQLite, so the purge removes exactly what is older than N days.
+
+These two tables are append-only: their triggers let a DELETE through only inside the purge's transaction
+(`SET LOCAL asm.purge`, or a `purge_mode` row on SQLite), and on PostgreSQL the app role has no DELETE privilege
+at all, so the purge connects with PURGE_DATABASE_URI: the purge role of `flask db-roles setup --purge`, which
+may delete old rows and drop old partitions.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from asm.clock import utcnow
 from asm.extensions import db
 from asm.foreigners.models import ForeignStay
 from asm.hospital.models import BedAssignment, Carer, HospitalEvent
+from asm.jobs import partitions
 from asm.jobs.models import Job, PurgeLine, PurgeMode, Reminder, ReminderDelivery, ReportChunk, State
 from asm.people.models import Person
 from asm.police.models import Alert, ReportJob
@@ -40,6 +45,16 @@ class Policy:
     target: str
     ids: Callable[[datetime], Any]  # select of the keys of rows (or groups) older than the cutoff
     remove: Callable[[Session, list[int]], tuple[int, str | None]]  # delete them: (rows removed, chain anchor)
+    # PostgreSQL: first drop the whole months past the cutoff (asm/jobs/partitions.py): (rows removed, anchor)
+    drop: Callable[[Session, datetime, int, float], tuple[int, str | None]] | None = None
+
+
+def _drop_stays(s: Session, cutoff: datetime, batch: int, pause: float) -> tuple[int, str | None]:
+    return partitions.drop_stay_months(s, cutoff, batch, pause), None
+
+
+def _drop_access_log(s: Session, cutoff: datetime, batch: int, pause: float) -> tuple[int, str | None]:
+    return partitions.drop_access_months(s, cutoff)
 
 
 def _delete(table: Any) -> Callable[[Session, list[int]], tuple[int, str | None]]:
@@ -145,8 +160,8 @@ def _access_log(s: Session, ids: list[int]) -> tuple[int, str | None]:
 
 
 POLICIES = (
-    Policy("STAYS", "stays", _old_groups, _stays),
-    Policy("ACCESS_LOG", "access_log", _old_access_log, _access_log),
+    Policy("STAYS", "stays", _old_groups, _stays, _drop_stays),
+    Policy("ACCESS_LOG", "access_log", _old_access_log, _access_log, _drop_access_log),
     Policy(
         "IDEMPOTENCY",
         "idempotency_records",
@@ -179,6 +194,25 @@ POLICIES = (
 )
 
 
+# The tables the purge deletes from: the purge role's DELETE privilege (asm/pgroles.py).
+PURGED = frozenset(
+    model.__tablename__
+    for model in (
+        Stay, StayEvent, AccessLog, Person, Alert, ForeignStay, BedAssignment, HospitalEvent, Carer,
+        IdempotencyRecord, UserSession, Job, Reminder, ReminderDelivery, ReportChunk, ReportJob,
+    )
+)  # fmt: skip
+
+
+def rest(worked_since: float, pause: float) -> None:
+    """Between two batches: at least `pause` seconds, and long enough that the purge works only RETENTION_DUTY of
+    its time (a batch that took 0.3 s at a duty of 0.25 rests 0.9 s): on a busy machine its batches take longer
+    and it yields more (bench/purge.py)."""
+    worked = time.perf_counter() - worked_since
+    duty = min(max(float(current_app.config["RETENTION_DUTY"]), 0.01), 1.0)
+    time.sleep(max(pause, worked * (1 - duty) / duty))
+
+
 def cutoff_of(policy: Policy, now: datetime) -> datetime:
     return now - timedelta(days=float(current_app.config[f"RETENTION_{policy.name}_DAYS"]))
 
@@ -188,7 +222,8 @@ def purge_session() -> Session:
     uri = current_app.config.get("PURGE_DATABASE_URI")
     if not uri:
         return db.session()  # the scoped session hands out its Session
-    return Session(bind=create_engine(uri, pool_size=1, max_overflow=0))
+    # Not expired at commit: the ledger lines are read (printed) after this session is closed.
+    return Session(bind=create_engine(uri, pool_size=1, max_overflow=0), expire_on_commit=False)
 
 
 def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine]:
@@ -201,6 +236,9 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
     s = purge_session()
     lines = []
     try:
+        if partitions.enabled(s) and not dry_run:
+            partitions.ensure(s, now)  # this month's block open before old ones are weighed
+            s.commit()
         for policy in POLICIES:
             cutoff = cutoff_of(policy, now)
             if dry_run:
@@ -208,7 +246,10 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
                 lines.append(PurgeLine(policy=policy.name.lower(), target=policy.target, rows=count, cutoff=cutoff))
                 continue
             removed, anchor = 0, None
+            if policy.drop is not None and partitions.enabled(s):
+                removed, anchor = policy.drop(s, cutoff, batch, pause)
             while True:
+                started = time.perf_counter()
                 keys = list(s.scalars(policy.ids(cutoff).limit(batch)))
                 if not keys:
                     break
@@ -216,7 +257,7 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> list[PurgeLine
                 removed, anchor = removed + rows, last or anchor
                 s.commit()
                 jobs.renew()
-                time.sleep(pause)
+                rest(started, pause)
             line = PurgeLine(
                 policy=policy.name.lower(), target=policy.target, rows=removed, cutoff=cutoff, ran_at=now, anchor=anchor
             )

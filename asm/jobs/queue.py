@@ -6,7 +6,8 @@ Huey keeps only `(job id,)` messages; the job itself and its arguments are in th
 
 The schedule (Huey periodic tasks, run by every worker started without --no-scheduler; each step is safe to run
 twice): every minute the sweeper and the reminders due at this minute; every hour the report files past their
-time; every night (RETENTION_PURGE_AT, Vietnam time) the retention purge.
+time and the history's next months (PostgreSQL partitions); every night (RETENTION_PURGE_AT, Vietnam time)
+the retention purge; every morning (POLICE_DIGEST_AT) the police digest of each ward.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def install(app: Flask) -> None:
 
         with app.app_context():
             enqueue("purge_report_files", key=f"purge_report_files:{utcnow():%Y%m%d%H}")
+            enqueue("history_partitions", key=f"history_partitions:{utcnow():%Y%m%d%H}")
             db.session.commit()
 
     @huey.periodic_task(local_minute(str(app.config["RETENTION_PURGE_AT"])), name="every_night")
@@ -77,6 +79,15 @@ def install(app: Flask) -> None:
 
         with app.app_context():
             enqueue("retention_purge", key=f"retention_purge:{utcnow():%Y%m%d}")
+            db.session.commit()
+
+    @huey.periodic_task(local_minute(str(app.config["POLICE_DIGEST_AT"])), name="every_morning")
+    def every_morning() -> None:
+        from asm.extensions import db
+        from asm.police import digest
+
+        with app.app_context():
+            digest.schedule()
             db.session.commit()
 
     app.extensions["asm_jobs_huey"] = huey

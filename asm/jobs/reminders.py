@@ -66,6 +66,7 @@ class Pending:
     deadline_at: datetime | None  # a draft's notification deadline; None: past the expected departure
     overdue: bool
     expected_departure: date | None = None
+    role: str = "guest"  # a hospital's "patient" or "carer" (asm/hospital)
 
 
 def pending(est_id: int, now: datetime) -> list[Pending]:
@@ -73,7 +74,7 @@ def pending(est_id: int, now: datetime) -> list[Pending]:
     expected departure."""
     today = local_today(now)
     rows = db.session.execute(
-        select(Person.full_name, Stay.status, Stay.deadline_at, Stay.expected_departure)
+        select(Person.full_name, Stay.status, Stay.deadline_at, Stay.expected_departure, Stay.role)
         .join(Person, Person.id == Stay.person_id)
         .where(
             Stay.establishment_id == est_id,
@@ -84,25 +85,45 @@ def pending(est_id: int, now: datetime) -> list[Pending]:
         )
         .order_by(Stay.deadline_at, Stay.id)
     ).all()
-    drafts = [Pending(r.full_name, r.deadline_at, r.deadline_at < now) for r in rows if r.status == StayStatus.DRAFT]
-    late = [Pending(r.full_name, None, True, r.expected_departure) for r in rows if r.status == StayStatus.IN_HOUSE]
+    drafts = [
+        Pending(r.full_name, r.deadline_at, r.deadline_at < now, role=r.role)
+        for r in rows
+        if r.status == StayStatus.DRAFT
+    ]
+    late = [
+        Pending(r.full_name, None, True, r.expected_departure, role=r.role)
+        for r in rows
+        if r.status == StayStatus.IN_HOUSE
+    ]
     return drafts + late
 
 
 def compose(est: Establishment, items: list[Pending], at: datetime, locale: str = "vi") -> tuple[str, str]:
-    """The reminder's subject and text, naming the guests and their deadlines."""
+    """The reminder's subject and text, naming the guests and their deadlines in the trade's words (a hospital's
+    patients and carers, each named with which they are; its expected discharge)."""
     words = translations(locale)
     _ = words.gettext
     w = trade_words(est.type, words)
     drafts = [p for p in items if p.deadline_at is not None]
     late = [p for p in items if p.deadline_at is None]
-    subject = _("Nhắc thông báo lưu trú: %(name)s, %(n)s người") % {"name": est.name, "n": len(items)}
+    subject = _("Nhắc thông báo lưu trú: %(name)s, %(n)s %(who)s") % {
+        "name": est.name,
+        "n": len(items),
+        "who": w.people,
+    }
+
+    def named(p: Pending) -> str:
+        if not w.is_hospital:
+            return p.name
+        role = w.carer if p.role == "carer" else w.guest
+        return _("%(name)s (%(role)s)") % {"name": p.name, "role": role.lower()}
+
     lines = [_("%(name)s, lúc %(time)s:") % {"name": est.name, "time": fmt_datetime(at)}, ""]
     if drafts:
         lines.append(_("Chưa thông báo lưu trú (%(n)s):") % {"n": len(drafts)})
         for p in drafts[:MAX_NAMED]:
             assert p.deadline_at is not None
-            values = {"name": p.name, "deadline": fmt_datetime(p.deadline_at)}
+            values = {"name": named(p), "deadline": fmt_datetime(p.deadline_at)}
             if p.overdue:
                 lines.append(_("- %(name)s: quá hạn từ %(deadline)s") % values)
             else:
@@ -111,12 +132,15 @@ def compose(est: Establishment, items: list[Pending], at: datetime, locale: str 
             lines.append(_("… và %(n)s người nữa") % {"n": len(drafts) - MAX_NAMED})
         lines.append("")
     if late:
+        expected = w.expected_departure.lower()
         lines.append(
-            _("Quá ngày dự kiến đi, chưa ghi nhận %(what)s (%(n)s):") % {"what": w.check_out.lower(), "n": len(late)}
+            _("Quá ngày %(expected)s, chưa ghi nhận %(what)s (%(n)s):")
+            % {"expected": expected, "what": w.check_out.lower(), "n": len(late)}
         )
         for p in late[:MAX_NAMED]:
             lines.append(
-                _("- %(name)s: dự kiến đi %(day)s") % {"name": p.name, "day": fmt_date_local(p.expected_departure)}
+                _("- %(name)s: %(expected)s %(day)s")
+                % {"name": named(p), "expected": expected, "day": fmt_date_local(p.expected_departure)}
             )
         if len(late) > MAX_NAMED:
             lines.append(_("… và %(n)s người nữa") % {"n": len(late) - MAX_NAMED})

@@ -122,6 +122,9 @@ class StayEvent(ModelBase):
     """
 
     __tablename__ = "stay_events"
+    # PostgreSQL partitions this table by stay_id (migration 0017): a unique key holds it, so a receipt number is
+    # unique per stay here (the stay's own receipt is unique in `stays`).
+    __table_args__ = (UniqueConstraint("receipt_no", "stay_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"), index=True)
@@ -130,7 +133,7 @@ class StayEvent(ModelBase):
     actor: Mapped[str] = mapped_column(String(120))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
-    receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    receipt_no: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The stay's hash chain (asm/audit): its previous event's hash and its own, sealed by the filing core's writers.
     prev_hash: Mapped[str] = mapped_column(String(64))

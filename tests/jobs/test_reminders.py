@@ -291,3 +291,53 @@ def test_a_clerk_reads_the_settings_turns_on_push_on_their_own_device_and_gets_t
     message = device.decrypt(by_path["/push/clerk"])
     assert all(name in message["body"] for name in GUESTS)
     assert db.session.get(Establishment, town.busy.id).reminder_times is None  # unchanged by the clerk
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_a_reminder_speaks_each_trades_words(locale: str) -> None:
+    """A hotel's reminder counts guests; a hospital's counts patients and carers, says which each one is, and
+    speaks of the expected discharge (asm/trades.py), in both languages."""
+    from datetime import date
+
+    at = datetime(2026, 12, 4, 14, 30, tzinfo=UTC)
+    deadline = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+    items = [
+        reminders.Pending("Nguyễn Văn An", deadline, False, role="patient"),
+        reminders.Pending("Trần Thị Bình", deadline, False, role="carer"),
+        reminders.Pending("Lê Văn Cường", None, True, date(2026, 12, 1), role="patient"),
+    ]
+    hotel = Establishment(name="Khách sạn Sông Hồng", type="hotel")
+    hospital = Establishment(name="Bệnh viện Đa khoa", type="hospital")
+    expected = {
+        "vi": {
+            "hotel": ("3 khách", ["- Nguyễn Văn An: hạn", "Quá ngày dự kiến đi, chưa ghi nhận trả phòng (1)"]),
+            "hospital": (
+                "3 người bệnh và người chăm sóc",
+                [
+                    "- Nguyễn Văn An (người bệnh): hạn",
+                    "- Trần Thị Bình (người chăm sóc): hạn",
+                    "Quá ngày dự kiến ra viện, chưa ghi nhận ra viện (1)",
+                    "- Lê Văn Cường (người bệnh): dự kiến ra viện 01/12/2026",
+                ],
+            ),
+        },
+        "en": {
+            "hotel": ("3 guests", ["- Nguyễn Văn An: deadline", "no check out recorded (1)"]),
+            "hospital": (
+                "3 patients and carers",
+                [
+                    "- Nguyễn Văn An (patient): deadline",
+                    "- Trần Thị Bình (carer): deadline",
+                    "Past the expected discharge date, no discharge recorded (1)",
+                    "- Lê Văn Cường (patient): expected discharge 01/12/2026",
+                ],
+            ),
+        },
+    }[locale]
+    for est, kind in ((hotel, "hotel"), (hospital, "hospital")):
+        subject, body = reminders.compose(est, items, at, locale)
+        count, lines = expected[kind]
+        assert subject.endswith(count), subject
+        for line in lines:
+            assert line in body, (line, body)
+    assert "khách" not in reminders.compose(hospital, items, at, "vi")[0].lower()
