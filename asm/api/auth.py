@@ -70,7 +70,8 @@ def token_for_secret(secret: str) -> TokenIdentity | None:
 
 
 class RememberedTokens:
-    """Identities of live tokens, by secret, for a few seconds (at most `size` of them, the least used go first)."""
+    """Identities of live tokens for a few seconds (at most `size` of them, the least used go first), by the
+    secret's hash as stored in the database: no secret is kept beyond its request."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
@@ -78,23 +79,26 @@ class RememberedTokens:
         self.lock = threading.Lock()
 
     def get(self, secret: str, max_age_s: float) -> TokenIdentity | None:
+        key = hash_secret(secret)
         with self.lock:
-            entry = self.entries.get(secret)
+            entry = self.entries.get(key)
             if entry is None or time.monotonic() - entry[0] >= max_age_s:
                 return None
-            self.entries.move_to_end(secret)
+            self.entries.move_to_end(key)
             return entry[1]
 
     def put(self, secret: str, token: TokenIdentity) -> None:
+        key = hash_secret(secret)
         with self.lock:
-            self.entries[secret] = (time.monotonic(), token)
-            self.entries.move_to_end(secret)
+            self.entries[key] = (time.monotonic(), token)
+            self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
     def forget(self, secret: str) -> None:
+        key = hash_secret(secret)
         with self.lock:
-            self.entries.pop(secret, None)
+            self.entries.pop(key, None)
 
 
 remembered = RememberedTokens()
