@@ -21,19 +21,17 @@ from asm.common import ValidationError
 from asm.establishments import registration
 from asm.establishments.models import Decision, Establishment, Status
 from asm.extensions import db
-from asm.police.jurisdiction import Jurisdiction, establishment_in, jurisdiction_of, scope_establishments
+from asm.police.jurisdiction import (
+    Jurisdiction,
+    current_jurisdiction,
+    establishment_in,
+    scope_establishments,
+)
 from asm.web.access import POLICE, log_account_event, log_people_view, roles
 
 bp = Blueprint("approvals", __name__, url_prefix="/cong-an/dang-ky")
 WAITING = (Status.PENDING, Status.CHANGES_REQUESTED)
 SHOWN = 200
-
-
-def _jurisdiction() -> Jurisdiction:
-    j = jurisdiction_of(current_user)
-    if j is None:
-        abort(403)
-    return j
 
 
 def pending_count(j: Jurisdiction) -> int:
@@ -44,7 +42,7 @@ def pending_count(j: Jurisdiction) -> int:
 @bp.route("/")
 @roles(*POLICE)
 def index() -> str:
-    j = _jurisdiction()
+    j = current_jurisdiction()
     state = request.args.get("trang_thai", "")
     wanted = [Status(state)] if state in {s.value for s in Status} else list(WAITING)
     rows = db.session.scalars(
@@ -58,7 +56,7 @@ def index() -> str:
 
 
 def _establishment(code: str) -> tuple[Jurisdiction, Establishment]:
-    j = _jurisdiction()
+    j = current_jurisdiction()
     est = establishment_in(j, code)
     if est is None:
         abort(404)

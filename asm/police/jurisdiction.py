@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVarTuple
 
+from flask import abort
+from flask_login import current_user
 from sqlalchemy import Select, select
 
 from asm.accounts.models import Role, User
@@ -59,6 +61,14 @@ def jurisdiction_of(user: User) -> Jurisdiction | None:
     if role == Role.SUPERVISOR and user.province_code:
         return Jurisdiction(province_code=user.province_code)
     return None
+
+
+def current_jurisdiction() -> Jurisdiction:
+    """The area of the police user of this request; 403 for anyone without one."""
+    j = jurisdiction_of(current_user)
+    if j is None:
+        abort(403)
+    return j
 
 
 def commune_codes(j: Jurisdiction) -> Select[str]:

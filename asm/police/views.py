@@ -27,7 +27,7 @@ from asm.police import logwords, queries, reports, services
 from asm.police import models as _models  # noqa: F401 (the models exist when the app does)
 from asm.police.approvals import pending_count
 from asm.police.charts import bar_chart
-from asm.police.jurisdiction import Jurisdiction, commune_in, establishment_in, jurisdiction_of
+from asm.police.jurisdiction import Jurisdiction, commune_in, current_jurisdiction, establishment_in
 from asm.police.models import JobState, ReportJob
 from asm.text import TextError, search_text
 from asm.text import free_text as clean_free_text
@@ -38,13 +38,6 @@ from asm.web.i18n import current_locale, request_translations
 bp = Blueprint("police", __name__, url_prefix="/cong-an")
 
 REASON_MIN = 5
-
-
-def jurisdiction() -> Jurisdiction:
-    j = jurisdiction_of(current_user)
-    if j is None:
-        abort(403)
-    return j
 
 
 def view_jurisdiction(j: Jurisdiction) -> Jurisdiction:
@@ -72,7 +65,7 @@ def settings() -> dict[str, int]:
 @bp.route("/")
 @roles(*POLICE)
 def dashboard() -> str:
-    j = jurisdiction()
+    j = current_jurisdiction()
     view = view_jurisdiction(j)
     now = utcnow()
     data = queries.dashboard(view, now, **settings())
@@ -93,7 +86,7 @@ def dashboard() -> str:
 @bp.route("/danh-sach/<figure>")
 @roles(*POLICE)
 def figure_list(figure: str) -> str:
-    j = jurisdiction()
+    j = current_jurisdiction()
     view = view_jurisdiction(j)
     now = utcnow()
     page = max(1, request.args.get("trang", 1, type=int))
@@ -154,7 +147,7 @@ def clean_reason(text: str) -> str:
 @bp.route("/tra-cuu", methods=["GET", "POST"])
 @roles(*POLICE)
 def search() -> str | tuple[str, int]:
-    j = jurisdiction()
+    j = current_jurisdiction()
     if request.method == "GET":
         return render_template("police/search.html", form={}, errors={}, results=None)
     form = request.form
@@ -187,7 +180,7 @@ def search() -> str | tuple[str, int]:
 @bp.route("/nguoi/<int:person_id>")
 @roles(*POLICE)
 def person(person_id: int) -> str | tuple[str, int]:
-    j = jurisdiction()
+    j = current_jurisdiction()
     found = queries.person_in(j, person_id)
     if found is None:
         abort(404)
@@ -206,7 +199,7 @@ def person(person_id: int) -> str | tuple[str, int]:
 @bp.route("/nhat-ky")
 @roles(Role.SUPERVISOR)
 def access_log() -> str:
-    j = jurisdiction()
+    j = current_jurisdiction()
     assert j.province_code is not None
     page = max(1, request.args.get("trang", 1, type=int))
     user_id = request.args.get("can_bo", type=int)
@@ -232,7 +225,7 @@ def access_log() -> str:
 @bp.route("/theo-doi", methods=["GET", "POST"])
 @roles(*POLICE)
 def watch_list() -> str | Response | tuple[str, int]:
-    j = jurisdiction()
+    j = current_jurisdiction()
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         upload = request.files.get("file")
@@ -272,7 +265,7 @@ def watch_list() -> str | Response | tuple[str, int]:
 @bp.route("/theo-doi/<int:entry_id>/ket-thuc", methods=["POST"])
 @roles(*POLICE)
 def end_watch(entry_id: int) -> Response:
-    j = jurisdiction()
+    j = current_jurisdiction()
     entry = queries.watch_entry_in(j, entry_id)
     if entry is None:
         abort(404)
@@ -289,7 +282,7 @@ def end_watch(entry_id: int) -> Response:
 @bp.route("/canh-bao")
 @roles(*POLICE)
 def alerts() -> str:
-    j = jurisdiction()
+    j = current_jurisdiction()
     include_closed = request.args.get("tat_ca") == "1"
     items = queries.alert_queue(j, include_closed=include_closed)
     log_people_view(current_user, "alerts", j.key)
@@ -307,7 +300,7 @@ def alerts() -> str:
 @roles(*POLICE)
 def alert_queue() -> str:
     """The queue, polled every few seconds by the alerts page (htmx). A poll that shows a new alert is logged."""
-    j = jurisdiction()
+    j = current_jurisdiction()
     include_closed = request.args.get("tat_ca") == "1"
     items = queries.alert_queue(j, include_closed=include_closed)
     shown = request.args.get("sau", 0, type=int)
@@ -323,7 +316,7 @@ def alert_queue() -> str:
 def alert_action(alert_id: int, action: str) -> Response | str:
     if action not in services.ALERT_ACTIONS:
         abort(404)
-    j = jurisdiction()
+    j = current_jurisdiction()
     alert = queries.alert_in(j, alert_id)
     if alert is None:
         abort(404)
@@ -344,7 +337,7 @@ def alert_action(alert_id: int, action: str) -> Response | str:
 @bp.route("/bao-cao", methods=["GET", "POST"])
 @roles(*POLICE)
 def report_form() -> str | Response | tuple[str, int]:
-    j = jurisdiction()
+    j = current_jurisdiction()
     now = utcnow()
     start, end = reports.default_period(now)
     form: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(), "kind": "establishment", "fmt": "pdf"}
@@ -408,7 +401,7 @@ def job_for(job_id: int) -> ReportJob:
     job = db.session.get(ReportJob, job_id)
     if job is None or job.user_id != current_user.id:
         abort(404)
-    j = jurisdiction()
+    j = current_jurisdiction()
     try:
         reports.resolve_scope(j, job.params)
     except reports.ReportError:
