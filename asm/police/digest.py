@@ -23,7 +23,8 @@ from asm.establishments.models import Establishment
 from asm.extensions import db
 from asm.geo.models import Commune
 from asm.i18n import translations
-from asm.stays.models import Stay, StayStatus
+from asm.police.queries import overdue_condition
+from asm.stays.models import Stay
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,7 @@ def overdue(commune: str, now: datetime) -> list[Overdue]:
     rows = db.session.execute(
         select(Establishment.name, Establishment.code, func.count(Stay.id), func.min(Stay.deadline_at))
         .join(Stay, Stay.establishment_id == Establishment.id)
-        .where(
-            Establishment.commune_code == commune,
-            Stay.status == str(StayStatus.DRAFT),
-            Stay.deadline_at < now,
-        )
+        .where(Establishment.commune_code == commune, overdue_condition(now))
         .group_by(Establishment.id, Establishment.name, Establishment.code)
         .order_by(func.count(Stay.id).desc(), Establishment.name)
     ).all()
