@@ -23,16 +23,14 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from asm.accounts.models import AccessLog
-from asm.foreigners.models import ForeignStay
-from asm.hospital.models import BedAssignment, Carer, HospitalEvent
-from asm.police.models import Alert
 from asm.stays.models import Stay
 
 log = logging.getLogger(__name__)
@@ -110,7 +108,7 @@ ORPHANS = text(
 def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> int:
     """Remove every block of stays wholly past the cutoff (see the module); the stays removed."""
     from asm.jobs import renew
-    from asm.jobs.purge import history_mode, rest
+    from asm.jobs.purge import delete_hanging_rows, history_mode, rest
 
     removed = 0
     written_from = next_id(s, "stay_events")
@@ -123,20 +121,17 @@ def drop_stay_months(s: Session, cutoff: datetime, batch: int, pause: float) -> 
             break  # this block's first stay came after the cutoff: so did every later block's
         if s.execute(BLOCKING, bounds | {"cutoff": cutoff}).first() or s.execute(CROSSING, bounds).first():
             continue
-        in_block = Stay.id.between(part.lo, part.hi - 1)
+
+        def of_block(column: Any, lo: int = part.lo, hi: int = part.hi - 1) -> Any:
+            return column.between(lo, hi)
+
         history_mode(s, True)
-        for model in (Alert, ForeignStay, BedAssignment, HospitalEvent):
-            s.execute(delete(model).where(model.stay_id.between(part.lo, part.hi - 1)))
-        s.execute(
-            delete(Carer).where(
-                or_(Carer.stay_id.between(part.lo, part.hi - 1), Carer.patient_stay_id.between(part.lo, part.hi - 1))
-            )
-        )
+        delete_hanging_rows(s, of_block)
         if _drop(s, part.name) is None:
             continue
         s.commit()
         # Then the block's stays and the people left without one, a range of ids per transaction, server-side.
-        start = s.scalar(select(func.min(Stay.id)).where(in_block))
+        start = s.scalar(select(func.min(Stay.id)).where(of_block(Stay.id)))
         while start is not None:
             started = time.perf_counter()
             end = min(start + batch, part.hi)

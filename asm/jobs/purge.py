@@ -124,15 +124,19 @@ def _old_groups(cutoff: datetime) -> Any:
     )
 
 
+def delete_hanging_rows(s: Session, of_stays: Callable[[Any], Any]) -> None:
+    """Delete the rows that hang on the stays `of_stays(column)` selects (police alerts, foreign declarations,
+    beds, hospital events, carers), before the stays themselves go: the one list both purges use."""
+    for model in (Alert, ForeignStay, BedAssignment, HospitalEvent):
+        s.execute(delete(model).where(of_stays(model.stay_id)))
+    s.execute(delete(Carer).where(or_(of_stays(Carer.stay_id), of_stays(Carer.patient_stay_id))))
+
+
 def _stays(s: Session, groups: list[int]) -> tuple[int, str | None]:
     stay_ids = list(s.scalars(select(Stay.id).where(GROUP.in_(groups))))
     people = set(s.scalars(select(Stay.person_id).where(Stay.id.in_(stay_ids))))
     history_mode(s, True)
-    s.execute(delete(Alert).where(Alert.stay_id.in_(stay_ids)))
-    s.execute(delete(ForeignStay).where(ForeignStay.stay_id.in_(stay_ids)))
-    s.execute(delete(BedAssignment).where(BedAssignment.stay_id.in_(stay_ids)))
-    s.execute(delete(HospitalEvent).where(HospitalEvent.stay_id.in_(stay_ids)))
-    s.execute(delete(Carer).where(or_(Carer.stay_id.in_(stay_ids), Carer.patient_stay_id.in_(stay_ids))))
+    delete_hanging_rows(s, lambda column: column.in_(stay_ids))
     s.execute(delete(StayEvent).where(StayEvent.stay_id.in_(stay_ids)))
     s.execute(update(Stay).where(Stay.id.in_(stay_ids)).values(head_id=None))
     s.execute(delete(Stay).where(Stay.id.in_(stay_ids)))
