@@ -468,6 +468,17 @@ def rows(statement: Any, params: dict[str, Any] | None = None) -> Any:
 # The batch's statements, built once (building one costs more than running it for a batch of a few events): the
 # establishment, admission ids, stays, bed labels, ward codes and bed ids are bound parameters.
 Query = Select[*tuple[Any, ...]]
+
+
+def with_stays(stmt: Query, stay_id: Any) -> Query:
+    """`stmt` (which selects STAY_COLUMNS) joined to the stay `stay_id` names, its person and its room."""
+    return (
+        stmt.join(Stay, Stay.id == stay_id)
+        .join(Person, Person.id == Stay.person_id)
+        .outerjoin(Room, Room.id == Stay.room_id)
+    )
+
+
 EST_ID: BindParameter[int] = bindparam("est_id")
 IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 STAY_IDS: BindParameter[list[int]] = bindparam("stay_ids", expanding=True)
@@ -492,17 +503,13 @@ def last_event_at() -> Any:
 @cache
 def known_query() -> Query:
     """The batch's admissions already applied, with their stays and the time of their last event applied."""
-    return (
-        select(HospitalEvent.admission_id, last_event_at().label("last_at"), *STAY_COLUMNS)
-        .join(Stay, Stay.id == HospitalEvent.stay_id)
-        .join(Person, Person.id == Stay.person_id)
-        .outerjoin(Room, Room.id == Stay.room_id)
-        .where(
-            HospitalEvent.establishment_id == EST_ID,
-            HospitalEvent.type == "admission",
-            HospitalEvent.outcome == EventOutcome.APPLIED,
-            HospitalEvent.admission_id.in_(IDS),
-        )
+    return with_stays(
+        select(HospitalEvent.admission_id, last_event_at().label("last_at"), *STAY_COLUMNS), HospitalEvent.stay_id
+    ).where(
+        HospitalEvent.establishment_id == EST_ID,
+        HospitalEvent.type == "admission",
+        HospitalEvent.outcome == EventOutcome.APPLIED,
+        HospitalEvent.admission_id.in_(IDS),
     )
 
 
@@ -516,10 +523,7 @@ def open_beds_query() -> Query:
 @cache
 def carers_query() -> Query:
     return (
-        select(Carer.patient_stay_id, *STAY_COLUMNS)
-        .join(Stay, Stay.id == Carer.stay_id)
-        .join(Person, Person.id == Stay.person_id)
-        .outerjoin(Room, Room.id == Stay.room_id)
+        with_stays(select(Carer.patient_stay_id, *STAY_COLUMNS), Carer.stay_id)
         .where(Carer.patient_stay_id.in_(STAY_IDS), Stay.status.in_(OPEN_STATUSES))
         .order_by(Stay.id)
     )
@@ -561,17 +565,11 @@ def lock_beds_query() -> Query:
 @cache
 def holders_query() -> Query:
     """Who lies in these beds now."""
-    return (
-        select(BedAssignment.bed_id, *STAY_COLUMNS)
-        .join(Stay, Stay.id == BedAssignment.stay_id)
-        .join(Person, Person.id == Stay.person_id)
-        .outerjoin(Room, Room.id == Stay.room_id)
-        .where(
-            Stay.establishment_id == EST_ID,
-            BedAssignment.bed_id.in_(BED_IDS),
-            BedAssignment.end_at.is_(None),
-            Stay.status.in_(OPEN_STATUSES),
-        )
+    return with_stays(select(BedAssignment.bed_id, *STAY_COLUMNS), BedAssignment.stay_id).where(
+        Stay.establishment_id == EST_ID,
+        BedAssignment.bed_id.in_(BED_IDS),
+        BedAssignment.end_at.is_(None),
+        Stay.status.in_(OPEN_STATUSES),
     )
 
 
