@@ -56,11 +56,12 @@ class Source(enum.StrEnum):
 class Stay(ModelBase):
     __tablename__ = "stays"
     __table_args__ = (
-        # One open stay per person per establishment.
+        # One open stay per person per establishment; the person first, so that a guest's open stays anywhere
+        # (the "in house elsewhere" warning) are read by the person's id (migration 0018).
         Index(
             "uq_stays_open_person",
-            "establishment_id",
             "person_id",
+            "establishment_id",
             unique=True,
             sqlite_where=OPEN_WHERE,
             postgresql_where=OPEN_WHERE,
