@@ -29,7 +29,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from asm.clock import aware
@@ -221,7 +221,8 @@ class Batch:
                 rows(lock_beds_query(), {"bed_ids": wanted})
             # Who holds them now (a patient of an admission outside this batch counts too).
             open_stays = {a.stay.id: a.stay for a in self.admissions.values()}
-            for row in rows(holders_query(), {"est_id": est_id, "bed_ids": wanted}).all():
+            holders = holders_query(db.session.get_bind().dialect.name)
+            for row in rows(holders, {"est_id": est_id, "bed_ids": wanted}).all():
                 self.hospital.holders[row.bed_id] = open_stays.get(row.id) or stay_row(row)
         self.filing.prefetch(e.patient for e in events if e.patient is not None)
 
@@ -472,11 +473,11 @@ Query = Select[*tuple[Any, ...]]
 
 def with_stays(stmt: Query, stay_id: Any) -> Query:
     """`stmt` (which selects STAY_COLUMNS) joined to the stay `stay_id` names, its person and its room."""
-    return (
-        stmt.join(Stay, Stay.id == stay_id)
-        .join(Person, Person.id == Stay.person_id)
-        .outerjoin(Room, Room.id == Stay.room_id)
-    )
+    return with_people_and_rooms(stmt.join(Stay, Stay.id == stay_id))
+
+
+def with_people_and_rooms(stmt: Query) -> Query:
+    return stmt.join(Person, Person.id == Stay.person_id).outerjoin(Room, Room.id == Stay.room_id)
 
 
 EST_ID: BindParameter[int] = bindparam("est_id")
@@ -563,13 +564,29 @@ def lock_beds_query() -> Query:
 
 
 @cache
-def holders_query() -> Query:
-    """Who lies in these beds now."""
-    return with_stays(select(BedAssignment.bed_id, *STAY_COLUMNS), BedAssignment.stay_id).where(
-        Stay.establishment_id == EST_ID,
-        BedAssignment.bed_id.in_(BED_IDS),
-        BedAssignment.end_at.is_(None),
-        Stay.status.in_(OPEN_STATUSES),
+def holders_query(dialect: str) -> Query:
+    """Who lies in these beds now. On PostgreSQL each bed's current assignment leads to its stay by the stay's key,
+    in a LATERAL subquery the planner may not flatten (OFFSET 0): with statistics taken while the hospital had no
+    patient (a new database, a table not analysed since the day's admissions) it chose to read every open stay of
+    the hospital and look for each one's bed, a cost that grows with the patients in house (1.6 ms a batch at
+    1,000, 28 ms at 3,000; docs/PERFORMANCE.md, "HL7 v2 ADT over MLLP"). The subquery reads the stay by its key
+    only (with the hospital in it, those statistics chose the hospital's index there too); the hospital and the
+    status are checked on its row. SQLite has no LATERAL: a join."""
+    current = (BedAssignment.bed_id.in_(BED_IDS), BedAssignment.end_at.is_(None))
+    if dialect != "postgresql":
+        return with_stays(select(BedAssignment.bed_id, *STAY_COLUMNS), BedAssignment.stay_id).where(
+            *current, Stay.establishment_id == EST_ID, Stay.status.in_(OPEN_STATUSES)
+        )
+    holder = (
+        with_people_and_rooms(select(*STAY_COLUMNS).select_from(Stay))
+        .where(Stay.id == BedAssignment.stay_id)
+        .offset(0)
+        .lateral("holder")
+    )
+    return (
+        select(BedAssignment.bed_id, *holder.c)
+        .join(holder, true())
+        .where(*current, holder.c.establishment_id == EST_ID, holder.c.status.in_(OPEN_STATUSES))
     )
 
 
