@@ -124,6 +124,7 @@ class Base:
     MLLP_DB_RETRY_S = 60
     MLLP_GROUP_MAX = 64
     MLLP_GROUP_WAIT_MS = 5
+    MLLP_PROCESSES = 2  # listener processes of `flask hospital mllp` (asm/hospital/his/mllp.py, `serve`)
 
     # Outgoing e-mail (asm/mail.py): reminders, password resets, invitations. No MAIL_SERVER: mail is logged, not
     # sent (development). From the environment: ASM_MAIL_SERVER, ASM_MAIL_PORT, ...

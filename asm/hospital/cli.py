@@ -68,13 +68,19 @@ def settings_command(code: str, max_carers: int | None, notify_carers: bool | No
 @click.option("--establishment", "code", required=True, help="The hospital's code: whose messages these are.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=2575, show_default=True, help="TCP port (0: any).")
-def mllp_command(code: str, host: str, port: int) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Listener processes sharing the port (default: MLLP_PROCESSES, 2).",
+)
+def mllp_command(code: str, host: str, port: int, processes: int | None) -> None:
     """Listen for HL7 v2 ADT messages over MLLP for hospital CODE (its own process; docs/HOSPITAL.md)."""
     import logging
 
     from flask import current_app
 
-    from asm.hospital.his.mllp import Listener
+    from asm.hospital.his.mllp import serve
 
     est = establishment_by_code(code)
     try:
@@ -83,9 +89,10 @@ def mllp_command(code: str, host: str, port: int) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.remove()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    listener = Listener(current_app._get_current_object(), code, host=host, port=port)  # type: ignore[attr-defined]
-    click.echo(f"MLLP listener for {code} on {host}:{port} (Ctrl-C to stop)")
-    listener.serve_forever()
+    count = processes or int(current_app.config["MLLP_PROCESSES"])
+    click.echo(f"MLLP listener for {code} on {host}:{port}, {count} process(es) (Ctrl-C to stop)")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    serve(app, code, host=host, port=port, processes=count)
 
 
 @hospital_cli.command("import-xml")

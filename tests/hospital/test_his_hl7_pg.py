@@ -3,9 +3,16 @@ mid-stream (PostgreSQL: pg_terminate_backend on the listener's own connections, 
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -26,6 +33,7 @@ pytestmark = pytest.mark.postgres_only
 CLIENTS = 4
 PER_CLIENT = 15
 KILLS = 8
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def patient(n: int) -> Patient:
@@ -130,3 +138,90 @@ def test_killing_the_listeners_database_connections_loses_and_doubles_nothing(
             assert state() == (CLIENTS * PER_CLIENT,) * 3
         finally:
             listener.stop()
+
+
+def listener_pids(parent: int) -> set[int]:
+    """The listener processes the command started (its children, read from /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        found |= {int(pid) for pid in (task / "children").read_text().split()}
+    return found
+
+
+def test_listener_processes_share_the_port_file_everything_once_and_one_killed_is_replaced(
+    factory: Factory, database_url: str, tmp_path: Path
+) -> None:
+    """`flask hospital mllp --processes 2`: two listeners on one port; eight HIS connections are served between
+    them, every admission filed once; a listener killed is started again by the command, which stops them all on
+    SIGTERM."""
+    est = factory.establishment(type="hospital", rooms=())
+    create_ward(est, code="K5", name="Khoa Năm", beds=[("P5", f"K5-{i}") for i in range(40)])
+    db.session.commit()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "mllp.log"
+    env = {**os.environ, "ASM_ENV": "test", "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "hospital", "mllp", "--establishment", est.code]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [*command, "--port", str(port), "--processes", "2"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    d = DialectA()
+    sent = [0]
+
+    def admit(his: Any, n: int) -> str:
+        sent[0] += 1
+        message = d.admit(f"P{n}", patient(500 + n), f"VP{n}", f"K5^P5^K5-{n}", utcnow() - timedelta(hours=1))
+        return ack_code(his.send(message))
+
+    try:
+        end = time.monotonic() + 120  # no timing is asserted: the limit only ends a hung test
+        while len(listener_pids(proc.pid)) < 2 and time.monotonic() < end and proc.poll() is None:
+            time.sleep(0.1)
+        first = listener_pids(proc.pid)
+        assert len(first) == 2, log.read_text()
+        while time.monotonic() < end:  # both listeners accept
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        answers: list[str] = []
+        lock = threading.Lock()
+
+        def client(c: int) -> None:
+            with mllp_client("127.0.0.1", port) as his:
+                for i in range(3):
+                    code = admit(his, c * 3 + i)
+                    with lock:
+                        answers.append(code)
+
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert answers == ["AA"] * 24
+        # One listener killed: the command starts another; the port keeps answering.
+        victim = sorted(first)[0]
+        os.kill(victim, signal.SIGKILL)
+        while time.monotonic() < end and (victim in listener_pids(proc.pid) or len(listener_pids(proc.pid)) < 2):
+            time.sleep(0.1)
+        assert victim not in listener_pids(proc.pid) and len(listener_pids(proc.pid)) == 2, log.read_text()
+        with mllp_client("127.0.0.1", port) as his:
+            assert [admit(his, 24 + i) for i in range(8)] == ["AA"] * 8
+            # Resent: answered from what is stored, nothing filed again.
+            assert admit(his, 0) == "AA"
+        db.session.rollback()
+        stays = db.session.scalar(select(func.count()).select_from(Stay).where(Stay.establishment_id == est.id))
+        assert stays == 32
+        assert sent[0] == 33
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log.read_text()

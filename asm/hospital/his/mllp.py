@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import signal
 import socket
@@ -240,10 +241,19 @@ class Listener:
     """One hospital's MLLP endpoint. `serve_forever()` runs until SIGINT/SIGTERM; `start()`/`stop()` run it in a
     thread (tests, the bench)."""
 
-    def __init__(self, app: Flask, establishment_code: str, *, host: str = "127.0.0.1", port: int = 2575) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        establishment_code: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 2575,
+        sock: socket.socket | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.sock = sock  # a listening socket shared with other processes (`serve`), else one bound here
         config = app.config
         self.max_message = int(config["MLLP_MAX_MESSAGE_BYTES"])
         self.idle_timeout = float(config["MLLP_IDLE_TIMEOUT_S"])
@@ -286,7 +296,10 @@ class Listener:
         if signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._loop.add_signal_handler(sig, self._stopping.set)
-        server = await start_hl7_server(self._client, self.host, self.port, limit=self.max_message)
+        if self.sock is not None:
+            server = await start_hl7_server(self._client, sock=self.sock, limit=self.max_message)
+        else:
+            server = await start_hl7_server(self._client, self.host, self.port, limit=self.max_message)
         self.port = server.sockets[0].getsockname()[1]
         self._worker = threading.Thread(target=self._work, name="mllp-filer", daemon=True)
         self._worker.start()
@@ -403,3 +416,58 @@ async def read_block(reader: asyncio.StreamReader) -> bytes | None:
         log.warning("dropped %d bytes outside an MLLP block", len(data))
         return None
     return data[start + 1 : -len(END)]
+
+
+def serve(app: Flask, establishment_code: str, *, host: str, port: int, processes: int) -> None:
+    """The command's server: one listener, or `processes` listeners in processes of their own sharing one listening
+    socket, bound before they are forked (each connection goes to whichever accepts it first). Each process files
+    the groups of its own connections: while one waits for PostgreSQL another translates and files, so a hospital
+    with many connections uses more than one core (docs/PERFORMANCE.md). The parent only watches: SIGTERM or SIGINT
+    stops every listener (each finishes its group and answers it), and a listener that dies is started again."""
+    if processes <= 1:
+        Listener(app, establishment_code, host=host, port=port).serve_forever()
+        return
+    sock = socket.create_server((host, port), backlog=128)
+    with app.app_context():
+        db.engine.dispose()  # no pooled connection may be shared by the forked processes
+    children: dict[int, int] = {}  # pid -> slot
+    stopping = threading.Event()
+
+    def spawn(slot: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the listener: its own signal handlers, its own database connections
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                Listener(app, establishment_code, host=host, port=port, sock=sock).serve_forever()
+            except BaseException:
+                log.exception("MLLP listener %d failed", slot)
+                code = 1
+            finally:
+                os._exit(code)
+        children[pid] = slot
+
+    def stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for first in range(processes):
+        spawn(first)
+    log.info("MLLP listener for %s on %s:%s: %d processes", establishment_code, host, port, processes)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        ended = children.pop(pid) if pid in children else None
+        if ended is not None and not stopping.is_set():
+            log.error("MLLP listener %d (pid %d) ended (status %d): started again", ended, pid, status)
+            time.sleep(1)
+            if not stopping.is_set():
+                spawn(ended)
+    sock.close()
