@@ -13,7 +13,7 @@ What one run does:
    raw INSERTs of as many rows into a table as wide as `stays` (psycopg executemany, one transaction);
 4. prints messages per second for each. The aim is at least 500 messages/s with eight connections.
 
-Run: `.venv/bin/python -m bench mllp [--rounds 3] [--messages 400]`. Figures: docs/PERFORMANCE.md.
+Run: `.venv/bin/python -m bench mllp [--rounds 3] [--messages 1000]`. Figures: docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mllp", description=__doc__.split("\n")[0])
     parser.add_argument("--database", default="asm_bench_mllp")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--messages", type=int, default=400, help="admissions per measurement")
+    parser.add_argument("--messages", type=int, default=1000, help="admissions per measurement")
     args = parser.parse_args(argv)
     n = max(8, args.messages)
     url = recreate_database(args.database)
