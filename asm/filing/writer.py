@@ -5,7 +5,9 @@ alike. The order follows the foreign keys: people, stays (heads before the membe
 linked rows (bed assignments, carers, hospital events, beds, foreign nationals' declarations), then the police
 watch list's alerts for every stay the plan files (asm/police/watch.py holds that rule). Nothing here decides
 anything: the rules made the plan. Flushes, never commits; ORM objects the plan changed are expired so that they
-read the new values.
+read the new values. The statements run on the session's connection, in its transaction, after one flush of what
+the session holds (as its first execute would have): the ORM session's own machinery cost ~0.15 ms a statement
+more, and a hospital group of eight messages sends about ten (docs/PERFORMANCE.md, MLLP).
 """
 
 from __future__ import annotations
@@ -37,8 +39,14 @@ LINKED_MODELS: Mapping[str, Any] = {
 
 def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
     session = db.session
+    session.flush()  # what the session holds goes first, as autoflush would have sent it
+    run = session.connection().execute
     now = plan.now
     new_people = [p for p in plan.people if p.new and p.id is None]
+    new_stays = [s for s in plan.stays if s.new and s.id is None]
+    heads = [s for s in new_stays if s.head is None]
+    members = [s for s in new_stays if s.head is not None]
+    people_ids, stay_ids = draw_ids([(Person, len(new_people)), (Stay, len(new_stays))])
     if new_people:
         rows = [
             {"doc_type": p.key[0], "doc_number": p.key[1], "nationality": p.key[2]}
@@ -46,31 +54,25 @@ def write(plan: Plan, *, orm_stays: Mapping[int, Stay] | None = None) -> None:
             | {"search_key": search_key(p.full_name), "created_at": now, "updated_at": now}
             for p in new_people
         ]
-        for person, pid in zip(new_people, insert_with_ids(Person, rows), strict=True):
+        for person, pid in zip(new_people, insert_with_ids(Person, rows, people_ids), strict=True):
             person.id = pid
     changed_people = [p for p in plan.people if not p.new and p.changes]
     for group in grouped(changed_people, lambda p: tuple(sorted(p.changes))):
         update_by_id(Person, [{"id": p.id} | p.changes | key_of_name(p.changes) | {"updated_at": now} for p in group])
         for p in group:
             p.changes = {}
-    new_stays = [s for s in plan.stays if s.new and s.id is None]
-    heads = [s for s in new_stays if s.head is None]
-    members = [s for s in new_stays if s.head is not None]
-    for batch in (heads, members):
-        if batch:
-            for stay, sid in zip(batch, insert_with_ids(Stay, [stay_row(s) for s in batch]), strict=True):
+    for batch, ids in ((heads, stay_ids[: len(heads)]), (members, stay_ids[len(heads) :])):
+        if batch:  # the heads first: their members' rows name them
+            for stay, sid in zip(batch, insert_with_ids(Stay, [stay_row(s) for s in batch], ids), strict=True):
                 stay.id = sid
     changed_stays = [s for s in plan.stays if not s.new and s.changed - {"room_name"}]
     for group in grouped(changed_stays, lambda s: tuple(sorted(s.changed))):
-        session.execute(
-            update(Stay), [stay_changes(s) for s in group], execution_options={"synchronize_session": False}
-        )
+        update_by_id(Stay, [stay_changes(s) for s in group])
     if plan.events:
         seal(plan)
-        session.execute(insert(StayEvent.__table__), [e.columns() | e.chain for e in plan.events])
+        run(insert(StayEvent.__table__), [e.columns() | e.chain for e in plan.events])
     write_linked(plan.linked)
     raise_alerts(plan)
-    session.flush()
     for s in changed_stays:
         s.changed = set()
     expire(plan, orm_stays or {})
@@ -114,8 +116,9 @@ def stay_row(stay: StayRow) -> dict[str, Any]:
 def write_linked(rows: list[LinkedRow]) -> None:
     """Inserts in the plan's order, a statement per table; then updates, the last value of a row winning."""
     inserts = [r for r in rows if r.id is None]
+    run = db.session.connection().execute
     for group in grouped(inserts, lambda r: (r.table, tuple(sorted(r.columns())))):
-        db.session.execute(insert(LINKED_MODELS[group[0].table].__table__), [r.columns() for r in group])
+        run(insert(LINKED_MODELS[group[0].table].__table__), [r.columns() for r in group])
     merged: dict[tuple[str, int], dict[str, Any]] = {}
     for r in rows:
         if r.id is not None:
@@ -137,24 +140,39 @@ def update_by_id(model: Any, rows: list[dict[str, Any]]) -> None:
     """One UPDATE ... WHERE id = ? sent for many rows (Core, not the ORM's bulk path: a fifth of the cost)."""
     table = model.__table__
     statement = update(table).where(table.c.id == bindparam("row_id"))
-    db.session.execute(statement, [{"row_id": row.pop("id")} | row for row in rows])
+    db.session.connection().execute(statement, [{"row_id": row.pop("id")} | row for row in rows])
 
 
-def insert_with_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
+def draw_ids(wanted: list[tuple[Any, int]]) -> list[list[int]]:
+    """PostgreSQL: ids for the new rows of several tables, drawn from their sequences in one round trip (a list per
+    table, ascending; empty where none is wanted). Elsewhere empty lists: the INSERT returns the ids."""
+    connection = db.session.connection()
+    found: list[list[int]] = [[] for _ in wanted]
+    parts = [i for i, (_model, n) in enumerate(wanted) if n]
+    if connection.dialect.name != "postgresql" or not parts:
+        return found
+    sql = " UNION ALL ".join(
+        f"SELECT {i} AS k, nextval(pg_get_serial_sequence(:t{i}, 'id')) FROM generate_series(1, :n{i})" for i in parts
+    )
+    params = {f"t{i}": wanted[i][0].__tablename__ for i in parts} | {f"n{i}": wanted[i][1] for i in parts}
+    for k, new_id in connection.execute(text(sql), params):
+        found[k].append(new_id)
+    return [sorted(ids) for ids in found]
+
+
+def insert_with_ids(model: Any, rows: list[dict[str, Any]], ids: list[int] | None = None) -> list[int]:
     """Insert rows and return their new ids, in order. PostgreSQL: the ids are drawn from the table's sequence
-    first, so the rows go as one pipelined executemany of a short statement (a multi-row INSERT ... RETURNING of
-    a thousand rows costs more in the driver's query parsing than in the server); elsewhere INSERT ... RETURNING."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = list(
-            db.session.scalars(
-                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                {"table": model.__tablename__, "n": len(rows)},
-            )
-        )
-        db.session.execute(insert(model.__table__), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+    first (`ids`, from `draw_ids`), so the rows go as one pipelined executemany of a short statement (a multi-row
+    INSERT ... RETURNING of a thousand rows costs more in the driver's query parsing than in the server);
+    elsewhere INSERT ... RETURNING."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        if not ids:
+            [ids] = draw_ids([(model, len(rows))])
+        connection.execute(insert(model.__table__), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
         return ids
     table = model.__table__
-    return list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    return list(connection.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
 
 
 def expire(plan: Plan, orm_stays: Mapping[int, Stay]) -> None:

@@ -43,7 +43,9 @@ def raise_alerts(plan: Plan) -> None:
     if not numbers:
         return
     rows = []
-    for entry_id, doc_number in db.session.execute(_MATCH, {"numbers": sorted(numbers), "commune": plan.commune_code}):
+    for entry_id, doc_number in db.session.connection().execute(
+        _MATCH, {"numbers": sorted(numbers), "commune": plan.commune_code}
+    ):
         for stay in numbers[doc_number]:
             if (entry_id, stay) in plan.alerts:
                 continue
@@ -58,4 +60,4 @@ def raise_alerts(plan: Plan) -> None:
                 }
             )
     if rows:
-        db.session.execute(insert(Alert.__table__), rows)
+        db.session.connection().execute(insert(Alert.__table__), rows)
