@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from hl7.mllp import start_hl7_server
+from hl7.mllp import HL7StreamProtocol, HL7StreamReader, start_hl7_server
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -49,6 +49,7 @@ from asm.hospital.models import MessageStatus
 log = logging.getLogger("asm.hospital.mllp")
 
 START, END = b"\x0b", b"\x1c\x0d"
+ACCEPT_YIELD_S = 0.002  # a process sharing the port waits this long per connection it serves before accepting
 ACTOR = Actor(label="HIS: HL7 v2 (MLLP)", kind="system")
 UNAVAILABLE = hl7v2.Refusal("AR", "unavailable", "The database is unavailable: send the message again later", "207")
 
@@ -296,22 +297,51 @@ class Listener:
         if signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._loop.add_signal_handler(sig, self._stopping.set)
-        if self.sock is not None:
-            server = await start_hl7_server(self._client, sock=self.sock, limit=self.max_message)
+        if self.sock is not None:  # one of `serve`'s processes: accept in turn with the others
+            self.port = self.sock.getsockname()[1]
+            accepting = asyncio.create_task(self._accept_shared(self.sock))
+            server = None
         else:
             server = await start_hl7_server(self._client, self.host, self.port, limit=self.max_message)
-        self.port = server.sockets[0].getsockname()[1]
+            self.port = server.sockets[0].getsockname()[1]
         self._worker = threading.Thread(target=self._work, name="mllp-filer", daemon=True)
         self._worker.start()
         log.info("MLLP listener for %s on %s:%s", self.filer.code, self.host, self.port)
         self.ready.set()
-        async with server:
+        if server is None:
             await self._stopping.wait()
-            server.close()
+            accepting.cancel()
+        else:
+            async with server:
+                await self._stopping.wait()
+                server.close()
         self.queue.put(None)
         await asyncio.get_running_loop().run_in_executor(None, self._worker.join, 30)
 
     # -- connections (the event loop)
+
+    async def _accept_shared(self, sock: socket.socket) -> None:
+        """Accept from the listening socket the processes share, as python-hl7's server would (its reader and
+        protocol), but let the others go first in proportion to the connections this one serves already: every
+        process wakes for each new connection and the first to accept takes it, so a HIS's connections, opened
+        together, would otherwise be split by chance (eight: 6/2 or worse one time in four)."""
+        loop = asyncio.get_running_loop()
+        sock.setblocking(False)
+
+        def protocol() -> HL7StreamProtocol:
+            return HL7StreamProtocol(HL7StreamReader(limit=self.max_message), self._client)
+
+        while True:
+            if self.connections:
+                await asyncio.sleep(ACCEPT_YIELD_S * min(self.connections, 8))
+            try:
+                conn, _address = await loop.sock_accept(sock)
+            except OSError as exc:  # too many open files, a connection reset before it was accepted
+                log.warning("accept failed: %s", exc)
+                await asyncio.sleep(0.1)
+                continue
+            await loop.connect_accepted_socket(protocol, conn)
+            await asyncio.sleep(0)  # its connection task starts and counts itself
 
     async def _client(self, reader: asyncio.StreamReader, writer: Any) -> None:
         sock = writer.get_extra_info("socket")
