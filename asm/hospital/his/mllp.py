@@ -9,6 +9,10 @@ fewer messages than open connections are gathered, a group waits up to `MLLP_GRO
 connection sends its next message when its ACK arrives, so they come back together; without the wait, groups of
 one and seven alternated), four times that at most in all.
 
+The command runs `MLLP_PROCESSES` such listeners (`serve`), forked after the port is bound and sharing it, each with
+the connections it accepted and its own filer: one files while another waits for PostgreSQL. A connection's
+messages stay in one process, in order; the command restarts a listener that dies.
+
 What it survives:
 - a broken frame: bytes outside <VT>...<FS><CR> are dropped (a block is read from its last <VT>); a block over
   `MLLP_MAX_MESSAGE_BYTES` is answered AR; text that is not HL7 or not UTF-8 is answered AR and kept for the
@@ -324,7 +328,7 @@ class Listener:
         """Accept from the listening socket the processes share, as python-hl7's server would (its reader and
         protocol), but let the others go first in proportion to the connections this one serves already: every
         process wakes for each new connection and the first to accept takes it, so a HIS's connections, opened
-        together, would otherwise be split by chance (eight: 6/2 or worse one time in four)."""
+        together, would otherwise be split by chance (eight between two: 6/2 or worse more than one time in four)."""
         loop = asyncio.get_running_loop()
         sock.setblocking(False)
 
