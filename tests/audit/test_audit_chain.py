@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -27,6 +26,7 @@ from asm.extensions import db
 from asm.geo.services import load_units
 from tests.conftest import PG_URL, Factory
 from tests.support.desk import client_as, use_fast_password_hashes
+from tests.support.processes import in_threads
 
 
 @pytest.fixture(autouse=True)
@@ -211,11 +211,7 @@ def test_concurrent_writers_never_fork_the_chain(app: Flask, factory: Factory) -
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    in_threads(writer, 4, timeout=60)
     assert errors == []
     assert db.session.scalar(select(func.count(AccessLog.id))) == 60
     code, output = run_verify(app)

@@ -27,6 +27,7 @@ from asm.idcard import century_sex_digit
 from asm.stays.models import Stay
 from tests.conftest import Factory, second_app
 from tests.support.his import DialectA, Patient, ack_code, mllp_client
+from tests.support.processes import in_threads, stop
 
 pytestmark = pytest.mark.postgres_only
 
@@ -197,11 +198,7 @@ def test_listener_processes_share_the_port_file_everything_once_and_one_killed_i
                     with lock:
                         answers.append(code)
 
-        threads = [threading.Thread(target=client, args=(c,)) for c in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        in_threads(client, 8)
         assert answers == ["AA"] * 24
         # One listener killed: the command starts another; the port keeps answering.
         victim = sorted(first)[0]
@@ -218,10 +215,5 @@ def test_listener_processes_share_the_port_file_everything_once_and_one_killed_i
         assert stays == 32
         assert sent[0] == 33
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     assert proc.returncode == 0, log.read_text()

@@ -33,6 +33,7 @@ from asm.text import search_key
 from tests.conftest import Factory, second_app
 from tests.support.desk import use_fast_password_hashes
 from tests.support.police import report_period
+from tests.support.processes import stop
 
 ROWS = 10_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,13 +108,7 @@ def worker(database_url: str, queue: Path, log: Path) -> Iterator[subprocess.Pop
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, 20)
 
 
 def wait_until(check: Callable[[], Any], what: str, log: Path, *, limit_s: float = 300) -> Any:
