@@ -257,3 +257,50 @@ def test_the_reader_follows_python_hl7s_field_rules() -> None:
                     for comp in (1, 2, 3, 5, 6):
                         expected = library(segment, seg_no, fld, rep, comp)
                         assert reader.get(segment, fld, rep, comp, seg_no) == expected, (segment, seg_no, fld, rep)
+
+
+# What a HIS's ADT message carries beside the segments read (HL7 v2.5 chapter 3's ADT_A01 structure), between them.
+EXTRA_SEGMENTS = {
+    "EVN": ["PD1|||Bệnh viện Thử^^BV01"],
+    "PID": ["PV2|||^Sốt cao"],
+    "PV1": [
+        "OBX|1|NM|8302-2^Chiều cao^LN||170|cm|||||F",
+        "OBX|2|NM|29463-7^Cân nặng^LN||65|kg|||||F",
+        "AL1|1|DA|^Penicillin|SV",
+        "DG1|1||A09^Tiêu chảy^I10||20261120|A",
+        "IN1|1|BHYT|79|Bảo hiểm xã hội||||||||||||||||||||||||||||||||||||||HS4010123456789",
+        "ZBV|1|thông tin riêng của HIS",
+    ],
+}
+
+
+def with_extra_segments(message: str, sep: str) -> str:
+    lines = []
+    for line in message.split(sep):
+        lines.append(line)
+        lines += EXTRA_SEGMENTS.get(line[:3], [])
+    return sep.join(lines)
+
+
+@pytest.mark.parametrize("dialect", [DialectA(), DialectB()], ids=["cccd-in-pid3", "cccd-in-pid19"])
+def test_the_segments_not_read_change_nothing_and_are_kept(
+    listener: Listener, hospital: Hospital, dialect: DialectA
+) -> None:
+    """Only the segments read are parsed (MSH, EVN, PID, PV1, NK1): a message carrying PD1, PV2, OBX, AL1, DG1, IN1
+    and a Z-segment translates to the same events and ACK as without them, files the same stay, and is kept whole."""
+    from asm.hospital.his import hl7v2
+
+    plain = dialect.admit("X1", NAM, "VX1", "K1^P101^K1-101-1", hours_ago(2), carers=(HOA,))
+    full = with_extra_segments(plain, dialect.sep)
+    assert full.count(dialect.sep) == plain.count(dialect.sep) + 8
+    kept, read = (hl7v2.translate(hl7v2.text_of(m.encode()), establishment_id=1) for m in (plain, full))
+    assert (read.events, read.refusal, read.kind, read.version) == (kept.events, kept.refusal, kept.kind, kept.version)
+    assert read.events[0].type == "admission" and len(read.events) == 2  # the patient and the carer
+    assert read.message is not None and {str(segment[0]) for segment in read.message} == hl7v2.READ
+    msa = [next(s for s in hl7v2.ack(t, "AA", facility="BV").split("\r") if s.startswith("MSA")) for t in (kept, read)]
+    assert msa[0] == msa[1]
+    with mllp_client(listener.host, listener.port) as his:
+        assert ack_code(his.send(full)) == "AA"
+    assert stay_of(NAM.cccd or "").role == "patient" and stay_of(HOA.cccd).role == "carer"
+    stored = db.session.scalar(select(HisMessage.raw).where(HisMessage.key == "X1"))
+    assert stored is not None and "OBX|2|NM|29463-7" in stored and "ZBV|1|" in stored

@@ -188,10 +188,23 @@ def parse_date(value: str, where: str) -> date | None:
     return moment.date() if moment is not None else None
 
 
+READ = frozenset({"MSH", "EVN", "PID", "PV1", "NK1"})  # the segments a translation reads
+
+
+def parse_read(raw: str) -> hl7.Message:
+    """The message parsed with the segments the translation reads only. python-hl7 builds every segment it is
+    given, and a HIS's ADT message also carries PD1, PV2, OBX, AL1, DG1, IN1, GT1, Z-segments…, often several times
+    the work of the five read (the whole text is still what is kept and shown). Text that does not start with MSH
+    is parsed whole, so the library says why it is not HL7."""
+    if not raw.startswith("MSH"):
+        return hl7.parse(raw)
+    return hl7.parse("\r".join(line for line in raw.split("\r") if line[:3] in READ))
+
+
 def translate(raw: str, *, establishment_id: int, cccd_systems: tuple[str, ...] = DEFAULT_CCCD_SYSTEMS) -> Translation:
     """An HL7 v2 message as events of the hospital's batch, or why not (`refusal`; `ignored`)."""
     try:
-        message = hl7.parse(raw)
+        message = parse_read(raw)
         r = Reader(message)
         control_id = r.get("MSH", 10)
         kind_code, trigger = r.get("MSH", 9, 1, 1), r.get("MSH", 9, 1, 2)
