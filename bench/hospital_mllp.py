@@ -38,7 +38,22 @@ WARM_UP = 64  # admissions sent over 8 connections before the clock starts
 VT, END = b"\x0b", b"\x1c\x0d"
 
 
-def a01(control: str, p: dict[str, Any], visit: str, bed: str, at: datetime) -> bytes:
+# What a HIS's A01 also carries (HL7 v2.5 ADT_A01: PD1, PV2, observations, allergies, diagnoses, insurance, a
+# Z-segment), sent with `--full`: the listener parses only the segments it reads.
+FULL = [
+    "PD1|||Bệnh viện Thử^^BV01",
+    "PV2|||^Sốt cao",
+    "OBX|1|NM|8302-2^Chiều cao^LN||170|cm|||||F",
+    "OBX|2|NM|29463-7^Cân nặng^LN||65|kg|||||F",
+    "OBX|3|NM|8310-5^Nhiệt độ^LN||38.5|Cel|||||F",
+    "AL1|1|DA|^Penicillin|SV",
+    "DG1|1||A09^Tiêu chảy^I10||20261120|A",
+    "IN1|1|BHYT|79|Bảo hiểm xã hội" + "|" * 33 + "HS4010123456789",
+    "ZBV|1|thông tin riêng của HIS",
+]
+
+
+def a01(control: str, p: dict[str, Any], visit: str, bed: str, at: datetime, *, full: bool = False) -> bytes:
     stamp = at.astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
     family, middle, given = p["full_name"].split(" ", 2)
     born = p["birth_date"].replace("-", "")
@@ -48,6 +63,7 @@ def a01(control: str, p: dict[str, Any], visit: str, bed: str, at: datetime) -> 
             f"EVN|A01|{stamp}",
             f"PID|1||BN{visit}^^^BENCH^MR~{p['doc_number']}^^^BCA^NI||{family}^{given}^{middle}||{born}|{p['sex']}",
             "PV1|1|I|^^" + bed + "||||||||||||||||" + visit + "|" + "|" * 24 + stamp,
+            *(FULL if full else []),
         ]
     )
     return VT + text.encode() + END
@@ -129,6 +145,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", default="asm_bench_mllp")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--messages", type=int, default=1000, help="admissions per measurement")
+    parser.add_argument("--full", action="store_true", help="A01s with the segments a HIS adds (PD1, OBX, IN1…)")
     args = parser.parse_args(argv)
     n = max(8, args.messages)
     url = recreate_database(args.database)
@@ -158,6 +175,7 @@ def main(argv: list[str]) -> int:
                         f"R{round_no}{key}V{i}",
                         beds[offset + i],
                         now - timedelta(hours=2, seconds=i),
+                        full=args.full,
                     )
                     for i in range(n)
                 ]
