@@ -24,6 +24,7 @@ from asm.filing import sql as filing
 from asm.police.models import WatchEntry
 from asm.stays.models import STAY_EVENTS_CHAIN
 from tests.conftest import BYPASS_APPEND_ONLY, CARD, Factory
+from tests.support.plans import plans, scans_of
 
 pytestmark = pytest.mark.postgres_only
 
@@ -311,16 +312,6 @@ def test_a_token_the_worker_remembers_files_nothing_once_revoked_or_its_establis
     assert alert["commune_code"] == "00070"
 
 
-def scans_of(plan: Any, table: str) -> list[dict[str, Any]]:
-    """Every node of an EXPLAIN (FORMAT JSON) plan that reads `table` (not the ones that write it)."""
-    found = []
-    if plan.get("Relation Name") == table and plan.get("Node Type") != "ModifyTable":
-        found.append(plan)
-    for child in plan.get("Plans", []):
-        found += scans_of(child, table)
-    return found
-
-
 def test_a_guests_open_stays_are_read_by_the_person_whatever_the_statistics(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -357,10 +348,8 @@ def test_a_guests_open_stays_are_read_by_the_person_whatever_the_statistics(
     with db.engine.connect() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None
-        for mode in ("force_custom_plan", "force_generic_plan"):  # psycopg prepares a statement sent 5 times
-            driver.execute(f"SET plan_cache_mode = {mode}")
-            [(plan,)] = driver.execute(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchall()
-            reads = scans_of(plan[0]["Plan"], "stays")
+        for mode, plan in plans(driver, sql, params).items():
+            reads = scans_of(plan, "stays")
             assert reads
             for node in reads:
                 assert "person_id" in node.get("Index Cond", ""), (mode, node)
