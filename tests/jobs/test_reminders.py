@@ -99,6 +99,10 @@ class Device:
         )
         return b64url(public)
 
+    def subscription(self, endpoint: str) -> dict[str, Any]:
+        """What the browser's `PushSubscription.toJSON()` posts for this device."""
+        return {"endpoint": endpoint, "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)}}
+
     def decrypt(self, body: bytes) -> dict[str, Any]:
         plain = http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm")
         return json.loads(plain)
@@ -240,10 +244,7 @@ def test_the_owner_sets_times_subscribes_this_device_and_sees_each_reminder_and_
     ok = client.post(page, data={"times": "20:00, 07:00", "email": "le.tan@asm.test", "csrf_token": csrf_token(client)})
     assert ok.status_code == 303
     device = Device.new()
-    subscription = {
-        "endpoint": "https://push.example.net/abc",
-        "keys": {"p256dh": device.p256dh, "auth": b64url(device.auth)},
-    }
+    subscription = device.subscription("https://push.example.net/abc")
     headers = {"X-CSRFToken": csrf_token(client)}
     assert client.post(f"{page}/thiet-bi", json=subscription, headers=headers).status_code == 201
     assert client.post(f"{page}/thiet-bi", json={"endpoint": "x"}, headers=headers).status_code == 400
@@ -273,10 +274,7 @@ def test_a_clerk_reads_the_settings_turns_on_push_on_their_own_device_and_gets_t
     refused = client.post(page, data={"times": "20:00", "email": "", "csrf_token": csrf_token(client)})
     assert refused.status_code == 403
     device = Device.new()
-    subscription = {
-        "endpoint": "https://push.example.net/clerk",
-        "keys": {"p256dh": device.p256dh, "auth": b64url(device.auth)},
-    }
+    subscription = device.subscription("https://push.example.net/clerk")
     answer = client.post(f"{page}/thiet-bi", json=subscription, headers={"X-CSRFToken": csrf_token(client)})
     assert answer.status_code == 201
     stored = db.session.scalar(select(PushSubscription).where(PushSubscription.user_id == clerk.id))
