@@ -160,15 +160,13 @@ def draw_ids(wanted: list[tuple[Any, int]]) -> list[list[int]]:
     return [sorted(ids) for ids in found]
 
 
-def insert_with_ids(model: Any, rows: list[dict[str, Any]], ids: list[int] | None = None) -> list[int]:
-    """Insert rows and return their new ids, in order. PostgreSQL: the ids are drawn from the table's sequence
+def insert_with_ids(model: Any, rows: list[dict[str, Any]], ids: list[int]) -> list[int]:
+    """Insert rows and return their new ids, in order. PostgreSQL: the ids were drawn from the table's sequence
     first (`ids`, from `draw_ids`), so the rows go as one pipelined executemany of a short statement (a multi-row
     INSERT ... RETURNING of a thousand rows costs more in the driver's query parsing than in the server);
-    elsewhere INSERT ... RETURNING."""
+    elsewhere (`ids` empty) INSERT ... RETURNING."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        if not ids:
-            [ids] = draw_ids([(model, len(rows))])
         connection.execute(insert(model.__table__), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
         return ids
     table = model.__table__
